@@ -1,0 +1,3 @@
+from ldjfix.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""Opening inputs and writing outputs: ``-`` for stdin/stdout, outputs always atomic.
+
+An output is written to a temporary file in the target's folder, flushed, fsynced and moved
+into place with ``os.replace``, so a reader (or a crash) sees the old file or the complete new
+one, never half of it. New files get the permissions the user's umask gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import InputProblem
+
+STDIO = "-"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def open_input(path: str | Path, *, what: str = "input file") -> Iterator[BinaryIO]:
+    """Open ``path`` for binary reading (``-`` is stdin), with a clear error if it cannot be."""
+    if str(path) == STDIO:
+        yield sys.stdin.buffer
+        return
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise InputProblem(f"{what} {path} does not exist.", hint="Check the path.") from None
+    except IsADirectoryError:
+        raise InputProblem(f"{what} {path} is a folder, not a file.") from None
+    except OSError as exc:
+        raise InputProblem(f"cannot read {what} {path}: {exc.strerror}.") from None
+    with stream:
+        yield stream
+
+
+def read_input(path: str | Path, *, what: str = "input file") -> bytes:
+    """Read a small input (a status, rules or schema file) whole."""
+    with open_input(path, what=what) as stream:
+        return stream.read()
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
+    """Write ``path`` atomically (``-`` is stdout); on any error the target is left untouched."""
+    if str(path) == STDIO:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputProblem(f"cannot write {target}: {exc.strerror}.") from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write a small file atomically."""
+    with atomic_output(path) as stream:
+        stream.write(data)
