@@ -8,12 +8,15 @@ Kept thin on purpose: library modules are imported inside each command so that
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
 from .errors import LdjfixError
+
+if TYPE_CHECKING:
+    from .status import Status
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +47,143 @@ def cli(ctx: click.Context, verbose: int) -> None:
     Exit codes: 0 success, 1 defects remain, 2 usage, 3 local input problem, 4 remote problem.
     """
     ctx.obj = {"verbose": verbose}
+
+
+# --- annotate / extract / merge (offline core) -------------------------------------------
+
+
+def status_source(command: F) -> F:
+    """The options saying where a request status comes from; they reach ``_load_status``."""
+    return click.option(
+        "--status-file",
+        metavar="S",
+        help="A saved GET /v2/crm/request-status response (JSON); - for stdin.",
+    )(command)
+
+
+def _load_status(file: str, *, status_file: str | None = None) -> Status:
+    """The request status a command works on (the one place that knows its sources)."""
+    from .errors import UsageProblem
+    from .files import STDIO, read_input
+    from .status import parse_status
+
+    if status_file is None:
+        raise UsageProblem(
+            "say which request status to use: --status-file S "
+            "(a saved request-status response; - for stdin)."
+        )
+    if status_file == STDIO and file == STDIO:
+        raise UsageProblem("FILE and --status-file cannot both be - (stdin).")
+    data = read_input(status_file, what="status file")
+    name = "the status on stdin" if status_file == STDIO else f"status file {status_file}"
+    return parse_status(data, source=name)
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@click.argument("file")
+@status_source
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for programs (a stable contract, see README).",
+)
+def annotate(file: str, fmt: str, **source: Any) -> None:
+    """Show each error of a request status beside its line, objectId and record.
+
+    FILE is the file that was uploaded (- for stdin). Exit 0 when the status lists no errors,
+    1 when it lists some (the data still has defects), 3 when an input cannot be read.
+    """
+    from .annotate import annotation_json, map_errors, render_text
+
+    annotation = map_errors(file, _load_status(file, **source))
+    if fmt == "json":
+        import orjson
+
+        document = orjson.dumps(annotation_json(annotation), option=orjson.OPT_INDENT_2)
+        click.echo(document.decode())
+    else:
+        click.echo(render_text(annotation, "stdin" if file == "-" else file), nl=False)
+        _warn(annotation.warnings)
+    raise click.exceptions.Exit(1 if annotation.has_errors else 0)
+
+
+@cli.command()
+@click.argument("file")
+@status_source
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FAILING.ldjson",
+    help="Where to write the failing records (- for stdout); an existing file is replaced.",
+)
+def extract(file: str, output: str, **source: Any) -> None:
+    """Write the records a request status names, ready to edit, each marked with its origin.
+
+    Every record starts with an _ldjfix key (source line, SHA-256, errors) that merge uses to
+    put it back; a line that is not a JSON object is written as {"_ldjfix": ..., "_raw": text}.
+    """
+    from .extract import extract_failing
+
+    result = extract_failing(file, _load_status(file, **source), output)
+    _warn(result.annotation.warnings)
+    for general in result.annotation.general:
+        click.echo(f"file-level error (line 0), not extracted: {general.description}", err=True)
+    raw = f" ({result.raw} not JSON objects, as _raw text)" if result.raw else ""
+    click.echo(
+        f"extracted {result.records} record(s){raw} to {output}; edit them, then run "
+        f"ldjfix merge {file} {output} -o OUT.ldjson",
+        err=True,
+    )
+
+
+@cli.command()
+@click.argument("file")
+@click.argument("fixed", metavar="FIXED.ldjson")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="OUT.ldjson",
+    help="Where to write the result (- for stdout); an existing file is replaced.",
+)
+@click.option(
+    "--only-corrected",
+    is_flag=True,
+    help="Write only the corrected records (no bookkeeping), e.g. to resubmit them.",
+)
+def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
+    """Put the edited records of FIXED.ldjson (from extract) back into FILE.
+
+    Records may be reordered, deleted, reformatted on their line, or changed; a record deleted
+    from FIXED keeps its original line. Unchanged lines are copied byte for byte.
+    """
+    from .errors import UsageProblem
+    from .merge import merge_fixed
+
+    if file == "-" and fixed == "-":
+        raise UsageProblem("FILE and FIXED.ldjson cannot both be - (stdin).")
+    result = merge_fixed(file, fixed, output, only_corrected=only_corrected)
+    same = f"{result.unchanged} record(s) in {fixed} were unchanged"
+    if only_corrected:
+        click.echo(
+            f"wrote {result.corrected} corrected record(s) to {output}; {same} and left out.",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"wrote {output}: {result.corrected} record(s) corrected; {same}; "
+            f"{result.copied} other line(s) of {file} copied unchanged.",
+            err=True,
+        )
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import InputProblem
+from .errors import InputProblem, UsageProblem
 
 STDIO = "-"
 
@@ -80,3 +80,18 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     """Write a small file atomically."""
     with atomic_output(path) as stream:
         stream.write(data)
+
+
+def refuse_overwrite(source: str | Path, out: str | Path) -> None:
+    """Refuse an output path that is the source file itself: ldjfix never modifies a source."""
+    if STDIO in (str(source), str(out)):
+        return
+    try:
+        same = os.path.samefile(source, out)
+    except OSError:  # the output does not exist yet (or the source is missing: reported later)
+        return
+    if same:
+        raise UsageProblem(
+            f"the output {out} is the input file {source}; ldjfix never overwrites its input.",
+            hint="Choose another output path with -o.",
+        )
