@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
 _EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z: modified dates fall in 2024 and H1 2025
 _SPAN = 545 * 86_400
 _CRM = "https://northstar.my.salesforce.com/lightning/r"
-_SIZE_FIELD = {"ACCOUNT": "accounts", "BUSINESS_USER": "users", "STAGE": "stages"}
 Record = dict[str, Any]
 
 
@@ -59,16 +57,19 @@ def _note(rng: random.Random) -> str:
     return note
 
 
-def _common(rng: random.Random, object_id: str, url_kind: str | None) -> Record:
+def _common(
+    rng: random.Random, object_id: str, url_kind: str | None, *, referable: bool = False
+) -> Record:
     record: Record = {"objectId": object_id, "modifiedDate": _modified(rng)}
-    record["isDeleted"] = rng.random() < 0.02
+    # A record others refer to is never a deleted one; other records are, now and then.
+    record["isDeleted"] = rng.random() < 0.02 and not referable
     if url_kind:
         record["url"] = f"{_CRM}/{url_kind}/{object_id}/view"
     return record
 
 
 def _account(rng: random.Random, u: Universe, i: int) -> Record:
-    record = _common(rng, u.account_id(i), "Account")
+    record = _common(rng, u.account_id(i), "Account", referable=u.is_referable("ACCOUNT", i))
     domain = u.account_domain(i)
     city, country = rng.choice(w.CITIES)
     record.update(
@@ -138,7 +139,7 @@ def _deal(rng: random.Random, u: Universe, i: int) -> Record:
 
 
 def _user(rng: random.Random, u: Universe, i: int) -> Record:
-    record = _common(rng, u.user_id(i), None)
+    record = _common(rng, u.user_id(i), None, referable=u.is_referable("BUSINESS_USER", i))
     emails = u.user_emails
     record["emailAddress"] = emails[i] if i < len(emails) else f"user{i}@{SELLER_DOMAIN}"
     return record
@@ -193,9 +194,8 @@ def records(
 
 def _universe_for(object_type: str, count: int, seed: int, universe: Universe | None) -> Universe:
     """The given universe, or a default one in which this file's type has ``count`` records."""
-    field = _SIZE_FIELD.get(object_type)
     if universe is None:
-        return replace(Universe(seed), **{field: count}) if field else Universe(seed)
+        return Universe(seed).resized(object_type, count)
     size = universe.size(object_type)
     if size is not None and size != count:
         raise ValueError(f"the universe has {size} {object_type} records, not {count}")
@@ -242,16 +242,29 @@ def write_file(
     return planted
 
 
-def write_sized(
-    path: str | Path, object_type: str, size_bytes: int, *, seed: int, bad: int, kinds: list[str]
-) -> list[Injected]:
-    """Write a file of about ``size_bytes`` with ``bad`` defects spread evenly over ``kinds``."""
+def spread(bad: int, kinds: Sequence[str]) -> dict[str, int]:
+    """``bad`` defects shared out evenly over ``kinds`` (the first kinds get the remainder)."""
     if bad and not kinds:
         raise ValueError("bad lines need at least one defect kind")
+    return {kind: bad // len(kinds) + (n < bad % len(kinds)) for n, kind in enumerate(kinds)}
+
+
+def write_sized(
+    path: str | Path,
+    object_type: str,
+    size_bytes: int,
+    *,
+    seed: int,
+    bad: int,
+    kinds: Sequence[str],
+    universe: Universe | None = None,
+) -> list[Injected]:
+    """Write a file of about ``size_bytes`` with ``bad`` defects spread evenly over ``kinds``."""
+    defects = spread(bad, kinds)
     probe = sum(len(data) + 1 for data, _ in records(object_type, 500, seed=seed + 1))
     count = max(size_bytes * 500 // probe, bad, 1)
-    share = {kind: bad // len(kinds) + (n < bad % len(kinds)) for n, kind in enumerate(kinds)}
-    return write_file(path, object_type, count, seed=seed, defects=share if bad else {})
+    universe = (universe or Universe(seed)).resized(object_type, count)
+    return write_file(path, object_type, count, seed=seed, defects=defects, universe=universe)
 
 
 def manifest_json(planted: Mapping[str, list[Injected]]) -> bytes:

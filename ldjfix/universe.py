@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from . import words as w
@@ -19,6 +19,10 @@ _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_SPACE = 62**5
 _MASK = (1 << 64) - 1
 SELLER_DOMAIN = "northstar-sales.com"
+# Letters NFKD does not split into base letter + accent.
+_UNACCENTED = str.maketrans(
+    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "ß": "ss", "đ": "d"}
+)
 
 
 def mix(seed: int, index: int) -> int:
@@ -40,7 +44,8 @@ def sf_id(object_type: str, seed: int, index: int) -> str:
 
 def ascii_slug(text: str) -> str:
     """Lower-case ASCII letters and digits of ``text`` (accents stripped), for emails/domains."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    plain = unicodedata.normalize("NFKD", text.translate(_UNACCENTED))
+    plain = plain.encode("ascii", "ignore").decode()
     return "".join(c for c in plain.lower() if c.isalnum())
 
 
@@ -61,6 +66,11 @@ class Universe:
         """How many records of a referenced type exist (None for other types)."""
         sizes = {"ACCOUNT": self.accounts, "BUSINESS_USER": self.users, "STAGE": self.stages}
         return sizes.get(object_type)
+
+    def resized(self, object_type: str, count: int) -> Universe:
+        """This universe with ``count`` records of ``object_type`` (if it is a referenced type)."""
+        field = {"ACCOUNT": "accounts", "BUSINESS_USER": "users", "STAGE": "stages"}
+        return replace(self, **{field[object_type]: count}) if object_type in field else self
 
     def account_id(self, index: int) -> str:
         """objectId of account ``index`` (an index past ``accounts`` is one that does not exist)."""
