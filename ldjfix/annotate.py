@@ -99,7 +99,7 @@ def _warnings(name: str, status: Status, shape: Shape, unmapped: list[LineError]
         )
     if not status.errors and status.status != "FAILED":
         found.append(f"the request status is {status.status}: it lists no errors to map.")
-    listed = len({e.line for e in status.line_errors})
+    listed = len({e.line for e in status.errors})  # whether line 0 counts is unknown
     total = status.total_error_count
     if total is not None and total > listed and status.line_errors:
         found.append(
