@@ -138,9 +138,9 @@ def extract(file: str, output: str, **source: Any) -> None:
     for general in result.annotation.general:
         click.echo(f"file-level error (line 0), not extracted: {general.description}", err=True)
     raw = f" ({result.raw} not JSON objects, as _raw text)" if result.raw else ""
+    then = f"; edit them, then run ldjfix merge {file} {output} -o OUT.ldjson"
     click.echo(
-        f"extracted {result.records} record(s){raw} to {output}; edit them, then run "
-        f"ldjfix merge {file} {output} -o OUT.ldjson",
+        f"extracted {result.records} record(s){raw} to {output}{then if output != '-' else ''}",
         err=True,
     )
 
