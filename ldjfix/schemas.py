@@ -1,0 +1,311 @@
+"""Gong's field rules as JSON Schema (draft 2020-12), one pair of schemas per object type.
+
+Every rule comes from the field tables of the reference (section 3). Each object type gets
+two schemas:
+
+* ``hard``: rules Gong documents today (mandatory fields of the current docs, objectId length
+  and characters, datetime/date formats, enums, types). Breaking one is an error.
+* ``soft``: rules whose real strictness at Gong is unknown (reference section 6): the fields
+  the 2023 docs called mandatory, ``_`` in objectIds, URLs in ``domains``, fields that are not
+  in the entity schema. Breaking one is a warning, or an error with ``strict``.
+
+Each property schema carries a ``description``: the detail a finding shows after
+"Invalid value for field [x]: ", the wording the sandbox uses, so local and remote findings
+read alike.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputProblem
+
+OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+OBJECT_ID_LIMIT = 64
+
+# JSON Schema's date-time allows fractional seconds; Gong forbids milliseconds.
+DATETIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+# Gong: "alphanumerics and -, or a valid email"; its own examples use "_" (reference 6.2).
+OBJECT_ID_PATTERN = rf"^([A-Za-z0-9_-]+|{_EMAIL})$"
+OBJECT_ID_STRICT_PATTERN = rf"^([A-Za-z0-9-]+|{_EMAIL})$"
+DOMAIN_PATTERN = (
+    r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+ISO_DETAIL = "expected an ISO-8601 date-time without milliseconds, e.g. 2025-03-04T10:15:00Z"
+OBJECT_ID_DETAIL = "only letters, digits and '-' (or an email address) are allowed"
+
+STRING = {"type": ["string", "null"], "description": "expected a string"}
+BOOLEAN = {"type": ["boolean", "null"], "description": "expected a boolean"}
+NUMBER = {"type": ["number", "null"], "description": "expected a number"}
+DATETIME = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "pattern": DATETIME_PATTERN,
+    "description": ISO_DETAIL,
+}
+DATE = {
+    "type": ["string", "null"],
+    "format": "date",
+    "pattern": DATE_PATTERN,
+    "description": "expected a date YYYY-MM-DD without a time",
+}
+URL = {
+    "type": ["string", "null"],
+    "format": "uri",
+    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+    "description": "expected an absolute http(s) URL",
+}
+STRING_ARRAY = {
+    "type": ["array", "null"],
+    "items": {"type": "string", "description": "expected an array of strings"},
+    "description": "expected an array of strings",
+}
+# Gong: "missing or empty": absent, null, "" and [] all count as missing.
+FILLED = {"minLength": 1, "minItems": 1, "not": {"type": "null"}}
+
+COMMON: dict[str, dict[str, Any]] = {
+    "objectId": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": OBJECT_ID_LIMIT,
+        "pattern": OBJECT_ID_PATTERN,
+        "description": OBJECT_ID_DETAIL,
+    },
+    "modifiedDate": DATETIME,
+    "isDeleted": BOOLEAN,
+    "url": URL,
+    "lastModified": DATETIME,
+}
+PERSON = {"emailAddress": STRING, "firstName": STRING, "lastName": STRING, "title": STRING}
+PERSON |= {"phoneNumber": STRING}
+FIELDS: dict[str, dict[str, dict[str, Any]]] = {
+    "ACCOUNT": {"name": STRING, "domains": STRING_ARRAY},
+    "CONTACT": {"accountId": STRING, **PERSON},
+    "DEAL": {
+        "accountId": STRING,
+        "ownerId": STRING,
+        "name": STRING,
+        "createdDate": DATETIME,
+        "closeDate": DATE,
+        "status": {
+            "enum": ["WON", "LOST", "OPEN", None],
+            "description": "expected one of WON, LOST, OPEN",
+        },
+        "stage": STRING,
+        "amount": NUMBER,
+        "isOpen": BOOLEAN,
+        "isWon": BOOLEAN,
+        "estimatedCloseDate": DATE,
+        "actualCloseDate": DATE,
+        "estimatedAmount": NUMBER,
+        "actualAmount": NUMBER,
+    },
+    "LEAD": {
+        **PERSON,
+        "convertedToDealId": STRING,
+        "convertedToContactId": STRING,
+        "convertedToAccountId": STRING,
+    },
+    "BUSINESS_USER": {"emailAddress": STRING},
+    "STAGE": {
+        "name": STRING,
+        "isActive": BOOLEAN,
+        "sortOrder": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "expected an integer from 1",
+        },
+        "internalName": STRING,
+    },
+}
+# Mandatory in the current docs (errors) and in the 2023 docs only (warnings unless strict).
+REQUIRED_NOW: dict[str, tuple[str, ...]] = {"STAGE": ("objectId", "name")}
+REQUIRED_2023: dict[str, tuple[str, ...]] = {
+    "ACCOUNT": ("name", "domains"),
+    "CONTACT": ("accountId", "emailAddress", "firstName", "lastName"),
+    "DEAL": ("accountId", "ownerId", "name", "createdDate", "closeDate", "stage", "amount"),
+    "LEAD": ("emailAddress", "firstName", "lastName"),
+    "BUSINESS_USER": (),
+    "STAGE": ("isActive", "sortOrder"),
+}
+_UNLESS_DELETED = {
+    "if": {"properties": {"isDeleted": {"const": True}}, "required": ["isDeleted"]},
+    "else": {"required": ["emailAddress"], "properties": {"emailAddress": FILLED}},
+}
+
+
+@dataclass(frozen=True)
+class SchemaPair:
+    """The error rules and warning rules of one object type, and the fields each makes mandatory."""
+
+    hard: dict[str, Any]
+    soft: dict[str, Any]
+    mandatory_hard: frozenset[str]
+    mandatory_soft: frozenset[str]
+
+    def strict(self) -> SchemaPair:
+        """The same rules with every warning turned into an error."""
+        both = {"$schema": DIALECT, "allOf": [_bare(self.hard), _bare(self.soft)]}
+        return SchemaPair(both, _empty(), self.mandatory_hard | self.mandatory_soft, frozenset())
+
+
+def check_object_type(object_type: str) -> str:
+    """Return ``object_type`` if Gong knows it (case-sensitive), else raise InputProblem."""
+    if object_type not in OBJECT_TYPES:
+        raise InputProblem(
+            f"unknown object type {object_type!r}.",
+            hint=f"Use one of {', '.join(OBJECT_TYPES)} (case-sensitive).",
+        )
+    return object_type
+
+
+def build(object_type: str, custom: Mapping[str, dict[str, Any]] | None = None) -> SchemaPair:
+    """The schemas of ``object_type``, with custom fields (from Gong's entity schema) if given."""
+    check_object_type(object_type)
+    properties = {**COMMON, **FIELDS[object_type]}
+    for name, schema in (custom or {}).items():
+        properties.setdefault(name, schema)  # a custom field never overrides a standard one
+    now = REQUIRED_NOW.get(object_type, ("objectId", "modifiedDate"))
+    hard_props = copy.deepcopy(properties)
+    for name in now:
+        hard_props[name] = {**hard_props[name], **FILLED}
+    hard: dict[str, Any] = {
+        "$schema": DIALECT,
+        "type": "object",
+        "required": list(now),
+        "properties": hard_props,
+    }
+    if object_type == "BUSINESS_USER":
+        hard |= copy.deepcopy(_UNLESS_DELETED)
+    mandatory = frozenset(now) | ({"emailAddress"} if object_type == "BUSINESS_USER" else set())
+    return SchemaPair(
+        hard, _soft(object_type, properties, custom), mandatory, _soft_req(object_type)
+    )
+
+
+def _soft_req(object_type: str) -> frozenset[str]:
+    return frozenset(REQUIRED_2023[object_type])
+
+
+def _soft(
+    object_type: str, properties: dict[str, Any], custom: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    required = REQUIRED_2023[object_type]
+    props: dict[str, Any] = {
+        name: {**FILLED, "description": "expected a value"} for name in required
+    }
+    props["objectId"] = {"pattern": OBJECT_ID_STRICT_PATTERN, "description": OBJECT_ID_DETAIL}
+    if object_type == "ACCOUNT":
+        props["domains"] = {
+            **props.get("domains", {}),
+            "items": {
+                "pattern": DOMAIN_PATTERN,
+                "description": "expected bare domain names such as acme.com, not URLs",
+            },
+        }
+    soft: dict[str, Any] = {"$schema": DIALECT, "required": list(required), "properties": props}
+    if custom is not None:
+        # Fields outside the entity schema are kept raw but not shown in Gong (reference 3.8).
+        soft["propertyNames"] = {
+            "enum": sorted(properties),
+            "description": "expected a field of the schema",
+        }
+    return soft
+
+
+def _bare(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "$schema"}
+
+
+def _empty() -> dict[str, Any]:
+    return {"$schema": DIALECT}
+
+
+PERCENT = {
+    "type": ["number", "null"],
+    "minimum": 0,
+    "maximum": 100,
+    "description": "expected a number from 0 to 100",
+}
+# Value format per custom field type (reference 3.8, type table).
+CUSTOM_TYPES: dict[str, dict[str, Any]] = {
+    "BOOLEAN": BOOLEAN,
+    "DATE": DATE,
+    "DATETIME": DATETIME,
+    "NUMBER": NUMBER,
+    "PERCENT": PERCENT,
+    "CURRENCY": NUMBER,
+    "PHONENUMBER": STRING,
+    "EMAILADDRESS": STRING,
+    "REFERENCE": STRING,
+    "ID": STRING,
+    "STRING": STRING,
+    "URL": URL,
+    "STRINGARRAY": STRING_ARRAY,
+}
+
+
+def custom_fields(doc: object, object_type: str, *, source: str) -> dict[str, dict[str, Any]]:
+    """Property schemas for the custom fields of ``object_type`` in a GET entity-schema answer.
+
+    ``doc`` is the saved response ``{requestId, objectTypeToSelectedFields: {TYPE: [...]}}``
+    or a bare list of field definitions (the body of ``POST /v2/crm/entity-schema``).
+    """
+    fields = _field_list(doc, object_type, source)
+    result: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(fields):
+        where = f"{source}: {object_type} field {index + 1}"
+        if not isinstance(item, dict):
+            raise InputProblem(f"{where} is not an object.", hint=_SCHEMA_HINT)
+        name = item.get("uniqueName", item.get("name"))  # Gong's own example says "name"
+        if not isinstance(name, str) or not name:
+            raise InputProblem(f"{where} has no 'uniqueName'.", hint=_SCHEMA_HINT)
+        if item.get("isDeleted") is True:
+            continue
+        result[name] = _custom_schema(item, f"{where} ({name!r})")
+    return result
+
+
+_SCHEMA_HINT = (
+    "Pass the saved body of a GET /v2/crm/entity-schema response: "
+    '{"objectTypeToSelectedFields": {"ACCOUNT": [{"uniqueName": "tier", "type": "STRING"}]}}.'
+)
+
+
+def _field_list(doc: object, object_type: str, source: str) -> list[object]:
+    if isinstance(doc, list):
+        return doc
+    if not isinstance(doc, dict) or not isinstance(doc.get("objectTypeToSelectedFields"), dict):
+        raise InputProblem(
+            f"{source} is not an entity schema (no 'objectTypeToSelectedFields').",
+            hint=_SCHEMA_HINT,
+        )
+    fields = doc["objectTypeToSelectedFields"].get(object_type, [])
+    if not isinstance(fields, list):
+        raise InputProblem(f"{source}: the {object_type} fields are not a list.", hint=_SCHEMA_HINT)
+    return fields
+
+
+def _custom_schema(item: dict[str, Any], where: str) -> dict[str, Any]:
+    kind = item.get("type")
+    if kind == "PICKLIST":
+        values = item.get("orderedValueList")
+        if values is None:
+            return dict(STRING)  # no list of allowed values: any string
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise InputProblem(f"{where}: 'orderedValueList' is not a list of strings.")
+        shown = ", ".join(values[:10]) + (", ..." if len(values) > 10 else "")
+        return {"enum": [*values, None], "description": f"expected one of {shown}"}
+    if kind not in CUSTOM_TYPES:
+        known = ", ".join([*CUSTOM_TYPES, "PICKLIST"])
+        raise InputProblem(f"{where}: unknown type {kind!r}.", hint=f"Gong's types: {known}.")
+    return dict(CUSTOM_TYPES[kind])

@@ -1,0 +1,277 @@
+"""Local validation: every defect Gong documents, for every line, in one pass (design section 6).
+
+Two validators read the same JSON Schemas (:mod:`ldjfix.schemas`). jsonschema-rs screens
+every record at speed; only a record that fails the screen is explained, by python-jsonschema
+(the reference implementation) for error rules and by jsonschema-rs for warning rules (which a
+whole file may break, so explaining them must stay fast). Findings carry Gong's wording
+(:mod:`ldjfix.descriptions`) so the rest of the tool cannot tell them from Gong's own errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import jsonschema_rs
+import orjson
+
+from . import descriptions
+from .files import open_input
+from .lines import BOM, Line, Parsed, parse_line
+from .schemas import SchemaPair, build, check_object_type, custom_fields
+from .status import LineError
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One defect of one line, worded like Gong's errors."""
+
+    line: int
+    object_id: str | None
+    field: str | None
+    description: str
+    severity: str  # "error" | "warning"
+
+    def as_line_error(self) -> LineError:
+        """The finding as an entry of Gong's ``errors[]``."""
+        return LineError(self.line, self.description)
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``validate --json`` form."""
+        return {
+            "line": self.line,
+            "objectId": self.object_id,
+            "field": self.field,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """What validating a whole file found: counts of good and bad lines, and every finding."""
+
+    valid: int
+    invalid: int
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Findings that Gong is documented to reject."""
+        return tuple(f for f in self.findings if f.severity == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """Findings whose real strictness at Gong is unknown."""
+        return tuple(f for f in self.findings if f.severity == WARNING)
+
+    def as_json(self) -> dict[str, Any]:
+        """The stable ``validate --json`` document."""
+        return {
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "errors": [f.as_json() for f in self.errors],
+            "warnings": [f.as_json() for f in self.warnings],
+        }
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts kept while a stream is checked: lines holding something, and the bad ones."""
+
+    lines: int = 0
+    bad_lines: set[int] = field(default_factory=set)
+
+
+class Validator:
+    """Checks records of one object type against Gong's rules (and an entity schema)."""
+
+    def __init__(
+        self, object_type: str, *, entity_schema: dict[str, Any] | None = None, strict: bool = False
+    ) -> None:
+        self.object_type = check_object_type(object_type)
+        self.strict = strict
+        custom = None
+        if entity_schema is not None:
+            custom = custom_fields(entity_schema, object_type, source="the entity schema")
+        pair = build(object_type, custom)
+        self.schemas: SchemaPair = pair.strict() if strict else pair
+        self._rs_hard = _compile(self.schemas.hard)
+        self._has_soft = len(self.schemas.soft) > 1
+        self._rs_soft = _compile(self.schemas.soft)
+        both = {"allOf": [self.schemas.hard, self.schemas.soft]} if self._has_soft else None
+        self._screen = _compile(both).is_valid if both else self._rs_hard.is_valid
+        self._explainer: Any = None
+
+    def check(self, parsed: Parsed) -> list[Finding]:
+        """Every finding for one line (a blank line has none)."""
+        if parsed.defect is not None:
+            text = descriptions.unparsable(parsed.defect)
+            return [Finding(parsed.line.number, None, None, text, ERROR)]
+        if parsed.record is None:
+            return []
+        return self.check_record(parsed.line.number, parsed.record)
+
+    def check_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
+        """Every finding for one record on ``line``."""
+        if self._screen(record):
+            return []
+        found: list[Finding] = []
+        object_id = record.get("objectId")
+        oid = object_id if isinstance(object_id, str) else None
+        if not self._rs_hard.is_valid(record):
+            errors = self._python_errors(record)
+            found += self._findings(line, oid, record, errors, self.schemas.hard, ERROR)
+        if self._has_soft and not self._rs_soft.is_valid(record):
+            raw = [
+                (e.instance_path, e.schema_path, e.instance) for e in _iter(self._rs_soft, record)
+            ]
+            found += self._findings(line, oid, record, raw, self.schemas.soft, WARNING)
+        return _dedupe(found)
+
+    def check_stream(self, stream: BinaryIO, *, tally: Tally | None = None) -> Iterator[Finding]:
+        """Every finding of a whole file, line by line, then duplicate objectIds as they appear."""
+        tally = tally if tally is not None else Tally()
+        loads, screen = orjson.loads, self._screen
+        first_seen: dict[int, int] = {}  # hash(objectId) -> first line; hashes keep memory low
+        duplicate_severity = ERROR if self.strict else WARNING
+        for number, raw in enumerate(stream, 1):
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
+            try:
+                record = loads(raw)
+            except orjson.JSONDecodeError:
+                record = None
+            if type(record) is not dict:  # blank, broken or not an object: the careful path
+                findings = self.check(parse_line(_line(number, raw)))
+                tally.lines += not _is_blank(raw)
+            else:
+                tally.lines += 1
+                findings = [] if screen(record) else self.check_record(number, record)
+                object_id = record.get("objectId")
+                if type(object_id) is str:
+                    first = first_seen.setdefault(hash(object_id), number)
+                    if first != number:
+                        text = descriptions.duplicate(object_id, first)
+                        findings.append(
+                            Finding(number, object_id, "objectId", text, duplicate_severity)
+                        )
+            for finding in findings:
+                if finding.severity == ERROR:
+                    tally.bad_lines.add(number)
+                yield finding
+
+    def _python_errors(
+        self, record: dict[str, Any]
+    ) -> list[tuple[Sequence[Any], Sequence[Any], Any]]:
+        if self._explainer is None:
+            from jsonschema import Draft202012Validator  # slow import: only when explaining
+
+            checker = Draft202012Validator.FORMAT_CHECKER
+            self._explainer = Draft202012Validator(self.schemas.hard, format_checker=checker)
+        return [
+            (list(e.absolute_path), list(e.absolute_schema_path), e.instance)
+            for e in self._explainer.iter_errors(record)
+        ]
+
+    def _findings(
+        self,
+        line: int,
+        object_id: str | None,
+        record: dict[str, Any],
+        raw: Iterable[tuple[Sequence[Any], Sequence[Any], Any]],
+        schema: dict[str, Any],
+        severity: str,
+    ) -> list[Finding]:
+        mandatory = self.schemas.mandatory_hard | self.schemas.mandatory_soft
+        found = []
+        for path, schema_path, instance in raw:
+            for name, text in explain(path, schema_path, instance, schema, record, mandatory):
+                found.append(Finding(line, object_id, name, text, severity))
+        return found
+
+
+def explain(
+    path: Sequence[Any],
+    schema_path: Sequence[Any],
+    instance: Any,
+    schema: dict[str, Any],
+    record: dict[str, Any],
+    mandatory: frozenset[str],
+) -> list[tuple[str | None, str]]:
+    """Turn one JSON Schema failure into (field, Gong-style description) pairs."""
+    keyword = schema_path[-1]
+    where = _walk(schema, schema_path[:-1])
+    if keyword == "required":
+        return [(n, descriptions.mandatory(n)) for n in where["required"] if n not in instance]
+    if "propertyNames" in schema_path:
+        text = "not a standard field and not in Gong's entity schema, so Gong will not show it"
+        return [(str(instance), descriptions.invalid(str(instance), text))]
+    name = str(path[0]) if path else None
+    if name is None:
+        return [(None, descriptions.invalid("record", f"failed rule {keyword!r}"))]
+    if name in mandatory and record.get(name) in (None, "", []):
+        return [(name, descriptions.mandatory(name))]
+    if keyword == "maxLength":
+        return [(name, descriptions.too_long(name, int(where["maxLength"])))]
+    detail = where.get("description", f"failed rule {keyword!r}")
+    return [(name, descriptions.invalid(name, detail))]
+
+
+def validate_file(
+    path: str | Path,
+    object_type: str,
+    *,
+    entity_schema: dict[str, Any] | None = None,
+    strict: bool = False,
+) -> ValidationReport:
+    """Validate every line of ``path`` (``-`` is stdin) and count good and bad lines."""
+    validator = Validator(object_type, entity_schema=entity_schema, strict=strict)
+    tally = Tally()
+    with open_input(path) as stream:
+        findings = tuple(validator.check_stream(stream, tally=tally))
+    invalid = len(tally.bad_lines)
+    return ValidationReport(tally.lines - invalid, invalid, findings)
+
+
+def _compile(schema: dict[str, Any]) -> Any:
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def _iter(validator: Any, record: dict[str, Any]) -> Iterator[Any]:
+    return iter(validator.iter_errors(record))
+
+
+def _walk(schema: Any, keys: Sequence[Any]) -> dict[str, Any]:
+    for key in keys:
+        schema = schema[key]
+    return dict(schema)
+
+
+def _dedupe(found: list[Finding]) -> list[Finding]:
+    """Drop repeats, and warnings that say what an error already says."""
+    errors = {(f.field, f.description) for f in found if f.severity == ERROR}
+    seen: set[tuple[str | None, str, str]] = set()
+    kept = []
+    for f in found:
+        key = (f.field, f.description, f.severity)
+        if key in seen or (f.severity == WARNING and (f.field, f.description) in errors):
+            continue
+        seen.add(key)
+        kept.append(f)
+    return kept
+
+
+def _line(number: int, raw: bytes) -> Line:
+    for ending in (b"\r\n", b"\n"):
+        if raw.endswith(ending):
+            return Line(number, raw[: -len(ending)], ending)
+    return Line(number, raw, b"")
+
+
+def _is_blank(raw: bytes) -> bool:
+    return not raw.strip(b" \t\r\n")
