@@ -1,0 +1,475 @@
+"""The Gong CRM API client: upload, request status (with polling), entity schema, read-back.
+
+Every call goes through one path (:meth:`GongClient._call`): wait for the shared
+:class:`~ldjfix.ratelimit.RateLimiter`, send, and on a transport error, 429 or 5xx wait per
+the :class:`~ldjfix.retry.RetryPolicy` and try again; any other 4xx fails at once. Failures
+become :class:`ApiError` (a :class:`~ldjfix.errors.RemoteProblem`, exit 4) carrying Gong's
+``requestId`` and ``errors[]``. JSON is parsed with orjson, which keeps 64-bit integers such
+as ``integrationId`` exact. Polling ("still IN_PROGRESS") is a separate plain loop with a
+deadline: :meth:`GongClient.wait_for_status`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from . import __version__
+from .connection import (
+    CREDENTIAL_HINT,
+    Connection,
+    basic_auth,
+    credentials_from_env,
+    default_sandbox_dir,
+    normalize_base_url,
+)
+from .errors import InputProblem, RemoteProblem, UsageProblem
+from .limits import MAX_INTEGRATION_ID, MAX_READBACK_IDS, MAX_UPLOAD_BYTES, UPLOAD_TYPES
+from .ratelimit import RateLimiter
+from .retry import RetryPolicy, is_retryable_status, parse_retry_after
+from .status import Status, status_from_dict
+
+__all__ = [
+    "AccessDenied",
+    "ApiError",
+    "Connection",
+    "GongClient",
+    "Receipt",
+    "RequestIdUsed",
+    "connect",
+    "new_client_request_id",
+]
+
+log = logging.getLogger("ldjfix.client")
+USER_AGENT = f"ldjfix/{__version__}"
+_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Gong's answer to an upload: its reference id and the clientRequestId to poll."""
+
+    request_id: str | None
+    client_request_id: str
+
+
+class ApiError(RemoteProblem):
+    """Gong answered with an error status; ``errors`` and ``request_id`` are from its body."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status_code: int,
+        request_id: str | None = None,
+        errors: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.errors = errors
+
+
+class AccessDenied(ApiError):
+    """401/403: the credentials were refused."""
+
+
+class RequestIdUsed(ApiError):
+    """409 on upload: the clientRequestId was already used.
+
+    ``on_retry`` is True when the 409 answered a *retry* of this same upload after an attempt
+    whose fate is unknown (dropped connection, timeout, 5xx): that first attempt most likely
+    arrived, so the caller should poll ``client_request_id`` rather than upload again.
+    When False, the id was used by some earlier, separate request.
+    """
+
+    def __init__(self, message: str, *, client_request_id: str, on_retry: bool, **kw: Any):
+        super().__init__(message, **kw)
+        self.client_request_id = client_request_id
+        self.on_retry = on_retry
+
+
+def new_client_request_id(prefix: str = "ldjfix") -> str:
+    """A fresh clientRequestId of letters, digits, ``-`` and ``_`` (e.g. ``ldjfix-20261129-…``)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{prefix}-{stamp}-{secrets.token_hex(4)}"
+
+
+def check_client_request_id(value: str) -> str:
+    """Return ``value`` if Gong allows it as a clientRequestId, else raise UsageProblem."""
+    if not _CLIENT_REQUEST_ID.fullmatch(value):
+        raise UsageProblem(
+            f"clientRequestId {value!r} has characters Gong does not allow.",
+            hint="Use only letters, digits, '-' and '_', or leave it out to get a fresh one.",
+        )
+    return value
+
+
+def check_integration_id(value: int) -> int:
+    """Return ``value`` if it is a positive int64 (never a float), else raise UsageProblem."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INTEGRATION_ID:
+        raise UsageProblem(
+            f"integrationId {value!r} is not a positive 64-bit integer.",
+            hint="Use the integrationId Gong returned when the integration was registered.",
+        )
+    return value
+
+
+def check_object_type(value: str, allowed: Sequence[str] = UPLOAD_TYPES) -> str:
+    """Return ``value`` if it is one of Gong's (case-sensitive) object types."""
+    if value not in allowed:
+        raise UsageProblem(
+            f"objectType {value!r} is not one of {', '.join(allowed)} (case-sensitive)."
+        )
+    return value
+
+
+class GongClient:
+    """Calls to Gong's CRM API over a given ``httpx.Client`` (real, mock or sandbox)."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = http
+        self._limiter = limiter or RateLimiter(clock=clock, sleep=sleep)
+        self._policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._count_lock = threading.Lock()
+        self._calls = 0
+
+    @property
+    def calls(self) -> int:
+        """API calls made so far, retries included."""
+        with self._count_lock:
+            return self._calls
+
+    def close(self) -> None:
+        """Close the underlying HTTP client."""
+        self._http.close()
+
+    def __enter__(self) -> GongClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def upload(
+        self, path: Path, *, object_type: str, integration_id: int, client_request_id: str
+    ) -> Receipt:
+        """Upload an LDJSON file (``POST /v2/crm/entities``, part ``dataFile``).
+
+        A 409 raises :class:`RequestIdUsed`; its ``on_retry`` says whether it answered a retry.
+        """
+        check_object_type(object_type)
+        check_client_request_id(client_request_id)
+        params = _params(integrationId=integration_id, objectType=object_type)
+        params["clientRequestId"] = client_request_id
+        path = Path(path)
+        _check_size(path)
+
+        def attempt() -> httpx.Response:
+            with open(path, "rb") as stream:  # reopened per attempt: a retry resends it all
+                files = {"dataFile": (path.name, stream, "application/octet-stream")}
+                return self._http.post("/v2/crm/entities", params=params, files=files)
+
+        try:
+            response = self._call(f"Upload of {path.name}", attempt)
+        except _Conflict as conflict:
+            raise RequestIdUsed(
+                f"Gong says clientRequestId {client_request_id!r} was already used "
+                f"for integration {integration_id}.",
+                hint=_conflict_hint(conflict.on_retry, integration_id, client_request_id),
+                client_request_id=client_request_id,
+                on_retry=conflict.on_retry,
+                status_code=409,
+                request_id=conflict.error.request_id,
+                errors=conflict.error.errors,
+            ) from None
+        body = _json_object(response, "upload")
+        echoed = body.get("clientRequestId")
+        return Receipt(
+            request_id=_str_or_none(body.get("requestId")),
+            client_request_id=echoed if isinstance(echoed, str) and echoed else client_request_id,
+        )
+
+    def request_status(self, *, integration_id: int, client_request_id: str) -> Status:
+        """One ``GET /v2/crm/request-status`` call."""
+        params = _params(integrationId=integration_id)
+        params["clientRequestId"] = client_request_id
+        response = self._call(
+            f"Request status of {client_request_id}",
+            lambda: self._http.get("/v2/crm/request-status", params=params),
+        )
+        try:
+            return status_from_dict(_json_object(response, "request status"), source="Gong")
+        except InputProblem as exc:
+            raise RemoteProblem(f"Gong's request-status answer is not usable: {exc}") from None
+
+    def wait_for_status(
+        self,
+        *,
+        integration_id: int,
+        client_request_id: str,
+        timeout: float = 3600.0,
+        on_poll: Callable[[Status], None] | None = None,
+        first_interval: float = 2.0,
+        max_interval: float = 30.0,
+    ) -> Status:
+        """Poll request status with growing intervals until DONE/FAILED or ``timeout`` seconds."""
+        deadline = self._clock() + timeout
+        interval = first_interval
+        while True:
+            status = self.request_status(
+                integration_id=integration_id, client_request_id=client_request_id
+            )
+            if on_poll is not None:
+                on_poll(status)
+            if status.is_terminal:
+                return status
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise RemoteProblem(
+                    f"Gong still says {status.status} for clientRequestId "
+                    f"{client_request_id!r} after {timeout:g} s.",
+                    hint="Check again later with `ldjfix status`, or wait longer (--timeout).",
+                )
+            self._sleep(min(interval, remaining))
+            interval = min(interval * 1.5, max_interval)
+
+    def entity_schema(self, *, integration_id: int, object_type: str) -> dict[str, Any]:
+        """``GET /v2/crm/entity-schema``: Gong's answer as parsed JSON."""
+        params = _params(integrationId=integration_id, objectType=object_type)
+        response = self._call(
+            f"Entity schema of {object_type}",
+            lambda: self._http.get("/v2/crm/entity-schema", params=params),
+        )
+        return _json_object(response, "entity schema")
+
+    def put_entity_schema(
+        self, *, integration_id: int, object_type: str, fields: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """``POST /v2/crm/entity-schema`` with the full field list of one object type."""
+        params = _params(integrationId=integration_id, objectType=object_type)
+        content = orjson.dumps(list(fields))
+        response = self._call(
+            f"Entity schema update of {object_type}",
+            lambda: self._http.post(
+                "/v2/crm/entity-schema", params=params, content=content, headers=_JSON
+            ),
+        )
+        return _json_object(response, "entity schema update")
+
+    def get_entities(
+        self, *, integration_id: int, object_type: str, ids: Sequence[str]
+    ) -> dict[str, Any]:
+        """``GET /v2/crm/entities`` with the ids (at most 100) as a JSON array in the body."""
+        if len(ids) > MAX_READBACK_IDS:
+            raise UsageProblem(f"Gong reads back at most {MAX_READBACK_IDS} ids per call.")
+        params = _params(integrationId=integration_id, objectType=object_type)
+        content = orjson.dumps(list(ids))
+        response = self._call(
+            f"Read-back of {object_type} records",
+            lambda: self._http.request(
+                "GET", "/v2/crm/entities", params=params, content=content, headers=_JSON
+            ),
+        )
+        return _json_object(response, "read-back")
+
+    def _call(self, what: str, attempt: Callable[[], httpx.Response]) -> httpx.Response:
+        """Send with rate limiting and retries; return a 2xx response or raise ApiError."""
+        uncertain = False  # an earlier attempt may have reached Gong (drop, timeout, 5xx)
+        for number in range(1, self._policy.attempts + 1):
+            self._limiter.acquire()
+            with self._count_lock:
+                self._calls += 1
+            retry_after: float | None = None
+            try:
+                response = attempt()
+            except httpx.TransportError as exc:
+                failure = _describe_transport(exc)
+                uncertain = True
+            else:
+                if response.is_success:
+                    return response
+                error = _api_error(response, what)
+                if response.status_code == 409:
+                    raise _Conflict(error, uncertain)
+                if not is_retryable_status(response.status_code):
+                    raise error
+                failure = error.message
+                uncertain = uncertain or response.status_code != 429
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if number == self._policy.attempts:
+                raise RemoteProblem(
+                    f"{what} failed after {number} attempts: {failure}",
+                    hint="Gong may be down or overloaded; try again later.",
+                )
+            self._wait(number, retry_after, failure)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, number: int, retry_after: float | None, failure: str) -> None:
+        delay = self._policy.delay(number, retry_after)
+        log.info("%s; retrying in %.1f s", failure, delay)
+        if retry_after is not None:
+            self._limiter.hold_off(delay)  # the limit is per company: every caller waits
+        else:
+            self._sleep(delay)
+
+
+class _Conflict(Exception):
+    """A 409, carried out of the retry loop so upload can say what it means there."""
+
+    def __init__(self, error: ApiError, on_retry: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.on_retry = on_retry
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _params(**values: int | str) -> dict[str, str]:
+    """Query parameters as strings; integration ids are checked ints, never floats."""
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        if name == "integrationId":
+            out[name] = str(check_integration_id(int(value) if isinstance(value, str) else value))
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _check_size(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputProblem(f"input file {path} does not exist.", hint="Check the path.") from None
+    if size > MAX_UPLOAD_BYTES:
+        raise InputProblem(
+            f"{path} is {size:,} bytes; Gong accepts at most {MAX_UPLOAD_BYTES:,} per upload.",
+            hint="Split it into several files (records sharing an objectId stay together).",
+        )
+
+
+def _conflict_hint(on_retry: bool, integration_id: int, crid: str) -> str:
+    check = f"ldjfix status --integration-id {integration_id} --client-request-id {crid}"
+    if on_retry:
+        return f"An earlier attempt of this upload most likely arrived; check it with `{check}`."
+    return f"Every upload needs a new id: leave --client-request-id out, or check `{check}`."
+
+
+def _api_error(response: httpx.Response, what: str) -> ApiError:
+    request_id, errors = _error_body(response)
+    code = response.status_code
+    said = "; ".join(errors) if errors else response.reason_phrase or "no details"
+    ref = f" (Gong requestId {request_id})" if request_id else ""
+    message = f"{what}: Gong answered HTTP {code}: {said}{ref}."
+    hint = _HINTS.get(code)
+    kind = AccessDenied if code in (401, 403) else ApiError
+    return kind(message, hint=hint, status_code=code, request_id=request_id, errors=errors)
+
+
+_HINTS = {
+    400: "Gong found the request malformed; check the integration id and object type.",
+    401: "Access denied: check the credentials (" + CREDENTIAL_HINT + ") and --base-url.",
+    403: "Access denied: the key or token lacks the scope this call needs.",
+    404: "Nothing answers at that path: check --base-url (it ends at the host name).",
+}
+
+
+def _error_body(response: httpx.Response) -> tuple[str | None, tuple[str, ...]]:
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None, ()
+    if not isinstance(body, dict):
+        return None, ()
+    raw = body.get("errors")
+    errors = tuple(str(e) for e in raw) if isinstance(raw, list) else ()
+    return _str_or_none(body.get("requestId")), errors
+
+
+def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+    try:
+        body = orjson.loads(response.content)  # int64 stays exact (no float detour)
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict):
+        raise RemoteProblem(
+            f"Gong's {what} answer is not a JSON object.",
+            hint="Check that --base-url points at the Gong API.",
+        )
+    return body
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _describe_transport(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time (timeout)"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({exc})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection was dropped without an answer"
+    return f"network error ({type(exc).__name__}: {exc})"
+
+
+def connect(
+    conn: Connection,
+    *,
+    limiter: RateLimiter | None = None,
+    env: Mapping[str, str] | None = None,
+    policy: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> GongClient:
+    """A client for Gong (``conn.base_url``) or the in-process sandbox (``conn.sandbox``)."""
+    env = os.environ if env is None else env
+    transport: httpx.BaseTransport | None = None
+    if conn.sandbox:
+        if conn.base_url:
+            raise UsageProblem("Use either --sandbox or --base-url, not both.")
+        from .sandbox import in_process_transport
+
+        transport = in_process_transport(conn.sandbox_dir or default_sandbox_dir(env), env=env)
+        base_url = "http://sandbox.localhost"
+        # the sandbox wants some credentials, like Gong; any will do unless it says otherwise
+        auth = credentials_from_env(env) or basic_auth("sandbox", "sandbox")
+    else:
+        base_url = normalize_base_url(conn.base_url)
+        found = credentials_from_env(env)
+        if found is None:
+            raise UsageProblem("No Gong credentials in the environment.", hint=CREDENTIAL_HINT)
+        auth = found
+    http = httpx.Client(
+        base_url=base_url,
+        auth=auth,
+        timeout=conn.timeout,
+        headers={"User-Agent": USER_AGENT},
+        transport=transport,
+        follow_redirects=False,
+    )
+    limiter = limiter or RateLimiter(conn.calls_per_second, clock=clock, sleep=sleep)
+    return GongClient(http, limiter=limiter, policy=policy, sleep=sleep, clock=clock)
