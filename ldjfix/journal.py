@@ -1,0 +1,209 @@
+"""The job folder of ``ldjfix run``: its journal, round files, ids, and the crash test hook.
+
+Everything a run learns goes to disk before the run acts on it, so a run killed at any point
+resumes with the same command. The journal (``journal.json``) is small and rewritten atomically
+after every step; the bulky facts live in files written once each: upload sets with their
+lineage, saved statuses, and one *settlement* per round (what became accepted, quarantined or
+fixed). State is rebuilt by replaying the settlements the journal lists, in order.
+
+``clientRequestId``s are derived from the job id and the upload's name (``<job>-r02-s07``), so a
+run that crashed between an upload and the journal write finds the same id again and asks Gong
+about it instead of uploading twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import InputProblem, UsageProblem
+from .files import open_input, write_bytes_atomic
+
+JOURNAL_VERSION = 1
+CRASH_ENV = "LDJFIX_CRASH_AT"
+_ID_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What identifies a source file's content: its size and SHA-256."""
+
+    size: int
+    sha256: str
+
+
+def source_facts(path: Path) -> SourceFacts:
+    """Hash the source in chunks (never read whole)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open_input(path, what="source file") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return SourceFacts(size, digest.hexdigest())
+
+
+def make_job_id(source: Path, facts: SourceFacts, started: str) -> str:
+    """A job id from the source path, its content and the start time: letters and digits only."""
+    seed = f"{source.resolve()}\n{facts.sha256}\n{started}".encode()
+    return "ldj" + hashlib.sha256(seed).hexdigest()[:12]
+
+
+def upload_name(round_no: int, shard: int) -> str:
+    """The name of one upload of a round, e.g. ``r02-s07``."""
+    return f"r{round_no:02d}-s{shard:02d}"
+
+
+def client_request_id(job_id: str, name: str) -> str:
+    """The ``clientRequestId`` of an upload: letters, digits, ``-`` and ``_`` only."""
+    return _ID_SAFE.sub("_", f"{job_id}-{name}")
+
+
+def default_job_dir(source: Path) -> Path:
+    """``<source>.ldjfix-job/`` beside the source."""
+    return source.with_name(source.name + ".ldjfix-job")
+
+
+class JobFolder:
+    """Paths inside a job folder, and atomic reads and writes of its JSON files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.rounds = root / "rounds"
+
+    def create(self) -> None:
+        """Make the folder (and its ``rounds/``) if missing."""
+        try:
+            self.rounds.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputProblem(f"cannot create job folder {self.root}: {exc.strerror}.") from None
+
+    @property
+    def journal(self) -> Path:
+        """The journal file."""
+        return self.root / "journal.json"
+
+    def upload_set(self, name: str) -> Path:
+        """The LDJSON file uploaded as ``name``."""
+        return self.rounds / f"{name}.ldjson"
+
+    def lineage(self, name: str) -> Path:
+        """Source line numbers of the upload set ``name``, one per uploaded line."""
+        return self.rounds / f"{name}.lineage.json"
+
+    def status(self, name: str) -> Path:
+        """The terminal request status saved for ``name``."""
+        return self.rounds / f"{name}.status.json"
+
+    def settlement(self, round_no: int) -> Path:
+        """What round ``round_no`` settled (round 0 is local validation)."""
+        return self.rounds / f"r{round_no:02d}-settled.json"
+
+    def output(self, name: str) -> Path:
+        """An output file of the job (corrected.ldjson, report.json, ...)."""
+        return self.root / name
+
+    def write_json(self, path: Path, doc: Any) -> None:
+        """Write a JSON document atomically."""
+        write_bytes_atomic(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
+    def read_json(self, path: Path) -> Any:
+        """Read a JSON file this job wrote; a damaged one is an input problem."""
+        try:
+            return orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise InputProblem(
+                f"job file {path} cannot be read ({exc}).",
+                hint="Remove the job folder to start the job afresh.",
+            ) from None
+
+
+def check_resumable(journal: Mapping[str, Any], expected: Mapping[str, Any], root: Path) -> None:
+    """Refuse to resume a job whose source or options differ from this command's."""
+    if journal.get("version") != JOURNAL_VERSION:
+        raise InputProblem(
+            f"{root} holds a job journal of another version.",
+            hint="Remove the job folder or pass another --job-dir.",
+        )
+    if journal.get("sourceSha256") != expected["sourceSha256"]:
+        raise InputProblem(
+            f"the source file changed since the job in {root} started.",
+            hint="Pass another --job-dir to start a new job, or restore the original file.",
+        )
+    for key in ("objectType", "integrationId"):
+        if journal.get(key) != expected[key]:
+            raise UsageProblem(
+                f"the job in {root} was started with {key} {journal.get(key)}, "
+                f"not {expected[key]}.",
+                hint="Repeat the original command, or pass another --job-dir.",
+            )
+
+
+def crash_hook_from_env(env: Mapping[str, str] | None = None) -> Callable[[str], None]:
+    """The test hook: ``LDJFIX_CRASH_AT=<step>:<n>`` kills the process at the n-th ``step``.
+
+    Used only by the crash-and-resume tests: the loop calls the returned function at every step
+    boundary, and when the named step is reached for the n-th time the process sends itself
+    SIGKILL, exactly as a power cut or ``kill -9`` would stop it. Without the variable the hook
+    does nothing.
+    """
+    spec = (env if env is not None else os.environ).get(CRASH_ENV, "")
+    if not spec:
+        return _no_crash
+    step, _, count = spec.partition(":")
+    target = int(count) if count.isdigit() else 1
+    seen: dict[str, int] = {}
+    lock = threading.Lock()  # shards reach their steps from several threads
+
+    def hook(name: str) -> None:
+        with lock:
+            seen[name] = seen.get(name, 0) + 1
+            hit = name == step and seen[name] == target
+        if hit:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+def _no_crash(name: str) -> None:
+    return None
+
+
+class Journal:
+    """The journal document of one job, saved atomically; safe to update from shard threads."""
+
+    def __init__(self, folder: JobFolder, doc: dict[str, Any]) -> None:
+        self.folder = folder
+        self.doc = doc
+        self._lock = threading.Lock()
+
+    def save(self, **changes: Any) -> None:
+        """Apply top-level ``changes`` and write the journal."""
+        with self._lock:
+            self.doc.update(changes)
+            self.folder.write_json(self.folder.journal, self.doc)
+
+    def upload(self, name: str) -> dict[str, Any]:
+        """A copy of the journal entry of upload ``name``."""
+        with self._lock:
+            return dict(self.doc["uploads"][name])
+
+    def set_upload(self, name: str, **fields: Any) -> None:
+        """Update upload ``name``'s entry and write the journal."""
+        with self._lock:
+            self.doc["uploads"][name].update(fields)
+            self.folder.write_json(self.folder.journal, self.doc)
+
+    def uploads_of(self, round_no: int) -> list[str]:
+        """Names of the uploads of round ``round_no``, in order."""
+        with self._lock:
+            return sorted(n for n, e in self.doc["uploads"].items() if e["round"] == round_no)

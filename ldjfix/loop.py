@@ -1,0 +1,422 @@
+"""The correction loop of ``ldjfix run`` (design section 5): rounds until DONE, resumable.
+
+One file's job is :func:`run_job`: a plain, reentrant function (no globals) that takes its
+client, fixer and validator as arguments and reports through an ``on_event`` callback, so a
+batch can run several jobs at once under one rate limiter. The job is a small state machine
+kept in the journal (``phase``): *settled* (plan the next round or finish), *planned* (send
+the round's uploads), *sent* (settle what Gong said). Every step writes what it learned to the
+job folder before the journal moves on, so running the same command again after a crash
+continues exactly where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import descriptions
+from . import report as reports
+from .client import GongClient
+from .errors import InputProblem
+from .files import open_input
+from .fixes import Fixer
+from .journal import (
+    JOURNAL_VERSION,
+    JobFolder,
+    Journal,
+    check_resumable,
+    client_request_id,
+    default_job_dir,
+    make_job_id,
+    source_facts,
+    upload_name,
+)
+from .ledger import Ledger, Settlement
+from .lineage import Verdict, map_status, write_upload_sets
+from .lines import iter_lines, parse_line
+from .origin import ORIGIN_KEY
+from .report import JobReport
+from .settle import Decisions, Finding, fix_reported, propagate, read_records
+from .shards import Partition, plan_shards
+from .status import LineError, Status, parse_status
+from .uploads import Remote, send_wave
+
+EventSink = Callable[..., None]
+
+
+class Checker(Protocol):
+    """The local validator (``ldjfix.validate.Validator``): findings for one parsed line."""
+
+    def check(self, parsed: Any) -> list[Any]:
+        """Findings for ``parsed`` (each with ``severity`` and ``as_line_error()``)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """What one ``run`` job is: the source, where it goes in Gong, and its limits."""
+
+    source: Path
+    object_type: str
+    integration_id: int
+    job_dir: Path | None = None
+    max_rounds: int = 10
+    poll_timeout: float = 3600.0
+    first_poll: float = 1.0
+
+    @property
+    def folder(self) -> Path:
+        """The job folder: ``--job-dir``, or ``<source>.ldjfix-job/`` beside the source."""
+        return self.job_dir if self.job_dir is not None else default_job_dir(self.source)
+
+
+def run_job(
+    spec: JobSpec,
+    *,
+    client: GongClient,
+    fixer: Fixer,
+    validator: Checker | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    on_event: EventSink | None = None,
+    crash_hook: Callable[[str], None] | None = None,
+) -> JobReport:
+    """Take ``spec.source`` to its end state in rounds; resume the job if its folder has one."""
+    job = _Job(spec, client, fixer, validator, clock, on_event, crash_hook)
+    return job.run()
+
+
+class _Job:
+    """The state of one running job; only :func:`run_job` creates it."""
+
+    def __init__(
+        self,
+        spec: JobSpec,
+        client: GongClient,
+        fixer: Fixer,
+        validator: Checker | None,
+        clock: Callable[[], float],
+        on_event: EventSink | None,
+        crash_hook: Callable[[str], None] | None,
+    ) -> None:
+        self.spec = spec
+        self.folder = JobFolder(spec.folder)
+        self.client = client
+        self.fixer = fixer
+        self.validator = validator
+        self.clock = clock
+        self.on_event = on_event
+        self.hook = crash_hook or (lambda step: None)
+        self.remote = Remote(
+            client, spec.object_type, spec.integration_id, spec.poll_timeout, spec.first_poll
+        )
+        self.calls_at_start = client.calls
+        self.ledger = Ledger(0)
+        self.journal = Journal(self.folder, {})
+        self.maybe_sent: set[str] = set()
+
+    # -- driving --------------------------------------------------------------------------
+
+    def run(self) -> JobReport:
+        """Run phases until the journal says finished."""
+        self._open()
+        while (phase := self.journal.doc["phase"]) != "finished":
+            if phase == "settled":
+                reason = self._stop_reason()
+                if reason is None:
+                    self._timed("plan", self._plan)
+                else:
+                    self._timed("outputs", functools.partial(self._finish, reason))
+            elif phase == "planned":
+                self._timed("remote", self._send)
+            elif phase == "sent":
+                self._timed("fix", self._settle)
+        return reports.job_report(self.folder)
+
+    def _timed(self, phase: str, step: Callable[[], None]) -> None:
+        started = self.clock()
+        step()
+        timings = self.journal.doc.setdefault("timings", {})
+        timings[phase] = round(timings.get(phase, 0.0) + self.clock() - started, 3)
+        if self.journal.doc["phase"] != "finished":
+            self._save()
+
+    def _save(self, **changes: Any) -> None:
+        calls = self.journal.doc.get("apiCallsBefore", 0) + self.client.calls - self.calls_at_start
+        self.journal.save(apiCalls=calls, **changes)
+        self.hook("journal")
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        if self.on_event is None:
+            return
+        counts = self.ledger.counts()
+        calls = self.journal.doc.get("apiCallsBefore", 0) + self.client.calls - self.calls_at_start
+        self.on_event(
+            event,
+            file=str(self.spec.source),
+            round=self.journal.doc.get("round", 0),
+            **counts.as_json(),
+            apiCalls=calls,
+            **fields,
+        )
+
+    # -- opening: new job or resume ---------------------------------------------------------
+
+    def _open(self) -> None:
+        facts = source_facts(self.spec.source)
+        expected = {
+            "sourceSha256": facts.sha256,
+            "objectType": self.spec.object_type,
+            "integrationId": self.spec.integration_id,
+        }
+        if self.folder.journal.exists():
+            doc = self.folder.read_json(self.folder.journal)
+            check_resumable(doc, expected, self.folder.root)
+            doc["apiCallsBefore"] = doc.get("apiCalls", 0)
+            self.journal = Journal(self.folder, doc)
+            if doc["phase"] == "finished" and not self._reopen(doc):
+                return
+            self.maybe_sent = {n for n, e in doc["uploads"].items() if e["state"] == "planned"}
+            if doc["phase"] == "new":  # killed while validating: nothing was settled yet
+                self._timed("validate", lambda: self._survey(validate=True))
+                return
+            self._survey(validate=False)
+            for name in doc["settled"]:
+                self.ledger.apply(
+                    Settlement.from_json(self.folder.read_json(self.folder.rounds / name))
+                )
+            self._emit("job_resume")
+            return
+        self.folder.create()
+        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        doc = {
+            "version": JOURNAL_VERSION,
+            "jobId": make_job_id(self.spec.source, facts, started),
+            "source": str(self.spec.source.resolve()),
+            "sourceSize": facts.size,
+            **expected,
+            "started": started,
+            "phase": "new",
+            "round": 0,
+            "settled": [],
+            "uploads": {},
+            "apiCalls": 0,
+            "timings": {},
+        }
+        self.journal = Journal(self.folder, doc)
+        self._save()
+        self._emit("job_start")
+        self._timed("validate", lambda: self._survey(validate=True))
+
+    def _reopen(self, doc: dict[str, Any]) -> bool:
+        """Continue a job that ended at --max-rounds when this command allows more rounds."""
+        end = doc.get("end") or {}
+        if end.get("outcome") != "PENDING" or doc["round"] >= self.spec.max_rounds:
+            return False
+        doc["phase"] = "settled"
+        doc.pop("end", None)
+        return True
+
+    def _survey(self, *, validate: bool) -> None:
+        """Count the source's records; on a new job also validate them and settle round 0."""
+        reported: dict[int, list[LineError]] = {}
+        records: dict[int, dict[str, Any] | None] = {}
+        with open_input(self.spec.source, what="source file") as stream:
+            total = 0
+            parsed_lines = []
+            for line in iter_lines(stream):
+                total = line.number
+                parsed = parse_line(line)
+                if parsed.record is None and parsed.defect is None:
+                    continue
+                parsed_lines.append((line.number, parsed.object_id))
+                if parsed.record is not None and ORIGIN_KEY in parsed.record:
+                    raise InputProblem(
+                        f"{self.spec.source} line {line.number} still carries extract "
+                        f"bookkeeping ({ORIGIN_KEY}).",
+                        hint="Merge the edited records back with `ldjfix merge` first.",
+                    )
+                if validate:
+                    errors = self._findings(parsed)
+                    if errors:
+                        reported[line.number] = errors
+                        records[line.number] = parsed.record
+        self.ledger = Ledger(total)
+        for number, object_id in parsed_lines:
+            self.ledger.add_record(number, object_id)
+        if validate:
+            self._settle_local(reported, records)
+
+    def _findings(self, parsed: Any) -> list[LineError]:
+        if parsed.defect is not None:
+            return [LineError(parsed.line.number, descriptions.unparsable(parsed.defect))]
+        if self.validator is None:
+            return []
+        found: list[Finding] = self.validator.check(parsed)
+        return [f.as_line_error() for f in found if f.severity == "error"]
+
+    def _settle_local(
+        self, reported: dict[int, list[LineError]], records: dict[int, dict[str, Any] | None]
+    ) -> None:
+        decisions = Decisions()
+        fixed = fix_reported(self.fixer, reported, records, decisions)
+        notes = {
+            "round": 0,
+            "findings": len(reported),
+            "fixed": fixed,
+            "quarantined": len(decisions.quarantined),
+        }
+        settlement = Settlement(
+            0,
+            (),
+            tuple(sorted(decisions.quarantined.items())),
+            tuple(sorted(decisions.fixed.items())),
+            tuple(decisions.fixes),
+            {},
+            notes,
+        )
+        self._commit(settlement, "survey")
+        self._emit("validated", findings=len(reported))
+
+    def _commit(self, settlement: Settlement, step: str) -> None:
+        """Write a settlement, then apply it and record it in the journal."""
+        path = self.folder.settlement(settlement.round)
+        self.folder.write_json(path, settlement.as_json())
+        self.hook(step)
+        self.ledger.apply(settlement)
+        settled = [*self.journal.doc["settled"], path.name]
+        self._save(settled=settled, phase="settled", round=settlement.round)
+
+    # -- rounds -----------------------------------------------------------------------------
+
+    def _stop_reason(self) -> str | None:
+        counts = self.ledger.check()
+        doc = self.journal.doc
+        if counts.pending == 0:
+            return "nothing left to upload"
+        if doc.get("stop"):
+            return "Gong reported a file-level error (line 0)"
+        last = self._last_settled().get("notes", {})
+        if doc["round"] >= 1 and not last.get("progress", True):
+            return "the last round made no progress"
+        if doc["round"] >= self.spec.max_rounds:
+            return f"--max-rounds {self.spec.max_rounds} reached"
+        return None
+
+    def _last_settled(self) -> dict[str, Any]:
+        settled = self.journal.doc["settled"]
+        if not settled:
+            return {}
+        last: dict[str, Any] = self.folder.read_json(self.folder.rounds / settled[-1])
+        return last
+
+    def _plan(self) -> None:
+        doc = self.journal.doc
+        round_no = doc["round"] + 1
+        partitions = self._partitions(doc["round"])
+        keys = [self.ledger.keys[n] for part in partitions for n in part.lines]
+        shards = plan_shards(partitions, keys)
+        names = {upload_name(round_no, i): lines for i, lines in enumerate(shards, 1)}
+        write_upload_sets(
+            self.spec.source,
+            names,
+            self.ledger.fixed,
+            {name: self.folder.upload_set(name) for name in names},
+        )
+        for name, lines in names.items():
+            self.folder.write_json(self.folder.lineage(name), lines)
+        self.hook("plan")
+        uploads = dict(doc["uploads"])
+        for name, lines in names.items():
+            uploads[name] = {
+                "round": round_no,
+                "clientRequestId": client_request_id(doc["jobId"], name),
+                "records": len(lines),
+                "state": "planned",
+            }
+        self._save(uploads=uploads, round=round_no, phase="planned")
+        self._emit("round_start", uploads=len(names), sent=sum(map(len, shards)))
+
+    def _partitions(self, previous: int) -> list[Partition]:
+        """Pending records grouped by the upload that last carried them."""
+        pending = set(self.ledger.pending_lines())
+        parts = []
+        expected = self._last_settled().get("expected", {})
+        for name in self.journal.uploads_of(previous):
+            lineage = self.folder.read_json(self.folder.lineage(name))
+            lines = tuple(n for n in lineage if n in pending)
+            pending.difference_update(lines)
+            parts.append(Partition(lines, int(expected.get(name, 0))))
+        if pending:
+            parts.append(Partition(tuple(sorted(pending)), 0))
+        return [p for p in parts if p.lines]
+
+    def _send(self) -> None:
+        names = self.journal.uploads_of(self.journal.doc["round"])
+        done: list[str] = []
+
+        def on_done(name: str, status: Status) -> None:
+            done.append(name)
+            self._emit(
+                "upload_done",
+                upload=name,
+                status=status.status,
+                uploadsDone=len(done),
+                uploads=len(names),
+            )
+
+        send_wave(
+            names,
+            remote=self.remote,
+            journal=self.journal,
+            maybe_sent=self.maybe_sent,
+            hook=self.hook,
+            on_done=on_done,
+        )
+        self.journal.doc["phase"] = "sent"
+
+    def _settle(self) -> None:
+        round_no = self.journal.doc["round"]
+        verdicts = [self._verdict(name) for name in self.journal.uploads_of(round_no)]
+        reported = {n: e for v in verdicts for n, e in v.failed.items()}
+        records = read_records(self.spec.source, reported, self.ledger.fixed)
+        decisions = Decisions()
+        changed = fix_reported(self.fixer, reported, records, decisions)
+        unknown = [n for v in verdicts for n in v.unknown]
+        spread: set[int] = set()
+        if changed and unknown:
+            spread = propagate(
+                self.fixer, read_records(self.spec.source, unknown, self.ledger.fixed), decisions
+            )
+        settlement = reports.round_settlement(round_no, verdicts, decisions, spread)
+        general = [g for v in verdicts for g in v.general]
+        if general:
+            self.journal.doc["stop"] = {"general": general}
+        self._commit(settlement, "settle")
+        notes = settlement.notes
+        self._emit(
+            "round_end",
+            failed=notes["failed"],
+            fixed=notes["fixed"],
+            propagated=notes["propagated"],
+        )
+
+    def _verdict(self, name: str) -> Verdict:
+        path = self.folder.status(name)
+        status = parse_status(path.read_bytes(), source=str(path))
+        return map_status(name, status, self.folder.read_json(self.folder.lineage(name)))
+
+    def _finish(self, reason: str) -> None:
+        counts = self.ledger.check()
+        reports.write_outputs(self.spec.source, self.folder, self.ledger)
+        self.hook("outputs")
+        outcome = reports.outcome_of(counts, bool(self.journal.doc.get("stop")))
+        self.journal.doc["end"] = {"outcome": outcome, "reason": reason}
+        reports.write_report(self.folder, self.journal.doc, self.ledger)
+        self.hook("report")
+        self._save(phase="finished")
+        self._emit("job_end", outcome=outcome, reason=reason)

@@ -1,0 +1,122 @@
+"""The fixing path of the loop: from errors (local or Gong's) to a round's :class:`Settlement`.
+
+Local findings and Gong's errors take the same path: each reported record goes to the fixer,
+which returns a corrected record or quarantines it. When a reported record was fixed, every
+unknown record is offered to :meth:`Fixer.propagate`, so a defect found 20 at a time is fixed
+everywhere before the next upload instead of being rediscovered round after round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from .files import open_input
+from .fixes import Fix, Fixer, Outcome
+from .lines import Line, Shape, scan
+from .status import LineError
+
+UNCHANGED = "the fix left the record unchanged, so Gong would reject it again"
+
+
+class Finding(Protocol):
+    """A local validation finding (``ldjfix.validate.Finding``)."""
+
+    severity: str
+
+    def as_line_error(self) -> LineError:
+        """The finding in the shape of Gong's errors."""
+        ...
+
+
+@dataclass(slots=True)
+class Decisions:
+    """What the fixer decided for a batch of records, accumulated into a settlement."""
+
+    quarantined: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    fixed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    fixes: list[Fix] = field(default_factory=list)
+
+    def record(
+        self, line: int, current: dict[str, Any], outcome: Outcome, errors: Sequence[str]
+    ) -> bool:
+        """Take one outcome; True when the record was changed (and so stays in the loop)."""
+        if outcome.record is None:
+            reason = outcome.quarantine_reason
+            extra = (reason,) if reason and reason != "; ".join(errors) else ()
+            self.quarantined[line] = (*errors, *extra)
+            return False
+        if outcome.record == current:
+            self.quarantined[line] = (*errors, UNCHANGED)
+            return False
+        self.fixed[line] = outcome.record
+        self.fixes.extend(outcome.fixes)
+        return True
+
+
+def read_records(
+    source: Path, lines: Iterable[int], fixed: Mapping[int, dict[str, Any]]
+) -> dict[int, dict[str, Any] | None]:
+    """The current content of ``lines``: the fixed record, or the source line parsed."""
+    wanted = set(lines)
+    found: dict[int, dict[str, Any] | None] = {n: fixed[n] for n in wanted if n in fixed}
+    rest = wanted - found.keys()
+    if rest:
+        with open_input(source, what="source file") as stream:
+            for item in scan(stream, rest, Shape()):
+                if isinstance(item, Line):
+                    found[item.number] = _parse(item.content)
+    return found
+
+
+def _parse(content: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def fix_reported(
+    fixer: Fixer,
+    reported: Mapping[int, Sequence[LineError]],
+    records: Mapping[int, dict[str, Any] | None],
+    decisions: Decisions,
+) -> int:
+    """Offer every reported record to the fixer; returns how many were changed."""
+    changed = 0
+    for line in sorted(reported):
+        errors = reported[line]
+        texts = [e.description for e in errors]
+        record = records.get(line)
+        if record is None:  # not a JSON object: nothing a fixer can work on
+            decisions.quarantined[line] = tuple(texts)
+            continue
+        outcome = fixer.fix(line, dict(record), errors)
+        changed += decisions.record(line, record, outcome, texts)
+    return changed
+
+
+def propagate(
+    fixer: Fixer, records: Mapping[int, dict[str, Any] | None], decisions: Decisions
+) -> set[int]:
+    """Offer every unknown record to :meth:`Fixer.propagate`; returns the lines it changed."""
+    changed: set[int] = set()
+    for line in sorted(records):
+        record = records[line]
+        if record is None:
+            continue
+        outcome = fixer.propagate(line, dict(record))
+        if outcome is None or outcome.record == record:
+            continue
+        if outcome.record is None:
+            decisions.quarantined[line] = (outcome.quarantine_reason or "quarantined by a rule",)
+        else:
+            decisions.fixed[line] = outcome.record
+            decisions.fixes.extend(outcome.fixes)
+        changed.add(line)
+    return changed
