@@ -186,6 +186,73 @@ def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
         )
 
 
+# --- run: the correction loop ---------------------------------------------------------------
+
+
+def _run_remote_options(command: F) -> F:
+    """Where ``run`` sends its uploads (stand-in until the shared remote options land)."""
+    command = click.option(
+        "--sandbox-dir", default=None, metavar="D", envvar="LDJFIX_SANDBOX_DIR",
+        help="State folder of the built-in sandbox.",
+    )(command)
+    command = click.option(
+        "--sandbox", is_flag=True, help="Use the built-in Gong simulator (no account needed)."
+    )(command)
+    return click.option(
+        "--base-url", envvar="GONG_BASE_URL", default=None, metavar="URL",
+        help="Your company's Gong API base URL (env GONG_BASE_URL).",
+    )(command)
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--object-type", "-t", required=True, metavar="T",
+              help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.")
+@click.option("--integration-id", required=True, type=int, metavar="ID",
+              help="Gong's integrationId (64-bit, kept exact).")
+@click.option("--rules", default=None, metavar="R", help="Rules file (TOML) saying how to fix.")
+@click.option("--interactive", is_flag=True, help="Fix reported records at the terminal.")
+@click.option("--job-dir", default=None, metavar="D",
+              help="Job folder (default: FILE.ldjfix-job beside the file); resumed if present.")
+@click.option("--max-rounds", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Stop after this many rounds of uploads.")
+@click.option("--calls-per-second", default=3.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True), help="Rate limit for API calls.")
+@_run_remote_options
+def run(
+    file: str, object_type: str, integration_id: int, rules: str | None, interactive: bool,
+    job_dir: str | None, max_rounds: int, calls_per_second: float, base_url: str | None,
+    sandbox: bool, sandbox_dir: str | None,
+) -> None:
+    """Take FILE to DONE: validate, upload, fix, resubmit in rounds; resumable.
+
+    Writes corrected.ldjson, rejected.ldjson, fixes.jsonl and report.json to the job folder.
+    Exit 0 when Gong accepted every record, 1 when records were quarantined or are pending.
+    """
+    import sys
+    from pathlib import Path
+
+    from .client import Connection
+    from .errors import UsageProblem
+    from .job import FixChoice, run_one
+    from .ticker import Ticker, summary
+
+    if rules and interactive:
+        raise UsageProblem("Use --rules or --interactive, not both.")
+    connection = Connection(
+        base_url=base_url, sandbox=sandbox, calls_per_second=calls_per_second,
+        sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
+    )
+    ticker = Ticker(sys.stderr) if sys.stderr.isatty() else None
+    report = run_one(
+        Path(file), object_type=object_type, integration_id=integration_id,
+        choice=FixChoice(Path(rules) if rules else None, interactive), connection=connection,
+        job_dir=Path(job_dir) if job_dir else None, max_rounds=max_rounds, on_event=ticker,
+    )
+    click.echo(summary(report), err=True)
+    raise click.exceptions.Exit(report.exit_code)
+
+
 def main() -> None:
     """Entry point of the ``ldjfix`` command."""
     cli.main(prog_name="ldjfix")
