@@ -94,12 +94,16 @@ def inject(
 ) -> tuple[bytes, Injected]:
     """Plant ``kind`` in ``record`` (changed in place) and return the serialized line."""
     field = KINDS[kind][0]
+    if "isDeleted" in record:
+        # Only a live record surely counts: a deletion needs no email and resolves no reference.
+        record["isDeleted"] = False
     if kind == "invalid_json":
         return _garble(orjson.dumps(record), rng), Injected(line, kind, None, None)
     if kind == "not_object":
         return orjson.dumps([record]), Injected(line, kind, None, None)
     _MUTATIONS[kind](record, rng, dangling)
-    object_id = record.get("objectId")
+    value = record.get("objectId")
+    object_id = value if isinstance(value, str) and value else None
     return orjson.dumps(record), Injected(line, kind, field, object_id)
 
 
@@ -156,10 +160,7 @@ def _setter(field: str, make: Callable[[dict[str, Any], random.Random], Any]) ->
 
 def _dropper(field: str) -> _Mutation:
     def mutate(rec: dict[str, Any], rng: random.Random, dangling: Dangling) -> None:
-        # Exporters drop a field, or write it empty; Gong treats both as missing. A deleted
-        # user needs no email, so the record must stay a live one for the defect to count.
-        if "isDeleted" in rec:
-            rec["isDeleted"] = False
+        # Exporters drop a field, or write it empty; Gong treats both as missing.
         if rng.random() < 0.7:
             rec.pop(field, None)
         else:

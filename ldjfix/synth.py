@@ -1,9 +1,10 @@
 """Seeded generator of realistic CRM LDJSON records, with defects planted on purpose.
 
 Files of different object types agree through a :class:`~ldjfix.universe.Universe`. Contacts
-and deals refer only to "referable" accounts, users and stages, and defects in ACCOUNT,
-BUSINESS_USER and STAGE files go to the other lines first, so a clean contact or deal never
-points at a record that itself fails. Clean lines do not depend on which defects are planted:
+and deals never refer to the universe's "spare" fifth of accounts, users and stages, and
+defects in ACCOUNT, BUSINESS_USER and STAGE files go to spare lines first: so as long as such a
+file has no more defects than spare records, a clean contact or deal never points at a record
+that itself fails. Clean lines do not depend on which defects are planted:
 a file with defects differs from the clean file of the same seed only on the planted lines.
 Records are plain dicts built from a few ``random`` calls each, so 200 MB takes seconds.
 """
@@ -213,10 +214,10 @@ def _plan(
     if universe.size(object_type) is None:
         chosen = rng.sample(range(count), len(wanted))
     else:  # referenced records: damage the ones nobody refers to first
-        spare = [i for i in range(count) if not universe.is_referable(object_type, i)]
+        spare = sorted(universe.spare(object_type))
         chosen = rng.sample(spare, min(len(wanted), len(spare)))
-        if len(chosen) < len(wanted):
-            rest = [i for i in range(count) if universe.is_referable(object_type, i)]
+        if len(chosen) < len(wanted):  # more defects than spare records: some refs will dangle
+            rest = sorted(set(range(count)) - universe.spare(object_type))
             chosen += rng.sample(rest, len(wanted) - len(chosen))
     rng.shuffle(wanted)
     return dict(zip(chosen, wanted, strict=True))

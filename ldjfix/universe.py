@@ -109,8 +109,24 @@ class Universe:
         return opens[index] if index < len(opens) else f"Stage {index + 1}"
 
     def is_referable(self, object_type: str, index: int) -> bool:
-        """Whether clean records may refer to this one (about 4 in 5; index 0 always)."""
-        return index == 0 or mix(self.seed ^ len(object_type), index) % 5 != 0
+        """Whether clean records may refer to this one (all but the :meth:`spare` ones)."""
+        return index not in self.spare(object_type)
+
+    def spare(self, object_type: str) -> frozenset[int]:
+        """A seeded fifth of a referenced type's records that nothing refers to (never index 0).
+
+        Defects go to these first, so references from clean records always resolve.
+        """
+        if object_type not in self._spares:
+            count = self.size(object_type) or 0
+            rng = random.Random(f"{self.seed}:{object_type}:spare")
+            chosen = rng.sample(range(1, count), max(count // 5, 1)) if count > 1 else []
+            self._spares[object_type] = frozenset(chosen)
+        return self._spares[object_type]
+
+    @cached_property
+    def _spares(self) -> dict[str, frozenset[int]]:
+        return {}
 
     @cached_property
     def user_emails(self) -> tuple[str, ...]:
