@@ -253,6 +253,44 @@ def run(
     raise click.exceptions.Exit(report.exit_code)
 
 
+# --- validate / fix / replay (local checks and fixing) ---------------------------------------
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--object-type", "-t", required=True, metavar="T",
+              help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.")
+@click.option("--schema-file", default=None, metavar="F",
+              help="A saved GET /v2/crm/entity-schema response: types the custom fields.")
+@click.option("--strict", is_flag=True,
+              help="Rules whose strictness at Gong is unknown are errors, not warnings.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stable JSON report (README).")
+def validate(
+    file: str, object_type: str, schema_file: str | None, strict: bool, as_json: bool
+) -> None:
+    """Check FILE against Gong's documented rules: every defect at once, not 20.
+
+    Exit 0 when no line has an error (warnings allowed), 1 when some do, 3 when FILE or the
+    schema file cannot be used.
+    """
+    from .validate import load_entity_schema, render_text, validate_file
+
+    schema = load_entity_schema(schema_file) if schema_file else None
+    source = f"schema file {schema_file}"
+    report = validate_file(file, object_type, entity_schema=schema, strict=strict,
+                           schema_source=source)
+    if as_json:
+        import orjson
+
+        click.echo(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(render_text(report, "stdin" if file == "-" else file), nl=False)
+    raise click.exceptions.Exit(1 if report.errors else 0)
+
+
+# --- end of validate / fix / replay ---
+
+
 def main() -> None:
     """Entry point of the ``ldjfix`` command."""
     cli.main(prog_name="ldjfix")
