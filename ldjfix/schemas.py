@@ -289,7 +289,8 @@ def _field_list(doc: object, object_type: str, source: str) -> list[object]:
             f"{source} is not an entity schema (no 'objectTypeToSelectedFields').",
             hint=_SCHEMA_HINT,
         )
-    fields = doc["objectTypeToSelectedFields"].get(object_type, [])
+    by_type = doc["objectTypeToSelectedFields"]
+    fields = by_type.get(object_type, by_type.get("*", []))
     if not isinstance(fields, list):
         raise InputProblem(f"{source}: the {object_type} fields are not a list.", hint=_SCHEMA_HINT)
     return fields

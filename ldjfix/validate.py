@@ -18,7 +18,8 @@ import jsonschema_rs
 import orjson
 
 from . import descriptions
-from .files import open_input
+from .errors import InputProblem
+from .files import open_input, read_input
 from .lines import BOM, Line, Parsed, parse_line
 from .schemas import SchemaPair, build, check_object_type, custom_fields
 from .status import LineError
@@ -91,13 +92,18 @@ class Validator:
     """Checks records of one object type against Gong's rules (and an entity schema)."""
 
     def __init__(
-        self, object_type: str, *, entity_schema: dict[str, Any] | None = None, strict: bool = False
+        self,
+        object_type: str,
+        *,
+        entity_schema: dict[str, Any] | None = None,
+        strict: bool = False,
+        schema_source: str = "the entity schema",
     ) -> None:
         self.object_type = check_object_type(object_type)
         self.strict = strict
         custom = None
         if entity_schema is not None:
-            custom = custom_fields(entity_schema, object_type, source="the entity schema")
+            custom = custom_fields(entity_schema, object_type, source=schema_source)
         pair = build(object_type, custom)
         self.schemas: SchemaPair = pair.strict() if strict else pair
         self._rs_hard = _compile(self.schemas.hard)
@@ -228,14 +234,55 @@ def validate_file(
     *,
     entity_schema: dict[str, Any] | None = None,
     strict: bool = False,
+    schema_source: str = "the entity schema",
 ) -> ValidationReport:
     """Validate every line of ``path`` (``-`` is stdin) and count good and bad lines."""
-    validator = Validator(object_type, entity_schema=entity_schema, strict=strict)
+    validator = Validator(
+        object_type, entity_schema=entity_schema, strict=strict, schema_source=schema_source
+    )
     tally = Tally()
     with open_input(path) as stream:
         findings = tuple(validator.check_stream(stream, tally=tally))
     invalid = len(tally.bad_lines)
     return ValidationReport(tally.lines - invalid, invalid, findings)
+
+
+def load_entity_schema(path: str | Path) -> dict[str, Any]:
+    """Read a saved ``GET /v2/crm/entity-schema`` response (or a bare list of fields)."""
+    data = read_input(path, what="schema file")
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InputProblem(
+            f"schema file {path} is not JSON ({exc.msg} at character {exc.pos + 1}).",
+            hint="Save the body of GET /v2/crm/entity-schema?integrationId=..&objectType=.. .",
+        ) from None
+    if isinstance(doc, list):
+        return {"objectTypeToSelectedFields": {"*": doc}}  # a POST body: fields of any type
+    if not isinstance(doc, dict):
+        raise InputProblem(f"schema file {path} is not an entity schema (not a JSON object).")
+    return doc
+
+
+def render_text(report: ValidationReport, name: str) -> str:
+    """The report for people: one line per error, warnings grouped, then the counts."""
+    out = [_error_line(name, f) for f in report.errors]
+    groups: dict[str, list[int]] = {}
+    for finding in report.warnings:
+        groups.setdefault(finding.description, []).append(finding.line)
+    for text, lines in groups.items():
+        where = f"line {lines[0]}" if len(lines) == 1 else f"{len(lines)} lines, first {lines[0]}"
+        out.append(f"warning: {text} ({where})")
+    out.append(
+        f"{report.valid} valid, {report.invalid} invalid; "
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _error_line(name: str, finding: Finding) -> str:
+    oid = f" objectId={finding.object_id}" if finding.object_id is not None else ""
+    return f"{name}:{finding.line}:{oid} {finding.description}"
 
 
 def _compile(schema: dict[str, Any]) -> Any:
