@@ -16,6 +16,7 @@ from . import __version__
 from .errors import LdjfixError
 
 if TYPE_CHECKING:
+    from .connection import Connection
     from .status import Status
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,11 +50,67 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.obj = {"verbose": verbose}
 
 
+# --- remote options (shared by every command that talks to Gong) ---------------------------
+
+# Gong's integrationId is an int64; click's int keeps it exact (never a float)
+INTEGRATION_ID = click.IntRange(1, 2**63 - 1)
+
+
+def remote_options(command: F) -> F:
+    """--base-url, --sandbox, --sandbox-dir; turn them into a Connection with ``_connection``."""
+    command = click.option(
+        "--sandbox-dir",
+        envvar="LDJFIX_SANDBOX_DIR",
+        metavar="D",
+        help="State folder of the sandbox (env LDJFIX_SANDBOX_DIR; "
+        "default ~/.local/state/ldjfix/sandbox).",
+    )(command)
+    command = click.option(
+        "--sandbox", is_flag=True, help="Talk to the built-in Gong simulator (no account needed)."
+    )(command)
+    return click.option(
+        "--base-url",
+        envvar="GONG_BASE_URL",
+        metavar="URL",
+        help="Your company's Gong API base URL (env GONG_BASE_URL). Credentials come from "
+        "env GONG_ACCESS_KEY + GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN.",
+    )(command)
+
+
+def _connection(
+    *,
+    base_url: str | None = None,
+    sandbox: bool = False,
+    sandbox_dir: str | None = None,
+    calls_per_second: float = 3.0,
+) -> Connection:
+    """The one settings object for the client, from the remote options."""
+    from pathlib import Path
+
+    from .client import Connection
+
+    return Connection(
+        base_url=base_url,
+        sandbox=sandbox,
+        sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
+        calls_per_second=calls_per_second,
+    )
+
+
 # --- annotate / extract / merge (offline core) -------------------------------------------
 
 
 def status_source(command: F) -> F:
     """The options saying where a request status comes from; they reach ``_load_status``."""
+    command = remote_options(command)
+    command = click.option(
+        "--client-request-id",
+        metavar="CRID",
+        help="With --integration-id: ask Gong (or --sandbox) for this upload's status.",
+    )(command)
+    command = click.option(
+        "--integration-id", type=INTEGRATION_ID, metavar="ID", help="Gong's integrationId."
+    )(command)
     return click.option(
         "--status-file",
         metavar="S",
@@ -61,16 +118,38 @@ def status_source(command: F) -> F:
     )(command)
 
 
-def _load_status(file: str, *, status_file: str | None = None) -> Status:
+def _load_status(
+    file: str,
+    *,
+    status_file: str | None = None,
+    integration_id: int | None = None,
+    client_request_id: str | None = None,
+    **remote: Any,
+) -> Status:
     """The request status a command works on (the one place that knows its sources)."""
     from .errors import UsageProblem
     from .files import STDIO, read_input
     from .status import parse_status
 
+    asked = integration_id is not None or client_request_id is not None
+    if status_file is not None and asked:
+        raise UsageProblem(
+            "Use --status-file or --integration-id/--client-request-id, not both."
+        )
+    if asked:
+        if integration_id is None or client_request_id is None:
+            raise UsageProblem("--integration-id and --client-request-id go together.")
+        from .client import connect
+
+        with connect(_connection(**remote)) as client:
+            return client.request_status(
+                integration_id=integration_id, client_request_id=client_request_id
+            )
     if status_file is None:
         raise UsageProblem(
             "say which request status to use: --status-file S "
-            "(a saved request-status response; - for stdin)."
+            "(a saved request-status response; - for stdin), or "
+            "--integration-id ID --client-request-id CRID to ask Gong."
         )
     if status_file == STDIO and file == STDIO:
         raise UsageProblem("FILE and --status-file cannot both be - (stdin).")
@@ -184,6 +263,152 @@ def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
             f"{result.copied} other line(s) of {file} copied unchanged.",
             err=True,
         )
+
+
+# --- status / upload / sandbox: talking to Gong ---------------------------------------------
+
+
+def _print_status(status: Status, as_json: bool) -> None:
+    """Print a request status: Gong's own fields unchanged (--json), or for people."""
+    if as_json:
+        import orjson
+
+        click.echo(orjson.dumps(status.raw, option=orjson.OPT_INDENT_2).decode())
+    else:
+        from .submission import describe_status
+
+        click.echo(describe_status(status))
+
+
+def _show_poll(status: Status) -> None:
+    click.echo(f"... {status.status}", err=True)
+
+
+@cli.command()
+@click.option("--integration-id", required=True, type=INTEGRATION_ID, metavar="ID",
+              help="Gong's integrationId (64-bit, kept exact).")
+@click.option("--client-request-id", required=True, metavar="CRID",
+              help="The clientRequestId the upload was sent with.")
+@click.option("--wait", is_flag=True, help="Poll (growing intervals) until DONE or FAILED.")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
+              metavar="S", help="With --wait: give up after S seconds (exit 4).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print Gong's response fields unchanged (JSON).")
+@remote_options
+def status(integration_id: int, client_request_id: str, wait: bool, timeout: float,
+           as_json: bool, **remote: Any) -> None:
+    """Ask Gong for the status of an upload (GET /v2/crm/request-status).
+
+    Exit 0 for DONE, PENDING or IN_PROGRESS; 1 for FAILED (the data has defects); 4 when Gong
+    cannot be reached or --wait times out.
+    """
+    from .client import connect
+    from .submission import exit_code_of
+
+    with connect(_connection(**remote)) as client:
+        if wait:
+            found = client.wait_for_status(
+                integration_id=integration_id, client_request_id=client_request_id,
+                timeout=timeout, on_poll=None if as_json else _show_poll,
+            )
+        else:
+            found = client.request_status(
+                integration_id=integration_id, client_request_id=client_request_id
+            )
+    _print_status(found, as_json)
+    raise click.exceptions.Exit(exit_code_of(found))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--object-type", "-t", required=True, metavar="T",
+              help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE (case-sensitive).")
+@click.option("--integration-id", required=True, type=INTEGRATION_ID, metavar="ID",
+              help="Gong's integrationId (64-bit, kept exact).")
+@click.option("--client-request-id", metavar="CRID",
+              help="Letters, digits, - and _; a fresh one is made when left out.")
+@click.option("--wait", is_flag=True, help="Then poll until DONE or FAILED and show the result.")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
+              metavar="S", help="With --wait: give up after S seconds (exit 4).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print {clientRequestId, requestId, status} as JSON.")
+@remote_options
+def upload(file: str, object_type: str, integration_id: int, client_request_id: str | None,
+           wait: bool, timeout: float, as_json: bool, **remote: Any) -> None:
+    """Upload one LDJSON FILE to Gong (POST /v2/crm/entities).
+
+    Prints the clientRequestId on stdout (keep it: `ldjfix status` needs it). Refuses, before
+    sending, files over 200 MB or still carrying extract bookkeeping. Exit 0 when sent (and
+    DONE with --wait), 1 when FAILED, 2 bad options, 3 unusable file, 4 Gong problem.
+    """
+    from pathlib import Path
+
+    from .client import Receipt, connect
+    from .submission import exit_code_of, submit
+
+    def uploaded(receipt: Receipt) -> None:
+        ref = f" (Gong requestId {receipt.request_id})" if receipt.request_id else ""
+        click.echo(f"uploaded {file} as clientRequestId {receipt.client_request_id}{ref}",
+                   err=True)
+
+    with connect(_connection(**remote)) as client:
+        done = submit(
+            client, Path(file), object_type=object_type, integration_id=integration_id,
+            client_request_id=client_request_id, wait=wait, timeout=timeout,
+            on_uploaded=uploaded, on_poll=None if as_json else _show_poll,
+        )
+    if as_json:
+        import orjson
+
+        doc = {
+            "clientRequestId": done.receipt.client_request_id,
+            "requestId": done.receipt.request_id,
+            "status": done.status.raw if done.status else None,
+        }
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(done.receipt.client_request_id)
+        if done.status is not None:
+            from .submission import describe_status
+
+            click.echo(describe_status(done.status), err=True)
+    raise click.exceptions.Exit(exit_code_of(done.status) if done.status else 0)
+
+
+@cli.group()
+def sandbox() -> None:
+    """The built-in Gong simulator (use --sandbox on any command, or serve it on a socket)."""
+
+
+@sandbox.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Loopback address to listen on (never another interface).")
+@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
+              help="Port; 0 picks a free one (the URL is printed).")
+@click.option("--sandbox-dir", envvar="LDJFIX_SANDBOX_DIR", metavar="D",
+              help="State folder (env LDJFIX_SANDBOX_DIR; default ~/.local/state/ldjfix/sandbox).")
+@click.option("--knobs", envvar="LDJFIX_SANDBOX_KNOBS", metavar="JSON",
+              help='Fault knobs as JSON, e.g. \'{"polls": 0, "shares": {"500": 0.1}}\'.')
+@click.option("--polls", type=click.IntRange(min=0), help="Polls before an upload is finished.")
+@click.option("--calls-per-second", type=click.FloatRange(min=0),
+              help="Answer 429 above this many calls a second (0 = no limit).")
+@click.option("--fault", "script", multiple=True, metavar="F",
+              help="Fault for the next call, in order (429, 500, 503, drop, lost, stall, ok).")
+@click.option("--seed", type=int, help="Seed for the random faults of --knobs shares.")
+@click.option("--require-auth", is_flag=True,
+              help="Accept only the credentials in this process's GONG_* variables.")
+def serve(host: str, port: int, sandbox_dir: str | None, knobs: str | None, polls: int | None,
+          calls_per_second: float | None, script: tuple[str, ...], seed: int | None,
+          require_auth: bool) -> None:
+    """Serve the sandbox on a loopback socket until Ctrl-C; prints its URL on stdout."""
+    from .sandbox_server import serve_forever, settings_from_options
+
+    app_settings = settings_from_options(
+        sandbox_dir=sandbox_dir, knobs=knobs, polls=polls, calls_per_second=calls_per_second,
+        script=script, seed=seed, require_auth=require_auth,
+    )
+    serve_forever(app_settings, host=host, port=port, announce=click.echo,
+                  note=lambda line: click.echo(line, err=True))
 
 
 # --- run: the correction loop ---------------------------------------------------------------

@@ -53,6 +53,10 @@ class SecretAuth(httpx.Auth):
         request.headers["Authorization"] = self._header
         yield request
 
+    def header(self) -> str:
+        """The ``Authorization`` value itself (for the sandbox to compare against)."""
+        return self._header
+
     def __repr__(self) -> str:
         return f"<{self.scheme} credentials, hidden>"
 

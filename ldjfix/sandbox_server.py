@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import socketserver
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from .connection import is_loopback
+from .connection import CREDENTIAL_HINT, credentials_from_env, default_sandbox_dir, is_loopback
 from .errors import UsageProblem
 from .sandbox import DropConnection, Knobs, SandboxApp
 from .sandbox_store import SandboxStore
@@ -123,3 +124,67 @@ def serving(
         running.server.shutdown()
         running.server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What ``ldjfix sandbox serve`` runs: where the state is, the knobs, the required auth."""
+
+    state_dir: Path
+    knobs: Knobs
+    require_auth: str | None = None
+
+
+def settings_from_options(
+    *,
+    sandbox_dir: str | None,
+    knobs: str | None,
+    polls: int | None,
+    calls_per_second: float | None,
+    script: tuple[str, ...],
+    seed: int | None,
+    require_auth: bool,
+) -> ServeSettings:
+    """Settings from ``serve``'s options: --knobs JSON first, single flags override it."""
+    base = Knobs.from_json(knobs, source="--knobs") if knobs else Knobs()
+    changes: dict[str, Any] = {
+        "polls": polls,
+        "calls_per_second": calls_per_second,
+        "seed": seed,
+        "script": script or None,
+    }
+    base = replace(base, **{k: v for k, v in changes.items() if v is not None})
+    expected = None
+    if require_auth:
+        found = credentials_from_env(os.environ)
+        if found is None:
+            raise UsageProblem("--require-auth needs credentials to require.", hint=CREDENTIAL_HINT)
+        expected = found.header()
+    state = Path(sandbox_dir) if sandbox_dir else default_sandbox_dir()
+    return ServeSettings(state, base, expected)
+
+
+def serve_forever(
+    settings: ServeSettings,
+    *,
+    host: str,
+    port: int,
+    announce: Callable[[str], None],
+    note: Callable[[str], None],
+) -> None:
+    """Serve until interrupted; ``announce`` gets the URL first, ``note`` the details."""
+    app = SandboxApp(
+        SandboxStore(settings.state_dir), settings.knobs, require_auth=settings.require_auth
+    )
+    running = make_server(app, host, port)
+    announce(running.url)
+    note(
+        f"Gong sandbox listening on {running.url} (state in {settings.state_dir}). "
+        f"Point ldjfix at it with: export GONG_BASE_URL={running.url}  Stop with Ctrl-C."
+    )
+    try:
+        running.server.serve_forever()
+    except KeyboardInterrupt:
+        note("sandbox stopped")
+    finally:
+        running.server.server_close()
