@@ -82,10 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     out = Path(args.output)
+    with out.open("rb") as stream:
+        records = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
     write_bytes_atomic(f"{out}.defects.json", manifest_json({out.name: planted}))
     took = time.perf_counter() - started
     print(
-        f"wrote {out} ({out.stat().st_size:,} bytes, {len(planted)} defects) in {took:.1f} s",
+        f"wrote {out} ({records:,} records, {out.stat().st_size:,} bytes, "
+        f"{len(planted)} defects) in {took:.1f} s",
         file=sys.stderr,
     )
     return 0

@@ -152,10 +152,29 @@ def test_synth_samples_generate_count_and_manifest(tmp_path: Path) -> None:
     args += ["--kinds", "dangling_stage_ref,bad_status_enum"]
     done = subprocess.run([sys.executable, str(GENERATE), *args], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert f"wrote {out}" in done.stderr and "12 defects" in done.stderr
+    assert f"wrote {out} (300 records" in done.stderr and "12 defects" in done.stderr
     manifest = json.loads(Path(f"{out}.defects.json").read_text())["deals.ldjson"]
     assert [e["kind"] for e in manifest].count("dangling_stage_ref") == 6
     assert out.read_bytes().count(b"\n") == 300
+
+
+def test_synth_samples_generate_files_agree(tmp_path: Path) -> None:
+    """A CONTACT file made with --accounts N refers only to clean lines of the N-account file."""
+    accounts, contacts = tmp_path / "a.ldjson", tmp_path / "c.ldjson"
+    for args in (
+        ["--type", "ACCOUNT", "--count", "150", "--bad", "20", "-o", str(accounts)],
+        ["--type", "CONTACT", "--count", "400", "--accounts", "150", "-o", str(contacts)],
+    ):
+        done = subprocess.run([sys.executable, str(GENERATE), "--seed", "3", *args], check=False)
+        assert done.returncode == 0
+    bad = {e["line"] for e in json.loads(Path(f"{accounts}.defects.json").read_text())["a.ldjson"]}
+    clean = {
+        orjson.loads(line)["objectId"]
+        for number, line in enumerate(accounts.read_bytes().splitlines(), start=1)
+        if number not in bad
+    }
+    refs = {orjson.loads(line)["accountId"] for line in contacts.read_bytes().splitlines()}
+    assert len(refs) > 50 and refs <= clean
 
 
 def test_synth_samples_generate_rejects_bad_kind(tmp_path: Path) -> None:
