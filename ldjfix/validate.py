@@ -215,8 +215,12 @@ def explain(
     if keyword == "required":
         return [(n, descriptions.mandatory(n)) for n in where["required"] if n not in instance]
     if "propertyNames" in schema_path:
+        at = list(schema_path).index("propertyNames")
+        allowed = _walk(schema, schema_path[: at + 1]).get("enum", [])
+        # python-jsonschema reports the name, jsonschema-rs the whole object
+        names = [instance] if isinstance(instance, str) else [k for k in record if k not in allowed]
         text = "not a standard field and not in Gong's entity schema, so Gong will not show it"
-        return [(str(instance), descriptions.invalid(str(instance), text))]
+        return [(name, descriptions.invalid(name, text)) for name in names]
     name = str(path[0]) if path else None
     if name is None:
         return [(None, descriptions.invalid("record", f"failed rule {keyword!r}"))]
