@@ -180,7 +180,7 @@ def records(
     defects = dict(defects or {})
     check_kinds(object_type, defects)
     universe = _universe_for(object_type, count, seed, universe)
-    plan = _plan(object_type, count, defects, universe)
+    plan = _plan(object_type, count, defects, universe, seed)
     rng = random.Random(f"{seed}:{object_type}")
     defect_rng = random.Random(f"{seed}:{object_type}:defects")
     build = BUILDERS[object_type]
@@ -204,13 +204,13 @@ def _universe_for(object_type: str, count: int, seed: int, universe: Universe | 
 
 
 def _plan(
-    object_type: str, count: int, defects: Mapping[str, int], universe: Universe
+    object_type: str, count: int, defects: Mapping[str, int], universe: Universe, seed: int
 ) -> dict[int, str]:
     """Scatter the wanted defects over distinct lines (0-based index -> kind), seeded."""
     wanted = [kind for kind, n in defects.items() for _ in range(n)]
     if len(wanted) > count:
         raise ValueError(f"{len(wanted)} defects do not fit in {count} records")
-    rng = random.Random(f"{universe.seed}:{object_type}:plan")
+    rng = random.Random(f"{seed}:{object_type}:plan")
     if universe.size(object_type) is None:
         chosen = rng.sample(range(count), len(wanted))
     else:  # referenced records: damage the ones nobody refers to first
@@ -274,4 +274,14 @@ def manifest_json(planted: Mapping[str, list[Injected]]) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-__all__ = ["KINDS", "OBJECT_TYPES", "Injected", "Universe", "records", "write_file", "write_sized"]
+__all__ = [
+    "KINDS",
+    "OBJECT_TYPES",
+    "Injected",
+    "Universe",
+    "manifest_json",
+    "records",
+    "spread",
+    "write_file",
+    "write_sized",
+]

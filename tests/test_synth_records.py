@@ -121,6 +121,13 @@ def test_synth_records_spare_fifth_never_referenced() -> None:
         assert orjson.loads(line)["accountId"] not in ids
 
 
+def test_synth_records_user_emails_unique() -> None:
+    """Business users get distinct email addresses, even with many users."""
+    universe = Universe(2, users=300)
+    emails = [orjson.loads(line)["emailAddress"] for line in _lines("BUSINESS_USER", 300, seed=2)]
+    assert len(set(emails)) == 300 and set(emails) == set(universe.user_emails)
+
+
 def test_synth_records_universe_size_must_match() -> None:
     """An ACCOUNT file must hold exactly the universe's accounts, or references would dangle."""
     with pytest.raises(ValueError, match="the universe has 300 ACCOUNT records, not 10"):
