@@ -16,10 +16,11 @@ from typing import Any
 import orjson
 
 from . import descriptions
+from . import words as w
 from .files import open_input, write_bytes_atomic
 from .injection import Injected, describe
 from .lines import parse_line, read_lines
-from .synth import manifest_json, write_file
+from .synth import FORECASTS, LEAD_SOURCES, manifest_json, write_file
 from .universe import Universe
 
 SEED = 2025
@@ -82,6 +83,8 @@ FILES: dict[str, tuple[str, int, dict[str, int]]] = {
 STATUSES = {"accounts-status.json": "accounts.ldjson", "contacts-status.json": "contacts.ldjson"}
 GENERAL_STATUS = "general-error-status.json"
 MANIFEST = "defects.json"
+ENTITY_SCHEMA = "entity-schema.json"
+_MODIFIED = "2024-01-02T09:00:00Z"
 
 
 def make_samples(folder: str | Path) -> dict[str, list[Injected]]:
@@ -97,6 +100,7 @@ def make_samples(folder: str | Path) -> dict[str, list[Injected]]:
         doc = failed_status(folder / data_name, planted[data_name], FILES[data_name][1])
         write_bytes_atomic(folder / status_name, _pretty(doc))
     write_bytes_atomic(folder / GENERAL_STATUS, _pretty(general_status()))
+    write_bytes_atomic(folder / ENTITY_SCHEMA, _pretty(entity_schema()))
     return planted
 
 
@@ -127,6 +131,38 @@ def general_status() -> dict[str, Any]:
         "errors": [{"line": 0, "description": descriptions.invalid("dataFile", detail)}],
         "totalErrorCount": 0,
         "totalSuccessCount": 0,
+    }
+
+
+def entity_schema() -> dict[str, Any]:
+    """A saved ``GET /v2/crm/entity-schema`` response declaring the generator's custom fields."""
+
+    def field(name: str, label: str, kind: str, values: tuple[str, ...] = ()) -> dict[str, Any]:
+        item = {"uniqueName": name, "label": label, "type": kind, "lastModified": _MODIFIED}
+        return item | ({"orderedValueList": list(values)} if values else {})
+
+    return {
+        "requestId": _request_id(ENTITY_SCHEMA),
+        "objectTypeToSelectedFields": {
+            "ACCOUNT": [
+                field("industry", "Industry", "PICKLIST", w.INDUSTRIES),
+                field("type", "Account Type", "PICKLIST", w.ACCOUNT_TYPES),
+                field("numberOfEmployees", "Employees", "NUMBER"),
+                field("annualRevenue", "Annual Revenue", "CURRENCY"),
+                field("billingCity", "Billing City", "STRING"),
+                field("billingCountry", "Billing Country", "STRING"),
+                field("phone", "Phone", "PHONENUMBER"),
+                field("website", "Website", "URL"),
+                field("accountNumber", "Account Number", "STRING"),
+                field("description", "Description", "STRING"),
+            ],
+            "CONTACT": [],
+            "DEAL": [field("forecastCategory", "Forecast Category", "PICKLIST", FORECASTS)],
+            "LEAD": [
+                field("company", "Company", "STRING"),
+                field("leadSource", "Lead Source", "PICKLIST", LEAD_SOURCES),
+            ],
+        },
     }
 
 

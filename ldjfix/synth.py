@@ -29,6 +29,8 @@ _EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z: modified dates fall in 2024 and 
 _SPAN = 545 * 86_400
 _CRM = "https://northstar.my.salesforce.com/lightning/r"
 Record = dict[str, Any]
+LEAD_SOURCES = ("Webinar", "Trade Show", "Website", "Referral", "Cold Call")
+FORECASTS = ("Pipeline", "Best Case", "Commit", "Omitted")
 
 
 def _iso(seconds: int, offset_hours: int = 0) -> str:
@@ -114,7 +116,7 @@ def _lead(rng: random.Random, u: Universe, i: int) -> Record:
     stranger = u.accounts + 1_000 + rng.randrange(10_000)  # a company not (yet) an account
     _person(rng, record, u.account_domain(stranger))
     record["company"] = u.account_name(stranger)
-    record["leadSource"] = rng.choice(("Webinar", "Trade Show", "Website", "Referral", "Cold Call"))
+    record["leadSource"] = rng.choice(LEAD_SOURCES)
     if rng.random() < 0.15:
         record["convertedToAccountId"] = u.account_id(u.pick(rng, "ACCOUNT"))
     return record
@@ -134,7 +136,7 @@ def _deal(rng: random.Random, u: Universe, i: int) -> Record:
         status={"Closed Won": "WON", "Closed Lost": "LOST"}.get(stage_name, "OPEN"),
         stage=u.stage_id(stage),
         amount=rng.choice((rng.randrange(50, 2_500) * 100, round(rng.uniform(900, 90_000), 2))),
-        forecastCategory=rng.choice(("Pipeline", "Best Case", "Commit", "Omitted")),
+        forecastCategory=rng.choice(FORECASTS),
     )
     return record
 

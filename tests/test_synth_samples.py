@@ -12,7 +12,7 @@ import jsonschema
 import orjson
 import pytest
 
-from ldjfix import samples
+from ldjfix import samples, synth
 from ldjfix.lines import iter_lines, parse_line
 from ldjfix.status import parse_status
 
@@ -25,20 +25,32 @@ STATUS_FILES = [*samples.STATUSES, samples.GENERAL_STATUS]
 
 
 def _strict(schema: Any) -> Any:
-    """Gong's schema made strict: every listed property required, no others allowed."""
+    """Gong's schema made strict: no unlisted properties; all required where it names none."""
     if isinstance(schema, dict):
         strict = {key: _strict(value) for key, value in schema.items()}
         if schema.get("type") == "object" and "properties" in schema:
-            strict["required"] = list(schema["properties"])
+            strict.setdefault("required", list(schema["properties"]))
             strict["additionalProperties"] = False
         return strict
     return [_strict(item) for item in schema] if isinstance(schema, list) else schema
 
 
-def _status_validator() -> jsonschema.Draft202012Validator:
+def _status_validator(name: str = "RequestStatusResponse") -> jsonschema.Draft202012Validator:
     components = _strict(json.loads(OPENAPI.read_text())["components"])
-    schema = {"$ref": "#/components/schemas/RequestStatusResponse", "components": components}
+    schema = {"$ref": f"#/components/schemas/{name}", "components": components}
     return jsonschema.Draft202012Validator(schema)
+
+
+# Standard (non-custom) fields per object type, from the reference's field tables (section 3).
+_COMMON = {"objectId", "modifiedDate", "isDeleted", "url"}
+_PERSON = {"emailAddress", "firstName", "lastName", "title", "phoneNumber"}
+_STANDARD = {
+    "ACCOUNT": _COMMON | {"name", "domains"},
+    "CONTACT": _COMMON | _PERSON | {"accountId"},
+    "DEAL": _COMMON
+    | {"accountId", "ownerId", "name", "createdDate", "closeDate", "status", "stage", "amount"},
+    "LEAD": _COMMON | _PERSON | {"convertedToAccountId"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +64,7 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_synth_samples_committed_equal_regenerated(regenerated: Path) -> None:
     """Every generated sample file is committed byte for byte (no drift from the recipe)."""
     made = sorted(p.name for p in regenerated.iterdir())
-    assert made == sorted([*samples.FILES, *STATUS_FILES, samples.MANIFEST])
+    assert made == sorted([*samples.FILES, *STATUS_FILES, samples.MANIFEST, samples.ENTITY_SCHEMA])
     for name in made:
         assert (SAMPLES / name).read_bytes() == (regenerated / name).read_bytes(), name
 
@@ -125,6 +137,21 @@ def test_synth_samples_status_lists_first_twenty(status_name: str) -> None:
     for error, entry in zip(doc["errors"], first, strict=True):
         field = entry["field"]
         assert (f"[{field}]" if field else "Unable to parse") in error["description"]
+
+
+def test_synth_samples_entity_schema_declares_custom_fields() -> None:
+    """entity-schema.json has Gong's shape and declares every custom field the records carry."""
+    doc = json.loads((SAMPLES / samples.ENTITY_SCHEMA).read_text())
+    validator = _status_validator("ListSelectedFieldsResponse")
+    assert validator.is_valid(doc), next(iter(validator.iter_errors(doc))).message
+    for object_type, standard in _STANDARD.items():
+        declared = {f["uniqueName"]: f for f in doc["objectTypeToSelectedFields"][object_type]}
+        for line in synth.records(object_type, 300, seed=1):
+            record = orjson.loads(line[0])
+            assert set(record) - standard <= set(declared), object_type
+            for name, spec in declared.items():
+                if name in record and "orderedValueList" in spec:
+                    assert record[name] in spec["orderedValueList"]
 
 
 def test_synth_samples_general_error_is_line_zero() -> None:
