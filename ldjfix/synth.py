@@ -209,6 +209,8 @@ def _plan(
     object_type: str, count: int, defects: Mapping[str, int], universe: Universe, seed: int
 ) -> dict[int, str]:
     """Scatter the wanted defects over distinct lines (0-based index -> kind), seeded."""
+    if any(n < 0 for n in defects.values()):
+        raise ValueError("defect counts cannot be negative")
     wanted = [kind for kind, n in defects.items() for _ in range(n)]
     if len(wanted) > count:
         raise ValueError(f"{len(wanted)} defects do not fit in {count} records")

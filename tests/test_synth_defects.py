@@ -148,5 +148,7 @@ def test_synth_defects_rejects_kind_for_wrong_type() -> None:
         list(synth.records("ACCOUNT", 10, seed=1, defects={"close_date_with_time": 1}))
     with pytest.raises(ValueError, match="unknown defect kind 'typo'"):
         list(synth.records("DEAL", 10, seed=1, defects={"typo": 1}))
+    with pytest.raises(ValueError, match="cannot be negative"):
+        list(synth.records("DEAL", 3, seed=1, defects={"bad_url": -1}))
     with pytest.raises(ValueError, match="5 defects do not fit in 3 records"):
         list(synth.records("DEAL", 3, seed=1, defects={"bad_url": 5}))

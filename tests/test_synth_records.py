@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ldjfix import synth
 from ldjfix.injection import kinds_for
@@ -157,3 +159,28 @@ def test_synth_records_write_sized_hits_the_size(tmp_path: Path) -> None:
     assert 1_900_000 < path.stat().st_size < 2_100_000
     counts = {kind: sum(i.kind == kind for i in planted) for kind in kinds}
     assert counts == {"domain_is_url": 34, "name_too_long": 33, "bad_url": 33}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    object_type=st.sampled_from(synth.OBJECT_TYPES),
+    seed=st.integers(0, 2**32),
+    count=st.integers(1, 40),
+    picks=st.lists(st.integers(0, 40), max_size=6),
+)
+def test_synth_records_any_plan_gives_count_lines(
+    object_type: str, seed: int, count: int, picks: list[int]
+) -> None:
+    """Any seed and defect plan that fits gives ``count`` one-line records, defects as asked."""
+    kinds = kinds_for(object_type)
+    defects: dict[str, int] = {}
+    for pick in picks:
+        if sum(defects.values()) < count:
+            defects[kinds[pick % len(kinds)]] = defects.get(kinds[pick % len(kinds)], 0) + 1
+    made = list(synth.records(object_type, count, seed=seed, defects=defects))
+    assert len(made) == count
+    assert not any(b"\n" in line or b"\r" in line for line, _ in made)
+    planted = [injected for _, injected in made if injected is not None]
+    assert sorted(i.kind for i in planted) == sorted(
+        k for k, n in defects.items() for _ in range(n)
+    )
