@@ -196,8 +196,8 @@ class GongClient:
             response = self._call(f"Upload of {path.name}", attempt)
         except _Conflict as conflict:
             raise RequestIdUsed(
-                f"Gong says clientRequestId {client_request_id!r} was already used "
-                f"for integration {integration_id}.",
+                f"{conflict.error.message.rstrip('.')}: clientRequestId "
+                f"{client_request_id!r} was already used for integration {integration_id}.",
                 hint=_conflict_hint(conflict.on_retry, integration_id, client_request_id),
                 client_request_id=client_request_id,
                 on_retry=conflict.on_retry,
@@ -294,6 +294,24 @@ class GongClient:
             ),
         )
         return _json_object(response, "read-back")
+
+    def register_integration(self, *, name: str, owner_email: str) -> int:
+        """``PUT /v2/crm/integrations``: register the generic integration; its exact int64 id."""
+        content = orjson.dumps({"name": name, "ownerEmail": owner_email})
+        response = self._call(
+            "Integration registration",
+            lambda: self._http.put("/v2/crm/integrations", content=content, headers=_JSON),
+        )
+        found = _json_object(response, "registration").get("integrationId")
+        if isinstance(found, bool) or not isinstance(found, int):
+            raise RemoteProblem("Gong's registration answer carries no integer integrationId.")
+        return found
+
+    def list_integrations(self) -> list[dict[str, Any]]:
+        """``GET /v2/crm/integrations``: the registered integration(s), ids exact."""
+        response = self._call("Integration list", lambda: self._http.get("/v2/crm/integrations"))
+        found = _json_object(response, "integration list").get("integrations")
+        return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
 
     def _call(self, what: str, attempt: Callable[[], httpx.Response]) -> httpx.Response:
         """Send with rate limiting and retries; return a 2xx response or raise ApiError."""

@@ -204,7 +204,8 @@ class SandboxApp:
             return True
         with self._lock:
             now = self._clock()
-            while self._window and self._window[0] <= now - 1.0:
+            # a call exactly one second old has left the window (with float slack)
+            while self._window and self._window[0] <= now - 1.0 + 1e-9:
                 self._window.popleft()
             if len(self._window) >= limit:
                 return False

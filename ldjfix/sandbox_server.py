@@ -116,7 +116,8 @@ def serving(
     """Run a sandbox on 127.0.0.1 and a free port in a thread, for tests and embedding."""
     app = SandboxApp(SandboxStore(state_dir), knobs, require_auth=require_auth, **app_options)
     running = make_server(app)
-    thread = threading.Thread(target=running.server.serve_forever, daemon=True)
+    # a short poll interval: shutdown() waits for it, and tests start many servers
+    thread = threading.Thread(target=running.server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield running
