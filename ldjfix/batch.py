@@ -133,7 +133,7 @@ def _run_guarded(
 ) -> FileResult:
     """Run one job; an error that stops it becomes its result instead of ending the batch."""
     name = str(job.file)
-    emit("job_start", file=name, objectType=job.object_type)
+    emit("file_start", file=name, objectType=job.object_type)
     try:
         result = runner(job, budget, emit)
     except BudgetExhausted as exc:
@@ -141,7 +141,7 @@ def _run_guarded(
         result = stopped(job, str(exc))
     except LdjfixError as exc:
         result = FileResult(name, job.object_type, "error", exc.exit_code, message=str(exc))
-    emit("job_end", file=name, outcome=result.outcome, exitCode=result.exit_code)
+    emit("file_end", file=name, outcome=result.outcome, exitCode=result.exit_code)
     return result
 
 
@@ -161,7 +161,7 @@ def run_batch(
         for job in level:
             reason = _blocked(job, jobs, done, budget)
             if reason:
-                emit("job_skipped", file=str(job.file), reason=reason)
+                emit("file_skipped", file=str(job.file), reason=reason)
                 done[job] = stopped(job, reason)
             else:
                 runnable.append(job)

@@ -48,10 +48,19 @@ class JsonEventLog:
             self._stream.flush()
 
 
-class TextEventLog:
-    """Writes the events a person cares about as short text lines (no progress noise)."""
+_TEXT = {
+    "level_start": "uploading {objectTypes} (level {level})",
+    "file_start": "started ({objectType})",
+    "round_end": "round {round}: {accepted} accepted, {quarantined} quarantined, "
+    "{pending} pending, {apiCalls} API calls",
+    "file_end": "{outcome} (exit {exitCode})",
+    "file_skipped": "{reason}",
+    "budget_exhausted": "API call budget used up ({apiCalls} calls); stopped, resumable",
+}
 
-    WORTH_A_LINE = ("job_start", "job_end", "job_skipped", "budget_exhausted", "level_start")
+
+class TextEventLog:
+    """Writes the milestones a person cares about as short lines (no per-poll noise)."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -59,13 +68,18 @@ class TextEventLog:
 
     def __call__(self, event: str, /, **fields: Any) -> None:
         """Write a line for the events worth one; ignore the rest."""
-        if event not in self.WORTH_A_LINE:
+        template = _TEXT.get(event)
+        if template is None:
             return
-        who = fields.pop("file", None)
-        details = " ".join(f"{key}={value}" for key, value in fields.items() if value is not None)
-        text = f"ldjfix: {who + ': ' if who else ''}{event.replace('_', ' ')} {details}".rstrip()
+        if isinstance(fields.get("objectTypes"), list):
+            fields["objectTypes"] = ", ".join(fields["objectTypes"])
+        try:
+            text = template.format(**fields)
+        except (KeyError, IndexError):
+            return  # an event without the fields its line needs: nothing worth printing
+        who = f"{fields['file']}: " if fields.get("file") else ""
         with self._lock:
-            self._stream.write(text + "\n")
+            self._stream.write(f"ldjfix: {who}{text}\n")
             self._stream.flush()
 
 

@@ -69,7 +69,10 @@ class ProgressBoard:
             return
         with self._lock:
             _update(row, event, fields)
-            if event in ("job_end", "job_skipped") or self._clock() - self._last >= self._interval:
+            if (
+                event in ("file_end", "file_skipped")
+                or self._clock() - self._last >= self._interval
+            ):
                 self._draw()
 
     def close(self) -> None:
@@ -92,11 +95,11 @@ def _int(value: Any) -> int | None:
 
 def _update(row: _Row, event: str, fields: dict[str, Any]) -> None:
     """Take what the event says about round, records and calls; events differ in fields."""
-    if event == "job_start":
+    if event == "file_start":
         row.state = "running"
-    elif event == "job_skipped":
+    elif event == "file_skipped":
         row.state = "not started"
-    elif event == "job_end":
+    elif event == "file_end":
         row.state = str(fields.get("outcome", "ended"))
     row.round = _int(fields.get("round")) or row.round
     row.records = _int(fields.get("records")) or row.records

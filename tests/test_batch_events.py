@@ -49,5 +49,9 @@ def test_events_text_keeps_only_milestones() -> None:
     out = io.StringIO()
     both = Fanout(TextEventLog(out))
     both("poll", file="a.ldjson", round=1)
-    both("job_end", file="a.ldjson", outcome="done", exitCode=0)
-    assert out.getvalue() == "ldjfix: a.ldjson: job end outcome=done exitCode=0\n"
+    both("file_end", file="a.ldjson", outcome="DONE", exitCode=0)
+    both("level_start", level=0, objectTypes=["ACCOUNT", "STAGE"])
+    both("round_end", file="a.ldjson", round=1)  # fields missing: no line, no crash
+    assert out.getvalue() == (
+        "ldjfix: a.ldjson: DONE (exit 0)\nldjfix: uploading ACCOUNT, STAGE (level 0)\n"
+    )

@@ -14,7 +14,7 @@ def test_progress_redraws_rows_in_place() -> None:
     board = ProgressBoard(
         out, [("a.ldjson", "ACCOUNT"), ("d.ldjson", "DEAL")], clock=lambda: now[0]
     )
-    board("job_start", file="a.ldjson")
+    board("file_start", file="a.ldjson")
     first = out.getvalue()
     assert first.count("\n") == 2 and "\x1b[" not in first.replace("\r\x1b[2K", "")
     now[0] = 1.0
@@ -32,11 +32,11 @@ def test_progress_throttles_and_shows_end_state() -> None:
     """Events within the interval do not redraw; job_end always does, with the outcome."""
     out = io.StringIO()
     board = ProgressBoard(out, [("a.ldjson", "ACCOUNT")], clock=lambda: 5.0, interval=1.0)
-    board("job_start", file="a.ldjson")
+    board("file_start", file="a.ldjson")
     size = len(out.getvalue())
     board("poll", file="a.ldjson", round=1)
     assert len(out.getvalue()) == size
-    board("job_end", file="a.ldjson", outcome="quarantined")
+    board("file_end", file="a.ldjson", outcome="quarantined")
     assert out.getvalue().rstrip().endswith("quarantined")
-    board("job_end", file="other.ldjson", outcome="done")  # unknown file: ignored
+    board("file_end", file="other.ldjson", outcome="done")  # unknown file: ignored
     assert "other" not in out.getvalue()

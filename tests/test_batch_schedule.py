@@ -107,7 +107,7 @@ def test_batch_runs_levels_in_order_and_files_concurrently() -> None:
     assert set(order[3:5]) == {"CONTACT", "DEAL"} and order[5] == "LEAD"
     first_level1_start = log.index(("start", "DEAL"))
     assert all(log.index(("end", k)) < first_level1_start for k in ("ACCOUNT", "STAGE"))
-    assert events.count("level_start") == 3 and events.count("job_end") == 6
+    assert events.count("level_start") == 3 and events.count("file_end") == 6
 
 
 def test_batch_failed_parent_blocks_dependants_only() -> None:
