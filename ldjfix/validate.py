@@ -9,6 +9,7 @@ whole file may break, so explaining them must stay fast). Findings carry Gong's 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,42 +140,53 @@ class Validator:
             found += self._findings(line, oid, record, raw, self.schemas.soft, WARNING)
         return _dedupe(found)
 
-    def check_stream(self, stream: BinaryIO, *, tally: Tally | None = None) -> Iterator[Finding]:
-        """Every finding of a whole file, line by line, then duplicate objectIds as they appear."""
+    def check_stream(
+        self, stream: Iterable[bytes] | BinaryIO, *, tally: Tally | None = None
+    ) -> Iterator[Finding]:
+        """Every finding of a whole file, line by line, duplicate objectIds where they repeat."""
         tally = tally if tally is not None else Tally()
-        loads, screen = orjson.loads, self._screen
+        loads, screen, bad = orjson.loads, self._screen, tally.bad_lines
         first_seen: dict[int, int] = {}  # hash(objectId) -> first line; hashes keep memory low
-        duplicate_severity = ERROR if self.strict else WARNING
-        for number, raw in enumerate(stream, 1):
-            if number == 1 and raw.startswith(BOM):
-                raw = raw[len(BOM) :]
+        remember = first_seen.setdefault
+        records = 0
+        for number, raw in enumerate(stream, 1):  # the hot loop: keep it lean
             try:
                 record = loads(raw)
             except orjson.JSONDecodeError:
                 record = None
-            if type(record) is not dict:  # blank, broken or not an object: the careful path
+            if type(record) is not dict:  # blank, broken, not an object, or a BOM: careful path
+                if number == 1 and raw.startswith(BOM):
+                    yield from self.check_stream(_Rest(raw[len(BOM) :], stream), tally=tally)
+                    return
                 findings = self.check(parse_line(_line(number, raw)))
-                tally.lines += not _is_blank(raw)
-            else:
-                tally.lines += 1
-                findings = [] if screen(record) else self.check_record(number, record)
-                object_id = record.get("objectId")
-                if type(object_id) is str:
-                    first = first_seen.setdefault(hash(object_id), number)
-                    if first != number:
-                        text = descriptions.duplicate(object_id, first)
-                        findings.append(
-                            Finding(number, object_id, "objectId", text, duplicate_severity)
-                        )
-            for finding in findings:
+                records += not _is_blank(raw)
+                bad.update(f.line for f in findings)
+                yield from findings
+                continue
+            records += 1
+            if not screen(record):
+                findings = self.check_record(number, record)
+                bad.update(f.line for f in findings if f.severity == ERROR)
+                yield from findings
+            object_id = record.get("objectId")
+            if type(object_id) is str and remember(hash(object_id), number) != number:
+                finding = self._duplicate(number, object_id, first_seen[hash(object_id)])
                 if finding.severity == ERROR:
-                    tally.bad_lines.add(number)
+                    bad.add(number)
                 yield finding
+        tally.lines += records
+
+    def _duplicate(self, line: int, object_id: str, first: int) -> Finding:
+        text = descriptions.duplicate(object_id, first)
+        return Finding(line, object_id, "objectId", text, ERROR if self.strict else WARNING)
 
     def _python_errors(
         self, record: dict[str, Any]
     ) -> list[tuple[Sequence[Any], Sequence[Any], Any]]:
         if self._explainer is None:
+            # jsonschema's format extras build an IRI grammar (rfc3987_syntax) at import, ~0.9 s;
+            # no rule here uses an IRI format, so keep it from loading (jsonschema skips it).
+            sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
             from jsonschema import Draft202012Validator  # slow import: only when explaining
 
             checker = Draft202012Validator.FORMAT_CHECKER
@@ -322,6 +334,17 @@ def _line(number: int, raw: bytes) -> Line:
         if raw.endswith(ending):
             return Line(number, raw[: -len(ending)], ending)
     return Line(number, raw, b"")
+
+
+class _Rest:
+    """A stream whose first line is given apart (line 1 without its BOM), then the rest."""
+
+    def __init__(self, first: bytes, rest: Iterable[bytes]) -> None:
+        self.first, self.rest = first, rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.first
+        yield from self.rest
 
 
 def _is_blank(raw: bytes) -> bool:
