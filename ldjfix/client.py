@@ -462,10 +462,14 @@ def connect(
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    transport: httpx.BaseTransport | None = None,
 ) -> GongClient:
-    """A client for Gong (``conn.base_url``) or the in-process sandbox (``conn.sandbox``)."""
+    """A client for Gong (``conn.base_url``) or the in-process sandbox (``conn.sandbox``).
+
+    ``transport`` replaces the network for a real base URL (tests, embedding); everything
+    else (URL checks, credentials, headers) stays as in production.
+    """
     env = os.environ if env is None else env
-    transport: httpx.BaseTransport | None = None
     if conn.sandbox:
         if conn.base_url:
             raise UsageProblem("Use either --sandbox or --base-url, not both.")
