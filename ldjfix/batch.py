@@ -31,6 +31,9 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 }
 
 
+JITTER_MARGIN = 0.1  # seconds of arrival jitter the spacing absorbs per one-second window
+
+
 class BudgetExhausted(LdjfixError):
     """The run used the API calls ``--max-api-calls`` allows; stop here, resumable."""
 
@@ -42,6 +45,9 @@ class CallBudget(RateLimiter):
 
     A :class:`RateLimiter` itself, so every client of the batch can share it; the client calls
     :meth:`acquire` before every attempt (retries included), which is what Gong's quota counts.
+    Calls are spaced ``(1 + margin) / calls_per_second`` apart: evenly spaced calls fill a
+    one-second window exactly, so any network jitter would let the server see one call too
+    many in some window; the margin absorbs that much jitter.
     """
 
     def __init__(
@@ -49,10 +55,12 @@ class CallBudget(RateLimiter):
         calls_per_second: float = 3.0,
         *,
         max_calls: int | None = None,
+        margin: float = JITTER_MARGIN,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(calls_per_second, clock=clock, sleep=sleep)
+        self.interval = (1.0 + margin) / calls_per_second
         self.max_calls = max_calls
         self._used = 0
         self._budget_lock = threading.Lock()

@@ -81,12 +81,19 @@ def worst_exit_code(results: Iterable[FileResult]) -> int:
     return max((result.exit_code for result in results), default=0)
 
 
-def summary_json(results: Sequence[FileResult]) -> dict[str, Any]:
-    """The JSON summary printed on stdout at the end of a batch."""
+def summary_json(
+    results: Sequence[FileResult], *, api_calls_this_run: int | None = None
+) -> dict[str, Any]:
+    """The JSON summary printed on stdout at the end of a batch.
+
+    Per file, ``apiCalls`` is what its report.json says: every call of the job, over all the
+    runs that resumed it; ``apiCallsThisRun`` is what this run used of ``--max-api-calls``.
+    """
     files = [result.as_json() for result in results]
     totals = {key: sum(entry[key] for entry in files) for key in COUNTS}
     return {
         "exitCode": worst_exit_code(results),
+        "apiCallsThisRun": api_calls_this_run,
         "files": files,
         "totals": {"files": len(files), **totals},
     }

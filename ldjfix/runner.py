@@ -1,0 +1,219 @@
+"""A batch of ``run`` jobs from settings: every part built and checked first, then run.
+
+Everything that can be wrong locally (a missing source, a bad rules file, two jobs sharing a
+folder) is found before the first API call, so a bad batch fails at once with exit 3 instead
+of after half the files went to Gong. Each job gets its own client (so its report counts its
+own calls) on the batch's one :class:`~ldjfix.batch.CallBudget`. After a job, its folder also
+gets ``rejected.csv`` and ``summary.md``; a job the budget stopped gets a result from what its
+last event said, and resumes from its journal on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .batch import BatchResult, BudgetExhausted, CallBudget, run_batch
+from .config import BatchJob, Settings
+from .errors import InputProblem, UsageProblem
+from .events import EventSink
+from .fixes import Fixer
+from .journal import default_job_dir
+from .status import field_named_in
+from .summary import FileResult, RejectedRow, summary_markdown, write_rejected_csv
+
+REJECTED_CSV = "rejected.csv"
+SUMMARY_MD = "summary.md"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One job with its parts built: the folder, validator and fixer."""
+
+    job: BatchJob
+    folder: Path
+    validator: Any
+    fixer: Fixer
+
+
+def job_folder(job: BatchJob, job_root: Path | None) -> Path:
+    """The job's folder: its own job_dir, else ``<root>/<file>.ldjfix-job``, else beside it."""
+    if job.job_dir is not None:
+        return job.job_dir
+    if job_root is not None:
+        return job_root / default_job_dir(job.file).name
+    return default_job_dir(job.file)
+
+
+def prepare(jobs: Sequence[BatchJob], settings: Settings) -> list[Prepared]:
+    """Check every source and rules file and build each job's parts, before any API call."""
+    from .job import FixChoice, make_fixer, make_validator
+
+    prepared: list[Prepared] = []
+    folders: dict[str, Path] = {}
+    for job in jobs:
+        if not job.file.is_file():
+            what = "is a folder, not a file" if job.file.is_dir() else "does not exist"
+            raise InputProblem(f"input file {job.file} {what}.", hint="Check the path.")
+        folder = job_folder(job, settings.job_dir)
+        key = os.path.abspath(folder)
+        if key in folders:
+            raise UsageProblem(
+                f"{folders[key]} and {job.file} would share the job folder {folder}.",
+                hint="Give each its own job_dir in the manifest.",
+            )
+        folders[key] = job.file
+        validator = make_validator(job.object_type)
+        fixer = make_fixer(FixChoice(job.rules or settings.rules), validator)
+        prepared.append(Prepared(job, folder, validator, fixer))
+    return prepared
+
+
+def result_from_report(job: BatchJob, doc: Mapping[str, Any]) -> FileResult:
+    """The JSON summary's entry for a job, taken from its report.json."""
+    return FileResult(
+        file=str(job.file),
+        object_type=job.object_type,
+        outcome=str(doc["outcome"]),
+        exit_code=int(doc["exitCode"]),
+        rounds=int(doc["rounds"]),
+        uploads=int(doc["uploads"]),
+        api_calls=int(doc["apiCalls"]),
+        accepted=int(doc["accepted"]),
+        quarantined=int(doc["quarantined"]),
+        pending=int(doc["pending"]),
+        job_dir=str(doc["jobDir"]),
+        resumable=doc["outcome"] == "PENDING",
+        message=doc.get("message"),
+    )
+
+
+def rejected_rows(path: Path) -> list[RejectedRow]:
+    """Rows for rejected.csv from the loop's rejected.ldjson (one per quarantined record)."""
+    if not path.exists():
+        return []
+    rows = []
+    with open(path, "rb") as stream:
+        for raw in stream:
+            doc = orjson.loads(raw)
+            errors = [str(e) for e in doc.get("errors") or ()]
+            fields = list(dict.fromkeys(f for e in errors if (f := field_named_in(e))))
+            record = doc.get("record")
+            rows.append(
+                RejectedRow(
+                    line=int(doc["line"]),
+                    object_id=doc.get("objectId"),
+                    field="; ".join(fields) or None,
+                    error="; ".join(errors) or "rejected",
+                    value=_value(record, fields, doc.get("text")),
+                )
+            )
+    return rows
+
+
+def _value(record: Any, fields: list[str], text: Any) -> Any:
+    """The offending value: the one named field's value, several as an object, or the text."""
+    if not isinstance(record, dict):
+        return text
+    if len(fields) == 1:
+        return record.get(fields[0])
+    return {name: record.get(name) for name in fields} if fields else None
+
+
+def write_job_reports(folder: Path, result: FileResult) -> None:
+    """Add rejected.csv and summary.md to a job folder."""
+    rows = rejected_rows(folder / "rejected.ldjson")
+    write_rejected_csv(folder / REJECTED_CSV, rows)
+    text = summary_markdown(result, rows).encode("utf-8")
+    from .files import write_bytes_atomic
+
+    write_bytes_atomic(folder / SUMMARY_MD, text)
+
+
+class _LastEvent:
+    """Passes events on and remembers the last fields seen, for a job stopped midway."""
+
+    def __init__(self, emit: EventSink) -> None:
+        self._emit = emit
+        self.fields: dict[str, Any] = {}
+
+    def __call__(self, event: str, /, **fields: Any) -> None:
+        self.fields.update(fields)
+        self._emit(event, **fields)
+
+
+def stopped_result(job: BatchJob, folder: Path, reason: str, seen: Mapping[str, Any]) -> FileResult:
+    """The result of a job stopped (budget) or not started: resumable, counts as last seen."""
+    outcome = "NOT_STARTED" if not seen else "BUDGET_EXHAUSTED"
+
+    def count(key: str) -> int:
+        value = seen.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    return FileResult(
+        file=str(job.file),
+        object_type=job.object_type,
+        outcome=outcome,
+        exit_code=1,
+        rounds=count("round"),
+        api_calls=count("apiCalls"),
+        accepted=count("accepted"),
+        quarantined=count("quarantined"),
+        pending=count("pending"),
+        job_dir=str(folder),
+        resumable=True,
+        message=reason,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """Where the batch's jobs send their uploads."""
+
+    connection: Any  # ldjfix.connection.Connection
+    integration_id: int
+    max_rounds: int = 10
+    env: Mapping[str, str] | None = None
+
+
+def run_files(
+    jobs: Sequence[BatchJob],
+    settings: Settings,
+    *,
+    remote: Remote,
+    budget: CallBudget,
+    emit: EventSink,
+) -> BatchResult:
+    """Run a batch: prepare every job, then run them in Gong's order under one budget."""
+    from .client import connect
+    from .loop import JobSpec, run_job
+
+    prepared = {p.job: p for p in prepare(jobs, settings)}
+
+    def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
+        part = prepared[job]
+        spec = JobSpec(
+            job.file, job.object_type, remote.integration_id, part.folder, remote.max_rounds
+        )
+        seen = _LastEvent(sink)
+        with connect(remote.connection, limiter=shared, env=remote.env) as client:
+            try:
+                report = run_job(
+                    spec, client=client, fixer=part.fixer, validator=part.validator, on_event=seen
+                )
+            except BudgetExhausted as exc:
+                sink("budget_exhausted", file=str(job.file), apiCalls=shared.used)
+                return stopped_result(job, part.folder, str(exc), seen.fields or {"round": 0})
+        result = result_from_report(job, report.doc)
+        write_job_reports(part.folder, result)
+        return result
+
+    def stopped(job: BatchJob, reason: str) -> FileResult:
+        return stopped_result(job, prepared[job].folder, reason, {})
+
+    return run_batch(jobs, runner=runner, stopped=stopped, budget=budget, emit=emit)

@@ -1,0 +1,95 @@
+"""Six files of six object types through one batch against the sandbox on a loopback socket."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ldjfix.batch import CallBudget
+from ldjfix.config import Settings
+from ldjfix.connection import Connection
+from ldjfix.events import JsonEventLog
+from ldjfix.runner import Remote, run_files
+from ldjfix.sandbox import Knobs
+from ldjfix.sandbox_server import RunningSandbox, serving
+from ldjfix.session import report
+from tests.batch_support import (
+    CREDENTIALS,
+    RATE,
+    assert_documented_order,
+    assert_summary_matches_reports,
+    make_files,
+    max_calls_in_a_second,
+    outcomes,
+)
+
+KNOBS = Knobs(polls=0, calls_per_second=RATE)
+
+
+def run_batch_on(
+    sandbox: RunningSandbox, tmp_path: Path, *, max_calls: int | None = None
+) -> tuple[int, dict[str, object], str]:
+    """Run the six jobs against ``sandbox``; the exit code, JSON summary and event log."""
+    jobs = make_files(tmp_path / "data")
+    remote = Remote(Connection(base_url=sandbox.url), 1, 10, CREDENTIALS)
+    budget = CallBudget(RATE, max_calls=max_calls)
+    events = io.StringIO()
+    result = run_files(jobs, Settings(), remote=remote, budget=budget, emit=JsonEventLog(events))
+    out, err = io.StringIO(), io.StringIO()
+    report(result, stdout=out, stderr=err, summary_md=None)
+    summary = orjson.loads(out.getvalue())
+    assert summary["apiCallsThisRun"] == budget.used
+    return result.exit_code, summary, events.getvalue()
+
+
+def test_batch_six_types_rate_order_and_reports(tmp_path: Path) -> None:
+    """The limit holds, Gong's order is kept, and the summary matches every report.json."""
+    with serving(tmp_path / "state", KNOBS) as sandbox:
+        code, summary, events = run_batch_on(sandbox, tmp_path)
+        calls = list(sandbox.app.calls)
+        uploads = sandbox.store.uploads()
+    assert code == 1  # some records were quarantined
+    assert [c.code for c in calls if c.code not in (200, 201)] == []  # not one 429
+    assert len(calls) > RATE  # enough calls for the limit to matter
+    assert max_calls_in_a_second(calls) <= RATE
+    assert_documented_order(uploads)
+    assert_summary_matches_reports(summary)  # type: ignore[arg-type]
+    assert summary["totals"]["apiCalls"] == summary["apiCallsThisRun"] == len(calls)
+    assert outcomes(summary)["ACCOUNT"] == ("QUARANTINED", 1, 170, 30, 0)  # type: ignore[arg-type]
+    assert outcomes(summary)["LEAD"] == ("DONE", 0, 30, 0, 0)  # type: ignore[arg-type]
+    lines = [orjson.loads(line) for line in events.splitlines()]
+    assert {"file_start", "round_end", "file_end", "level_start"} <= {e["event"] for e in lines}
+    assert all({"ts", "event"} <= set(e) for e in lines)
+
+
+def test_batch_budget_stop_resumes_to_same_outcome(tmp_path: Path) -> None:
+    """A batch stopped by --max-api-calls resumes (same folders) to the uninterrupted outcome."""
+    with serving(tmp_path / "whole-state", KNOBS) as sandbox:
+        _, whole, _ = run_batch_on(sandbox, tmp_path / "whole")
+    with serving(tmp_path / "state", KNOBS) as sandbox:
+        code, first, events = run_batch_on(sandbox, tmp_path / "split", max_calls=5)
+        assert code == 1
+        stopped = [e for e in first["files"] if e["resumable"]]  # type: ignore[attr-defined]
+        assert stopped and {e["outcome"] for e in stopped} <= {"BUDGET_EXHAUSTED", "NOT_STARTED"}
+        assert first["totals"]["apiCalls"] <= first["apiCallsThisRun"] <= 5  # type: ignore[operator]
+        assert '"event":"budget_exhausted"' in events
+        _, second, _ = run_batch_on(sandbox, tmp_path / "split")
+        uploads = sandbox.store.uploads()
+    assert outcomes(second) == outcomes(whole)  # type: ignore[arg-type]
+    assert_summary_matches_reports(second)  # type: ignore[arg-type]
+    request_ids = [u["clientRequestId"] for u in uploads]
+    assert len(request_ids) == len(set(request_ids))  # no upload sent twice
+    assert_documented_order(uploads)
+
+
+@pytest.mark.parametrize("budget", [1, 9])
+def test_batch_budget_never_exceeded(tmp_path: Path, budget: int) -> None:
+    """The sandbox never sees more calls than --max-api-calls allows."""
+    with serving(tmp_path / "state", KNOBS) as sandbox:
+        code, summary, _ = run_batch_on(sandbox, tmp_path, max_calls=budget)
+        seen = len(sandbox.app.calls)
+    assert seen <= budget and code == 1
+    assert summary["totals"]["apiCalls"] <= budget  # type: ignore[index]
