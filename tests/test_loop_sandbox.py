@@ -1,0 +1,74 @@
+"""The correction loop against the real in-process sandbox: rounds, shards, outputs."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import orjson
+
+from ldjfix import synth
+from ldjfix.fixes import QuarantineFixer
+from ldjfix.loop import JobSpec, run_job
+from ldjfix.rulefix import RulesFixer
+from ldjfix.rules import load_rules
+from ldjfix.sandbox_store import SandboxStore
+from ldjfix.validate import Validator
+from tests.conftest import SAMPLES
+from tests.loop_support import (
+    assert_store_matches,
+    records_of,
+    sandbox_client,
+)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_loop_shards_reveal_every_failure_without_rules(tmp_path: Path) -> None:
+    """With no rules, round 2's shards list every failure: all quarantined, rest accepted."""
+    source = tmp_path / "accounts.ldjson"
+    planted = synth.write_file(source, "ACCOUNT", 5_000, seed=3, defects={"name_too_long": 100})
+    with sandbox_client(tmp_path / "sandbox") as client:
+        result = run_job(JobSpec(source, "ACCOUNT", 1), client=client, fixer=QuarantineFixer())
+    per_round = result.doc["perRound"]
+    assert len(per_round) == 2
+    assert per_round[0]["failed"] == 20 and per_round[0]["unknown"] == 4_980
+    assert len(per_round[1]["uploads"]) == 10  # 80 unseen failures, about 8 per shard
+    assert all(
+        u["listed"] == u["totalErrorCount"] or u["status"] == "DONE"
+        for u in per_round[1]["uploads"]
+    )
+    assert result.counts.quarantined == len(planted) == 100
+    uploads = SandboxStore(tmp_path / "sandbox").uploads()
+    assert len(uploads) == result.uploads == 11
+    assert_store_matches(tmp_path / "sandbox", result.job_dir / "corrected.ldjson")
+
+
+def test_loop_corrected_copies_unchanged_lines_byte_for_byte(tmp_path: Path) -> None:
+    """BOM, CRLF, blank lines and odd separators survive; quarantined records are left out."""
+    source = tmp_path / "odd.ldjson"
+    good = b'{"objectId":"a1","modifiedDate":"2025-01-01T00:00:00Z","name":"A\xe2\x80\xa8B"}'
+    millis = b'{"objectId":"a2","modifiedDate":"2025-01-01T00:00:00.123Z"}'
+    broken = b'{"objectId":"a3",'
+    tail = b'{"objectId":"a4","modifiedDate":"2025-01-02T00:00:00+02:00"}'
+    source.write_bytes(
+        b"\xef\xbb\xbf" + good + b"\r\n\n  \n" + millis + b"\r\n" + broken + b"\n" + tail
+    )
+    validator = Validator("ACCOUNT")
+    fixer = RulesFixer(load_rules(SAMPLES / "rules.toml"), validator=validator)
+    with sandbox_client(tmp_path / "sandbox") as client:
+        result = run_job(
+            JobSpec(source, "ACCOUNT", 1), client=client, fixer=fixer, validator=validator
+        )
+    assert result.outcome == "QUARANTINED"  # the broken line
+    fixed = b'{"objectId":"a2","modifiedDate":"2025-01-01T00:00:00Z"}'
+    corrected = (result.job_dir / "corrected.ldjson").read_bytes()
+    assert corrected == b"\xef\xbb\xbf" + good + b"\r\n\n  \n" + fixed + b"\r\n" + tail
+    rejected = orjson.loads((result.job_dir / "rejected.ldjson").read_bytes())
+    assert rejected["line"] == 5 and rejected["record"] is None
+    assert rejected["text"] == broken.decode()
+    fixes = [orjson.loads(x) for x in (result.job_dir / "fixes.jsonl").read_bytes().splitlines()]
+    assert fixes[0]["line"] == 4 and fixes[0]["field"] == "modifiedDate"
+    assert records_of(result.job_dir / "corrected.ldjson")["a2"]["modifiedDate"].endswith(":00Z")

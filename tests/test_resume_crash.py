@@ -1,0 +1,122 @@
+"""Kill ``ldjfix run`` (SIGKILL, a real subprocess) at each step of a round, then resume.
+
+The loop calls the ``LDJFIX_CRASH_AT=<step>:<n>`` test hook at every step boundary; the hook
+kills the process exactly as ``kill -9`` would. Resuming with the same job folder must give
+the same final report (timings and API call counts aside: a resumed run asks again about what
+it was doing) and never upload the same set twice.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ldjfix import synth
+from ldjfix.client import connect
+from ldjfix.connection import Connection
+from ldjfix.fixes import QuarantineFixer
+from ldjfix.loop import JobSpec, run_job
+from ldjfix.sandbox import Knobs
+from ldjfix.sandbox_server import serving
+from ldjfix.sandbox_store import SandboxStore
+from tests.loop_support import FAST_KNOBS, assert_invariant
+
+# What may differ between an interrupted and an uninterrupted run of the same job.
+RUN_SPECIFIC = ("timings", "apiCalls", "jobId", "jobDir", "source")
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 accounts, 60 with names too long: round 1 lists 20, round 2 needs 5 shards."""
+    path = tmp_path_factory.mktemp("src") / "accounts.ldjson"
+    synth.write_file(path, "ACCOUNT", 2_000, seed=4, defects={"name_too_long": 60})
+    return path
+
+
+def _resume(source: Path, job: Path, state: Path) -> dict[str, Any]:
+    """Run (or resume) the job against ``sandbox serve`` on loopback; no upload may get a 409."""
+    env = {"GONG_ACCESS_KEY": "k", "GONG_ACCESS_KEY_SECRET": "s"}
+    with serving(state, Knobs(polls=0, calls_per_second=50)) as sandbox:
+        conn = Connection(base_url=sandbox.url, calls_per_second=50)
+        with connect(conn, env=env) as client:
+            result = run_job(
+                JobSpec(source, "ACCOUNT", 1, job), client=client, fixer=QuarantineFixer()
+            )
+        posts = [c for c in sandbox.app.calls if c.method == "POST"]
+    assert all(c.code == 201 for c in posts), "an upload was sent again"
+    return result.doc
+
+
+def _comparable(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k not in RUN_SPECIFIC}
+
+
+@pytest.fixture(scope="module")
+def reference(source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The report of the same job run without interruption."""
+    root = tmp_path_factory.mktemp("ref")
+    report = _resume(source, root / "job", root / "sandbox")
+    assert len(report["perRound"]) == 2 and len(report["perRound"][1]["uploads"]) == 5
+    return report
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    [
+        "survey:1",
+        "plan:1",
+        "upload:1",
+        "poll:1",
+        "settle:1",
+        "plan:2",
+        "upload:3",
+        "poll:4",
+        "settle:2",
+        "outputs:1",
+        "report:1",
+        "journal:4",
+    ],
+)
+def test_resume_after_sigkill_gives_the_same_report(
+    crash_at: str, source: Path, reference: dict[str, Any], tmp_path: Path
+) -> None:
+    """Killed at ``crash_at`` and resumed: same report, same outputs, each set uploaded once."""
+    job, state = tmp_path / "job", tmp_path / "sandbox"
+    env = {**os.environ, "LDJFIX_CRASH_AT": crash_at, "LDJFIX_SANDBOX_KNOBS": FAST_KNOBS}
+    command = [
+        sys.executable,
+        "-m",
+        "ldjfix",
+        "run",
+        str(source),
+        "--object-type",
+        "ACCOUNT",
+        "--integration-id",
+        "1",
+        "--job-dir",
+        str(job),
+        "--sandbox",
+        "--sandbox-dir",
+        str(state),
+        "--calls-per-second",
+        "50",
+    ]
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -9, killed.stderr
+    assert not (job / "report.json").exists() or crash_at == "report:1"
+    report = _resume(source, job, state)
+    assert _comparable(report) == _comparable(reference)
+    assert_invariant(report)
+    uploads = [u["clientRequestId"] for u in SandboxStore(state).uploads()]
+    assert len(uploads) == len(set(uploads)) == reference["uploads"]
+    ref_dir = Path(reference["jobDir"])
+    for name in ("corrected.ldjson", "rejected.ldjson", "fixes.jsonl"):
+        assert (job / name).read_bytes() == (ref_dir / name).read_bytes(), name
+    journal = orjson.loads((job / "journal.json").read_bytes())
+    assert sorted(e["clientRequestId"] for e in journal["uploads"].values()) == sorted(uploads)
