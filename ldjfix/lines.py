@@ -15,7 +15,6 @@ Two readers share these rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -25,8 +24,6 @@ import orjson
 BOM = b"\xef\xbb\xbf"
 CHUNK_SIZE = 1 << 20
 _JSON_SPACE = b" \t\r\n"
-# A line holding only JSON whitespace, found between two newlines of a chunk.
-_BLANK_INSIDE = re.compile(rb"\n[ \t\r]*\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,82 +140,84 @@ def scan(stream: BinaryIO, wanted: Iterable[int], shape: Shape) -> Iterator[byte
     """
     targets = sorted({n for n in wanted if n >= 1})
     index = 0
-    target = targets[0] if targets else 0
-    line_no = 1  # the line the next byte belongs to
-    current: bytearray | None = None  # bytes of a wanted line being collected
-    tail = b""  # the end of the previous chunk after its last newline, for shape checks
-    first = True
-    while chunk := stream.read(CHUNK_SIZE if not first else max(CHUNK_SIZE, len(BOM))):
-        if first:
-            first = False
-            if chunk.startswith(BOM):
-                shape.bom = True
-                yield BOM
-                chunk = chunk[len(BOM) :]
-        _observe(shape, tail, chunk)
-        newline_at = chunk.rfind(b"\n")
-        tail = (tail + chunk) if newline_at < 0 else chunk[newline_at + 1 :]
-        if len(tail) > 64:
-            tail = tail[-64:] if tail.strip(_JSON_SPACE) == b"" else b"x"
-        pos = 0
-        size = len(chunk)
-        while pos < size:
-            if current is not None:
-                end = chunk.find(b"\n", pos)
-                if end < 0:
-                    current += chunk[pos:]
-                    break
-                current += chunk[pos : end + 1]
-                yield _make_line(target, bytes(current))
-                current = None
-                line_no += 1
-                pos = end + 1
-                index += 1
-                target = targets[index] if index < len(targets) else 0
-                continue
-            if not target:
-                line_no += chunk.count(b"\n", pos)
-                yield chunk[pos:]
+    line_no = 1  # the line the first byte of the next chunk belongs to
+    carry: list[bytes] = []  # the first pieces of a wanted line that spans chunks
+    state = _OpenLine()
+    chunk = stream.read(max(CHUNK_SIZE, len(BOM)))
+    if chunk.startswith(BOM):
+        shape.bom = True
+        yield BOM
+        chunk = chunk[len(BOM) :] or stream.read(CHUNK_SIZE)
+    while chunk:
+        # One C-speed split per chunk gives the line count, the wanted lines and the blank
+        # check at once; parts[i] ends line line_no + i, parts[last] starts the open line.
+        parts = chunk.split(b"\n")
+        last = len(parts) - 1
+        _observe(shape, state, chunk, parts)
+        pos = part = 0  # chunk[:pos] is handed out; parts[part] starts at pos
+        while index < len(targets) and targets[index] - line_no <= last:
+            i = targets[index] - line_no
+            start = pos + sum(map(len, parts[part:i])) + i - part
+            if start > pos:
+                yield chunk[pos:start]
+            pos, part = start + len(parts[i]) + 1, i + 1
+            if i == last:  # the open line is wanted: keep collecting it
+                carry.append(parts[i])
                 break
-            skip = target - line_no
-            start = pos
-            if skip:
-                if chunk.count(b"\n", pos) < skip:
-                    line_no += chunk.count(b"\n", pos)
-                    yield chunk[pos:]
-                    break
-                for _ in range(skip):
-                    pos = chunk.find(b"\n", pos) + 1
-                line_no = target
-            if pos > start:
-                yield chunk[start:pos]
-            current = bytearray()
-    open_last_line = bool(tail) or (shape.bom and line_no == 1)  # a BOM alone is a blank line
-    if open_last_line and target == line_no:
-        yield _make_line(target, bytes(current or b""))
+            content = b"".join((*carry, parts[i])) if carry else parts[i]
+            carry = []
+            yield _make_line(targets[index], content + b"\n")
+            index += 1
+        if pos < len(chunk):
+            yield chunk[pos:] if pos else chunk
+        line_no += last
+        chunk = stream.read(CHUNK_SIZE)
+    open_last_line = state.has_bytes or (shape.bom and line_no == 1)  # a BOM alone: blank line
+    if open_last_line and index < len(targets) and targets[index] == line_no:
+        yield _make_line(line_no, b"".join(carry))
         index += 1
     shape.lines = line_no if open_last_line else line_no - 1
     shape.ends_with_newline = not open_last_line
-    if open_last_line and not tail.strip(_JSON_SPACE):
+    if open_last_line and state.blank:
         shape.blank_lines = True
     shape.missing = [n for n in targets[index:] if n > shape.lines]
 
 
-def _observe(shape: Shape, tail: bytes, chunk: bytes) -> None:
-    if not shape.crlf and (b"\r\n" in chunk or (tail.endswith(b"\r") and chunk[:1] == b"\n")):
-        shape.crlf = True
-    if shape.blank_lines:
+@dataclass(slots=True)
+class _OpenLine:
+    """The line the chunks so far end inside: has it bytes, is it blank so far, ends it in \\r."""
+
+    has_bytes: bool = False
+    blank: bool = True
+    cr: bool = False
+
+
+def _observe(shape: Shape, state: _OpenLine, chunk: bytes, parts: list[bytes]) -> None:
+    """Update the file's shape with one chunk (``parts`` is the chunk split on \\n)."""
+    if not shape.crlf:
+        # b"\r" is rare, so the memchr test skips the slower two-byte search on most chunks.
+        split_crlf = state.cr and chunk[:1] == b"\n"
+        shape.crlf = split_crlf or (b"\r" in chunk and b"\r\n" in chunk)
+    state.cr = chunk.endswith(b"\r")
+    last = len(parts) - 1
+    if last == 0:  # no newline: the open line goes on
+        state.has_bytes = True
+        state.blank = state.blank and not chunk.strip(_JSON_SPACE)
         return
-    # The previous chunk may have ended inside a line that is blank so far.
-    if (
-        not tail.strip(_JSON_SPACE)
-        and b"\n" in chunk
-        and not chunk[: chunk.find(b"\n")].strip(_JSON_SPACE)
-    ):
-        shape.blank_lines = True
-        return
-    if b"\n\n" in chunk or b"\n\r\n" in chunk or _BLANK_INSIDE.search(chunk):
-        shape.blank_lines = True
+    if not shape.blank_lines:
+        ended_blank = state.blank and not parts[0].strip(_JSON_SPACE)
+        shape.blank_lines = ended_blank or _any_blank(parts[1:last])
+    state.has_bytes = bool(parts[last])
+    state.blank = not parts[last].strip(_JSON_SPACE)
+
+
+def _any_blank(lines: list[bytes]) -> bool:
+    """True when one of ``lines`` is empty or whitespace only."""
+    # Such a line sorts below b"!" (it is empty or starts with a byte <= 0x20); min() finds
+    # out in C whether any does, so records starting with "{" cost no Python-level loop.
+    if not lines or min(lines) >= b"!":
+        return False
+    return any(not line.strip(_JSON_SPACE) for line in lines if line < b"!")
 
 
 def read_lines(stream: BinaryIO, wanted: Iterable[int]) -> tuple[dict[int, Line], Shape]:
