@@ -83,13 +83,19 @@ class RulesFixer:
         return _quarantine(f"the rules left a defect: {pending[0].description}")
 
     def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
-        """Fix a record nobody reported if it has a defect a rule already fixed elsewhere."""
+        """Fix a record nobody reported if it has a defect a rule already fixed elsewhere.
+
+        "The same defect" is one the local validator finds (errors and warnings: a URL in
+        ``domains`` is only a warning here but an error at Gong), or one recognised by value:
+        the same dangling reference, the same missing field, a string over the same limit.
+        """
         if not self.learned:
             return None
-        found = [e for e in self._local_errors(source_line, record) if self._knows(e)]
-        found += [
-            e for e in (self._recognise(source_line, record, lr) for lr in self._distinct()) if e
-        ]
+        found = [e for e in self._local_findings(source_line, record) if self._knows(e)]
+        for learned in self.learned.values():
+            error = self._recognise(source_line, record, learned)
+            if error is not None:
+                found.append(error)
         if not found:
             return None
         return self.fix(source_line, record, list(dict.fromkeys(found)))
@@ -129,15 +135,17 @@ class RulesFixer:
         found = self.validator.check_record(line, record)
         return [f.as_line_error() for f in found if f.severity == ERROR]
 
+    def _local_findings(self, line: int, record: dict[str, Any]) -> list[LineError]:
+        if self.validator is None:
+            return []
+        return [f.as_line_error() for f in self.validator.check_record(line, record)]
+
     def _knows(self, error: LineError) -> bool:
         kind = defect_kind(error.description)
         return any(lr.field == error.field and lr.kind == kind for lr in self.learned.values())
 
-    def _distinct(self) -> list[Learned]:
-        return list(self.learned.values())
-
     def _recognise(self, line: int, record: dict[str, Any], learned: Learned) -> LineError | None:
-        """The learned defect as an error of ``record``, if the record has it."""
+        """The learned defect as an error of ``record``, when its value shows it."""
         value = record.get(learned.field)
         if learned.kind == "dangling":
             hit = learned.value is not None and value == learned.value
@@ -148,7 +156,8 @@ class RulesFixer:
             limit = _LIMIT.search(learned.description)
             hit = bool(limit) and isinstance(value, str) and len(value) > int(limit.group(1))  # type: ignore[union-attr]
             text = learned.description
-        elif learned.rule.action in _NORMALIZERS and learned.field in record:
+        elif self.validator is None and learned.rule.action in _NORMALIZERS:
+            # Without local rules, a normaliser that would change the value is the best sign.
             hit, text = _would_change(learned, record, self.now), learned.description
         else:
             return None
@@ -257,4 +266,3 @@ def _each(value: Any, change: Callable[[Any], Any]) -> Any:
     if isinstance(value, list):
         return [change(item) for item in value]
     return change(value)
-
