@@ -42,11 +42,15 @@ from .sandbox_http import Answer, BadRequest, Request, encode, error
 from .sandbox_store import SandboxStore
 
 ENV_KNOBS = "LDJFIX_SANDBOX_KNOBS"
-FAULTS = ("ok", "429", "500", "503", "drop", "lost", "stall")
+FAULTS = ("ok", "429", "500", "503", "drop", "lost", "stall", "cut", "truncate", "flap")
 
 
 class DropConnection(Exception):
     """Close the connection without answering (a fault, or a reply lost after processing)."""
+
+
+class Truncated(Exception):
+    """In-process stand-in for an answer cut off mid-body (the call itself was handled)."""
 
 
 class Stalled(Exception):
@@ -61,7 +65,10 @@ class Knobs:
     after it, each call draws from ``shares`` (e.g. ``{"500": 0.1}``) with a seeded RNG.
     Faults: ``429``; ``500``/``503``; ``drop`` (close without answering, before handling);
     ``lost`` (handle the call, then close without answering: the reply is lost); ``stall``
-    (answer only after ``stall_seconds``; in-process the client times out at once).
+    (answer only after ``stall_seconds``; in-process the client times out at once); ``cut``
+    (read half the request body, then close: a connection dropped mid-upload); ``truncate``
+    (handle the call, then send only half the answer body: the reply arrives cut short);
+    ``flap`` (a request-status answer says PENDING or IN_PROGRESS, whatever the true state).
     """
 
     polls: int = 2
@@ -146,7 +153,11 @@ class SandboxApp:
             raise
         self._record(request, answer.code, fault)
         status, headers, body = encode(answer)
+        if fault == "truncate" and self._in_process:
+            raise Truncated
         start_response(status, headers)
+        if fault == "truncate":  # Content-Length promises all of it; half arrives
+            return _cut_short(body)
         return [body]
 
     def _answer(self, request: Request, fault: str) -> Answer:
@@ -157,6 +168,9 @@ class SandboxApp:
             if fault == "429":
                 return self._too_many()
             return error(int(fault), "An error has occurred")
+        if fault == "cut":
+            request.environ["wsgi.input"].read(request.length // 2)
+            raise DropConnection
         if fault == "stall":
             if self._in_process:
                 request.drain()
@@ -165,6 +179,11 @@ class SandboxApp:
         answer = self._checked(request)
         if fault == "lost":
             raise DropConnection
+        if fault == "flap" and answer.code == 200 and "status" in answer.body:
+            shown = self._rng.choice(("PENDING", "IN_PROGRESS"))
+            answer = Answer(200, {**answer.body, "status": shown, "errors": []})
+            for key in ("totalErrorCount", "totalSuccessCount"):
+                answer.body.pop(key, None)
         return answer
 
     def _checked(self, request: Request) -> Answer:
@@ -243,6 +262,15 @@ class SandboxTransport(httpx.WSGITransport):
             ) from None
         except Stalled:
             raise httpx.ReadTimeout("The read operation timed out", request=request) from None
+        except Truncated:
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body", request=request
+            ) from None
+
+
+def _cut_short(body: bytes) -> Iterable[bytes]:
+    yield body[: len(body) // 2]
+    raise DropConnection  # the server's handler closes the socket with the answer unfinished
 
 
 def knobs_from_env(env: Mapping[str, str]) -> Knobs:
