@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputProblem
+from .errors import InputProblem, UsageProblem
 
 CONFIG_NAME = "ldjfix.toml"
 OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
@@ -280,32 +280,40 @@ def check_distinct(jobs: tuple[BatchJob, ...], where: Path | str) -> None:
             seen[key] = label
 
 
-def parse_file_spec(spec: str, cwd: Path) -> BatchJob:
+def parse_file_spec(spec: str) -> BatchJob:
     """``accounts.ldjson:ACCOUNT`` -> a job (the type after the last colon)."""
     path, sep, kind = spec.rpartition(":")
     if not sep or not path:
-        raise _problem("--file", None, f"{spec!r} must be FILE:OBJECT_TYPE, e.g. a.ldjson:ACCOUNT.")
-    return BatchJob(_as_path(path, "--file", "file", cwd), as_object_type(kind, "--file", spec))
+        raise UsageProblem(f"--file {spec!r} must be FILE:OBJECT_TYPE, e.g. a.ldjson:ACCOUNT.")
+    return BatchJob(Path(path), _flag_type(kind, f"--file {spec}"))
+
+
+def _flag_type(kind: str, where: str) -> str:
+    try:
+        return as_object_type(kind, where)
+    except InputProblem as exc:  # on the command line this is a usage problem (exit 2)
+        raise UsageProblem(exc.message) from None
 
 
 def jobs_from_flags(
-    files: tuple[str, ...], object_types: tuple[str, ...], file_specs: tuple[str, ...], cwd: Path
+    files: tuple[str, ...], object_types: tuple[str, ...], file_specs: tuple[str, ...]
 ) -> tuple[BatchJob, ...]:
     """Jobs from ``FILE... --object-type T...`` (one type, or one per file) and ``--file``."""
     if files and not object_types:
-        raise _problem("command line", None, "give --object-type for the FILE arguments.")
+        raise UsageProblem("Give --object-type for the FILE arguments (or use --file FILE:TYPE).")
     if len(object_types) not in (0, 1, len(files)):
-        raise _problem(
-            "command line",
-            None,
+        raise UsageProblem(
             f"{len(files)} files but {len(object_types)} --object-type values; "
-            "give one type for all files or one per file (or use --file FILE:TYPE).",
+            "give one type for all files or one per file (or use --file FILE:TYPE)."
         )
     types = object_types * len(files) if len(object_types) == 1 else object_types
     jobs = [
-        BatchJob(_as_path(name, "command line", "FILE", cwd), as_object_type(kind, "--object-type"))
+        BatchJob(Path(name), _flag_type(kind, "--object-type"))
         for name, kind in zip(files, types, strict=False)
     ]
-    jobs += [parse_file_spec(spec, cwd) for spec in file_specs]
-    check_distinct(tuple(jobs), "command line")
+    jobs += [parse_file_spec(spec) for spec in file_specs]
+    try:
+        check_distinct(tuple(jobs), "command line")
+    except InputProblem as exc:
+        raise UsageProblem(exc.message) from None
     return tuple(jobs)

@@ -89,7 +89,7 @@ def resolve_run(
     }
     config = Path(options.config) if options.config else None
     settings = resolve_settings(config=config, flags=flags, env=env, cwd=cwd)
-    jobs = jobs_from_flags(options.files, options.object_types, options.file_specs, cwd)
+    jobs = jobs_from_flags(options.files, options.object_types, options.file_specs)
     if options.manifest:
         jobs += load_manifest(Path(options.manifest))
     if not jobs:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ldjfix.config import BatchJob, jobs_from_flags, load_manifest, parse_file_spec
-from ldjfix.errors import InputProblem
+from ldjfix.errors import InputProblem, UsageProblem
 
 MANIFEST = """\
 [[job]]
@@ -68,34 +68,33 @@ def test_manifest_missing_file_is_clear(tmp_path: Path) -> None:
         load_manifest(tmp_path / "jobs.toml")
 
 
-def test_file_spec_splits_at_last_colon(tmp_path: Path) -> None:
+def test_file_spec_splits_at_last_colon() -> None:
     """``dir:x/a.ldjson:contact`` is the file ``dir:x/a.ldjson`` of type CONTACT."""
-    assert parse_file_spec("dir:x/a.ldjson:contact", tmp_path) == BatchJob(
-        tmp_path / "dir:x/a.ldjson", "CONTACT"
-    )
-    with pytest.raises(InputProblem, match="must be FILE:OBJECT_TYPE"):
-        parse_file_spec("a.ldjson", tmp_path)
-    with pytest.raises(InputProblem, match="must be one of ACCOUNT"):
-        parse_file_spec("a.ldjson:ACCOUNTS", tmp_path)
+    assert parse_file_spec("dir:x/a.ldjson:contact") == BatchJob(Path("dir:x/a.ldjson"), "CONTACT")
+    with pytest.raises(UsageProblem, match="must be FILE:OBJECT_TYPE"):
+        parse_file_spec("a.ldjson")
+    with pytest.raises(UsageProblem, match="must be one of ACCOUNT") as info:
+        parse_file_spec("a.ldjson:ACCOUNTS")
+    assert info.value.exit_code == 2
 
 
-def test_jobs_from_flags_pairs_types_with_files(tmp_path: Path) -> None:
+def test_jobs_from_flags_pairs_types_with_files() -> None:
     """One --object-type serves every FILE; several pair up in order; --file adds more."""
-    one = jobs_from_flags(("a", "b"), ("STAGE",), (), tmp_path)
+    one = jobs_from_flags(("a", "b"), ("STAGE",), ())
     assert [job.object_type for job in one] == ["STAGE", "STAGE"]
-    paired = jobs_from_flags(("a", "b"), ("STAGE", "deal"), ("c:LEAD",), tmp_path)
-    assert [(job.file.name, job.object_type) for job in paired] == [
+    paired = jobs_from_flags(("a", "b"), ("STAGE", "deal"), ("c:LEAD",))
+    assert [(str(job.file), job.object_type) for job in paired] == [
         ("a", "STAGE"),
         ("b", "DEAL"),
         ("c", "LEAD"),
     ]
 
 
-def test_jobs_from_flags_refuses_mismatch_and_duplicates(tmp_path: Path) -> None:
-    """Three files with two types, or one file listed twice, are refused with a reason."""
-    with pytest.raises(InputProblem, match="3 files but 2 --object-type values"):
-        jobs_from_flags(("a", "b", "c"), ("STAGE", "DEAL"), (), tmp_path)
-    with pytest.raises(InputProblem, match="is used by two jobs"):
-        jobs_from_flags(("a",), ("STAGE",), ("a:DEAL",), tmp_path)
-    with pytest.raises(InputProblem, match="give --object-type"):
-        jobs_from_flags(("a",), (), (), tmp_path)
+def test_jobs_from_flags_refuses_mismatch_and_duplicates() -> None:
+    """Three files with two types, or one file listed twice, are usage problems (exit 2)."""
+    with pytest.raises(UsageProblem, match="3 files but 2 --object-type values"):
+        jobs_from_flags(("a", "b", "c"), ("STAGE", "DEAL"), ())
+    with pytest.raises(UsageProblem, match="is used by two jobs"):
+        jobs_from_flags(("a",), ("STAGE",), ("a:DEAL",))
+    with pytest.raises(UsageProblem, match="Give --object-type"):
+        jobs_from_flags(("a",), (), ())
