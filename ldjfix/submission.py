@@ -12,7 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .client import GongClient, Receipt, check_object_type, new_client_request_id
+from .client import (
+    GongClient,
+    Receipt,
+    RequestIdUsed,
+    check_object_type,
+    new_client_request_id,
+)
 from .errors import InputProblem
 from .limits import MAX_UPLOAD_BYTES
 from .origin import ORIGIN_KEY, first_marked_line
@@ -62,12 +68,16 @@ def submit(
     """Check ``path``, upload it under a given or fresh clientRequestId, optionally wait."""
     check_object_type(object_type)
     check_uploadable(path)
-    receipt = client.upload(
-        path,
-        object_type=object_type,
-        integration_id=integration_id,
-        client_request_id=client_request_id or new_client_request_id(),
-    )
+    crid = client_request_id or new_client_request_id()
+    try:
+        receipt = client.upload(
+            path, object_type=object_type, integration_id=integration_id, client_request_id=crid
+        )
+    except RequestIdUsed as used:
+        if not used.on_retry:
+            raise
+        # the first attempt's reply was lost but the upload arrived: Gong has it under crid
+        receipt = Receipt(request_id=None, client_request_id=crid)
     if on_uploaded is not None:
         on_uploaded(receipt)
     if not wait:
