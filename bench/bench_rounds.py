@@ -1,0 +1,178 @@
+"""Rounds and API calls to DONE: ``ldjfix run`` vs Gong's documented workflow, same file.
+
+    python bench/bench_rounds.py                     # 100,000 accounts, 1,500 bad, six kinds
+    python bench/bench_rounds.py --records 20000 --bad 300
+
+Both workflows run against the built-in sandbox (in-process, fresh state each) on the same
+generated file, with the same rules (samples/rules.toml) deciding every fix, so the only
+difference is the workflow:
+
+* **Gong's documented workflow** (reference 1.3): upload the whole file, read the (at most 20)
+  listed errors, fix those lines, upload the whole file again, until DONE. A line no rule can
+  fix is deleted from the file, as a person would.
+* **ldjfix run**: local validation first, lineage, propagation of every fix, shards past the
+  20-error cap.
+
+The sandbox answers on the first status poll here (``polls=0``) so the benchmark finishes fast;
+with Gong's real processing time each round costs more polls, which favours fewer rounds even
+more. API calls are what the client made (uploads + status polls, retries included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from ldjfix import synth
+from ldjfix.client import GongClient, connect
+from ldjfix.connection import Connection
+from ldjfix.loop import JobSpec, run_job
+from ldjfix.rulefix import RulesFixer
+from ldjfix.rules import load_rules
+from ldjfix.validate import Validator
+
+KINDS = (
+    "millis_modified_date",
+    "missing_modified_date",
+    "is_deleted_as_string",
+    "domains_not_array",
+    "domain_is_url",  # only the server (sandbox) detects these two
+    "name_too_long",
+)
+RULES = Path(__file__).resolve().parent.parent / "samples" / "rules.toml"
+KNOBS = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 1000}'}
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How one workflow went."""
+
+    name: str
+    outcome: str
+    rounds: int
+    uploads: int
+    api_calls: int
+    records_sent: int
+    seconds: float
+
+
+def _client(state: Path) -> GongClient:
+    return connect(Connection(sandbox=True, sandbox_dir=state, calls_per_second=1000), env=KNOBS)
+
+
+def gong_workflow(source: Path, work: Path, max_rounds: int) -> Tally:
+    """Whole file up, fix the listed lines, whole file up again, until DONE."""
+    started = time.perf_counter()
+    lines = [x for x in source.read_bytes().split(b"\n") if x.strip()]
+    fixer = RulesFixer(load_rules(RULES), validator=Validator("ACCOUNT"))
+    rounds = sent = 0
+    outcome = "PENDING"
+    with _client(work / "sandbox-gong") as client:
+        while rounds < max_rounds:
+            rounds += 1
+            upload = work / f"gong-{rounds}.ldjson"
+            upload.write_bytes(b"".join(x + b"\n" for x in lines))
+            sent += len(lines)
+            crid = f"gong-doc-{rounds}"
+            client.upload(upload, object_type="ACCOUNT", integration_id=1, client_request_id=crid)
+            status = client.wait_for_status(integration_id=1, client_request_id=crid)
+            if status.status == "DONE":
+                outcome = "DONE"
+                break
+            lines = _fix_listed(lines, status.line_errors, fixer)
+        calls = client.calls
+    return Tally(
+        "Gong's documented workflow",
+        outcome,
+        rounds,
+        rounds,
+        calls,
+        sent,
+        time.perf_counter() - started,
+    )
+
+
+def _fix_listed(lines: list[bytes], errors: tuple, fixer: RulesFixer) -> list[bytes]:  # type: ignore[type-arg]
+    """Fix the listed lines (by the rules); delete those no rule fixes."""
+    by_line: dict[int, list] = {}  # type: ignore[type-arg]
+    for error in errors:
+        by_line.setdefault(error.line, []).append(error)
+    dropped: set[int] = set()
+    for number, found in by_line.items():
+        try:
+            record = orjson.loads(lines[number - 1])
+        except orjson.JSONDecodeError:
+            dropped.add(number)
+            continue
+        outcome = fixer.fix(number, record, found)
+        if outcome.record is None:
+            dropped.add(number)
+        else:
+            lines[number - 1] = orjson.dumps(outcome.record)
+    return [x for n, x in enumerate(lines, 1) if n not in dropped]
+
+
+def ldjfix_workflow(source: Path, work: Path, max_rounds: int) -> Tally:
+    """``ldjfix run`` with the same rules."""
+    started = time.perf_counter()
+    validator = Validator("ACCOUNT")
+    fixer = RulesFixer(load_rules(RULES), validator=validator)
+    spec = JobSpec(source, "ACCOUNT", 1, work / "job", max_rounds=max_rounds)
+    with _client(work / "sandbox-ldjfix") as client:
+        report = run_job(spec, client=client, fixer=fixer, validator=validator)
+    sent = sum(u["records"] for r in report.doc["perRound"] for u in r["uploads"])
+    return Tally(
+        "ldjfix run",
+        report.outcome,
+        report.rounds,
+        report.uploads,
+        report.api_calls,
+        sent,
+        time.perf_counter() - started,
+    )
+
+
+def main() -> None:
+    """Generate the file, run both workflows, print a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--bad", type=int, default=1_500)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--max-rounds", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-rounds-") as tmp:
+        work = Path(tmp)
+        source = work / "accounts.ldjson"
+        synth.write_file(
+            source, "ACCOUNT", args.records, seed=args.seed, defects=synth.spread(args.bad, KINDS)
+        )
+        print(
+            f"{args.records:,} ACCOUNT records, {args.bad:,} bad ({len(KINDS)} kinds, "
+            f"2 server-only), rules: samples/rules.toml, sandbox in-process\n"
+        )
+        tallies = [
+            gong_workflow(source, work, args.max_rounds),
+            ldjfix_workflow(source, work, args.max_rounds),
+        ]
+    print("| workflow | outcome | rounds | uploads | API calls | records uploaded | seconds |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for t in tallies:
+        print(
+            f"| {t.name} | {t.outcome} | {t.rounds} | {t.uploads} | {t.api_calls} | "
+            f"{t.records_sent:,} | {t.seconds:.1f} |"
+        )
+    base, ours = tallies
+    print(
+        f"\nratio (Gong's workflow / ldjfix): rounds {base.rounds / max(ours.rounds, 1):.1f}x, "
+        f"API calls {base.api_calls / max(ours.api_calls, 1):.1f}x, "
+        f"records uploaded {base.records_sent / max(ours.records_sent, 1):.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
