@@ -529,21 +529,24 @@ def run(
               help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.")
 @click.option("--schema-file", default=None, metavar="F",
               help="A saved GET /v2/crm/entity-schema response: types the custom fields.")
+@click.option("--integration-id", type=INTEGRATION_ID, metavar="ID",
+              help="Ask Gong (or --sandbox) for the entity schema instead of --schema-file.")
 @click.option("--strict", is_flag=True,
               help="Rules whose strictness at Gong is unknown are errors, not warnings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON report (README).")
+@remote_options
 def validate(
-    file: str, object_type: str, schema_file: str | None, strict: bool, as_json: bool
+    file: str, object_type: str, schema_file: str | None, integration_id: int | None,
+    strict: bool, as_json: bool, **remote: Any,
 ) -> None:
     """Check FILE against Gong's documented rules: every defect at once, not 20.
 
     Exit 0 when no line has an error (warnings allowed), 1 when some do, 3 when FILE or the
-    schema file cannot be used.
+    schema file cannot be used, 4 when Gong cannot be asked for the schema.
     """
-    from .validate import load_entity_schema, render_text, validate_file
+    from .validate import render_text, validate_file
 
-    schema = load_entity_schema(schema_file) if schema_file else None
-    source = f"schema file {schema_file}"
+    schema, source = _entity_schema(object_type, schema_file, integration_id, remote)
     report = validate_file(file, object_type, entity_schema=schema, strict=strict,
                            schema_source=source)
     if as_json:
@@ -553,6 +556,30 @@ def validate(
     else:
         click.echo(render_text(report, "stdin" if file == "-" else file), nl=False)
     raise click.exceptions.Exit(1 if report.errors else 0)
+
+
+def _entity_schema(
+    object_type: str, schema_file: str | None, integration_id: int | None, remote: Any
+) -> tuple[dict[str, Any] | None, str]:
+    """The entity schema for custom fields: a saved file, Gong's live answer, or none."""
+    from .errors import UsageProblem
+
+    if schema_file is not None and integration_id is not None:
+        raise UsageProblem("Use --schema-file or --integration-id, not both.")
+    if schema_file is not None:
+        from .validate import load_entity_schema
+
+        return load_entity_schema(schema_file), f"schema file {schema_file}"
+    if integration_id is None:
+        return None, "the entity schema"
+    if object_type not in ("ACCOUNT", "CONTACT", "DEAL", "LEAD"):
+        _warn((f"Gong keeps no custom fields for {object_type}; no schema to ask for.",))
+        return None, "the entity schema"
+    from .client import connect
+
+    with connect(_connection(**remote)) as client:
+        schema = client.entity_schema(integration_id=integration_id, object_type=object_type)
+    return schema, "Gong's entity schema"
 
 
 def _terminal_ask(prompt: str) -> str:

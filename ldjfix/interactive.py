@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from . import answers as saved
+from . import decisions as saved
 from .convert import gong_now
 from .errors import DefectsRemain
 from .fixes import Fix, Outcome

@@ -1,4 +1,4 @@
-"""The answers a person gave at the terminal, kept in a progress file so a later run resumes.
+"""The decisions a person made at the terminal, kept in a progress file so a later run resumes.
 
 One JSON object per line, appended and fsynced as each answer is given (a crash loses at most
 the answer being typed):
