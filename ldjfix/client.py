@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,17 @@ import httpx
 import orjson
 
 from . import __version__
+from .answers import (
+    AccessDenied,
+    ApiError,
+    Conflict,
+    RequestIdUsed,
+    api_error,
+    conflict_hint,
+    describe_transport,
+    json_object,
+    str_or_none,
+)
 from .connection import (
     CREDENTIAL_HINT,
     Connection,
@@ -36,7 +44,13 @@ from .connection import (
     normalize_base_url,
 )
 from .errors import InputProblem, RemoteProblem, UsageProblem
-from .limits import MAX_INTEGRATION_ID, MAX_READBACK_IDS, MAX_UPLOAD_BYTES, UPLOAD_TYPES
+from .identifiers import (
+    check_client_request_id,
+    check_integration_id,
+    check_object_type,
+    new_client_request_id,
+)
+from .limits import MAX_READBACK_IDS, MAX_UPLOAD_BYTES
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy, is_retryable_status, parse_retry_after
 from .status import Status, status_from_dict
@@ -48,13 +62,15 @@ __all__ = [
     "GongClient",
     "Receipt",
     "RequestIdUsed",
+    "check_client_request_id",
+    "check_integration_id",
+    "check_object_type",
     "connect",
     "new_client_request_id",
 ]
 
 log = logging.getLogger("ldjfix.client")
 USER_AGENT = f"ldjfix/{__version__}"
-_CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -63,78 +79,6 @@ class Receipt:
 
     request_id: str | None
     client_request_id: str
-
-
-class ApiError(RemoteProblem):
-    """Gong answered with an error status; ``errors`` and ``request_id`` are from its body."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str | None = None,
-        status_code: int,
-        request_id: str | None = None,
-        errors: tuple[str, ...] = (),
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.status_code = status_code
-        self.request_id = request_id
-        self.errors = errors
-
-
-class AccessDenied(ApiError):
-    """401/403: the credentials were refused."""
-
-
-class RequestIdUsed(ApiError):
-    """409 on upload: the clientRequestId was already used.
-
-    ``on_retry`` is True when the 409 answered a *retry* of this same upload after an attempt
-    whose fate is unknown (dropped connection, timeout, 5xx): that first attempt most likely
-    arrived, so the caller should poll ``client_request_id`` rather than upload again.
-    When False, the id was used by some earlier, separate request.
-    """
-
-    def __init__(self, message: str, *, client_request_id: str, on_retry: bool, **kw: Any):
-        super().__init__(message, **kw)
-        self.client_request_id = client_request_id
-        self.on_retry = on_retry
-
-
-def new_client_request_id(prefix: str = "ldjfix") -> str:
-    """A fresh clientRequestId of letters, digits, ``-`` and ``_`` (e.g. ``ldjfix-20261129-…``)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"{prefix}-{stamp}-{secrets.token_hex(4)}"
-
-
-def check_client_request_id(value: str) -> str:
-    """Return ``value`` if Gong allows it as a clientRequestId, else raise UsageProblem."""
-    if not _CLIENT_REQUEST_ID.fullmatch(value):
-        raise UsageProblem(
-            f"clientRequestId {value!r} has characters Gong does not allow.",
-            hint="Use only letters, digits, '-' and '_', or leave it out to get a fresh one.",
-        )
-    return value
-
-
-def check_integration_id(value: int) -> int:
-    """Return ``value`` if it is a positive int64 (never a float), else raise UsageProblem."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_INTEGRATION_ID:
-        raise UsageProblem(
-            f"integrationId {value!r} is not a positive 64-bit integer.",
-            hint="Use the integrationId Gong returned when the integration was registered.",
-        )
-    return value
-
-
-def check_object_type(value: str, allowed: Sequence[str] = UPLOAD_TYPES) -> str:
-    """Return ``value`` if it is one of Gong's (case-sensitive) object types."""
-    if value not in allowed:
-        raise UsageProblem(
-            f"objectType {value!r} is not one of {', '.join(allowed)} (case-sensitive)."
-        )
-    return value
 
 
 class GongClient:
@@ -194,21 +138,21 @@ class GongClient:
 
         try:
             response = self._call(f"Upload of {path.name}", attempt)
-        except _Conflict as conflict:
+        except Conflict as conflict:
             raise RequestIdUsed(
                 f"{conflict.error.message.rstrip('.')}: clientRequestId "
                 f"{client_request_id!r} was already used for integration {integration_id}.",
-                hint=_conflict_hint(conflict.on_retry, integration_id, client_request_id),
+                hint=conflict_hint(conflict.on_retry, integration_id, client_request_id),
                 client_request_id=client_request_id,
                 on_retry=conflict.on_retry,
                 status_code=409,
                 request_id=conflict.error.request_id,
                 errors=conflict.error.errors,
             ) from None
-        body = _json_object(response, "upload")
+        body = json_object(response, "upload")
         echoed = body.get("clientRequestId")
         return Receipt(
-            request_id=_str_or_none(body.get("requestId")),
+            request_id=str_or_none(body.get("requestId")),
             client_request_id=echoed if isinstance(echoed, str) and echoed else client_request_id,
         )
 
@@ -221,7 +165,7 @@ class GongClient:
             lambda: self._http.get("/v2/crm/request-status", params=params),
         )
         try:
-            return status_from_dict(_json_object(response, "request status"), source="Gong")
+            return status_from_dict(json_object(response, "request status"), source="Gong")
         except InputProblem as exc:
             raise RemoteProblem(f"Gong's request-status answer is not usable: {exc}") from None
 
@@ -263,7 +207,7 @@ class GongClient:
             f"Entity schema of {object_type}",
             lambda: self._http.get("/v2/crm/entity-schema", params=params),
         )
-        return _json_object(response, "entity schema")
+        return json_object(response, "entity schema")
 
     def put_entity_schema(
         self, *, integration_id: int, object_type: str, fields: Sequence[Mapping[str, Any]]
@@ -277,7 +221,7 @@ class GongClient:
                 "/v2/crm/entity-schema", params=params, content=content, headers=_JSON
             ),
         )
-        return _json_object(response, "entity schema update")
+        return json_object(response, "entity schema update")
 
     def get_entities(
         self, *, integration_id: int, object_type: str, ids: Sequence[str]
@@ -293,7 +237,7 @@ class GongClient:
                 "GET", "/v2/crm/entities", params=params, content=content, headers=_JSON
             ),
         )
-        return _json_object(response, "read-back")
+        return json_object(response, "read-back")
 
     def register_integration(self, *, name: str, owner_email: str) -> int:
         """``PUT /v2/crm/integrations``: register the generic integration; its exact int64 id."""
@@ -302,7 +246,7 @@ class GongClient:
             "Integration registration",
             lambda: self._http.put("/v2/crm/integrations", content=content, headers=_JSON),
         )
-        found = _json_object(response, "registration").get("integrationId")
+        found = json_object(response, "registration").get("integrationId")
         if isinstance(found, bool) or not isinstance(found, int):
             raise RemoteProblem("Gong's registration answer carries no integer integrationId.")
         return found
@@ -310,8 +254,20 @@ class GongClient:
     def list_integrations(self) -> list[dict[str, Any]]:
         """``GET /v2/crm/integrations``: the registered integration(s), ids exact."""
         response = self._call("Integration list", lambda: self._http.get("/v2/crm/integrations"))
-        found = _json_object(response, "integration list").get("integrations")
+        found = json_object(response, "integration list").get("integrations")
         return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+
+    def delete_integration(self, *, integration_id: int, client_request_id: str) -> Receipt:
+        """``DELETE /v2/crm/integrations``: delete it and all its objects; poll the receipt."""
+        check_client_request_id(client_request_id)
+        params = _params(integrationId=integration_id)
+        params["clientRequestId"] = client_request_id
+        response = self._call(
+            f"Deletion of integration {integration_id}",
+            lambda: self._http.delete("/v2/crm/integrations", params=params),
+        )
+        body = json_object(response, "deletion")
+        return Receipt(str_or_none(body.get("requestId")), client_request_id)
 
     def _call(self, what: str, attempt: Callable[[], httpx.Response]) -> httpx.Response:
         """Send with rate limiting and retries; return a 2xx response or raise ApiError."""
@@ -324,14 +280,14 @@ class GongClient:
             try:
                 response = attempt()
             except httpx.TransportError as exc:
-                failure = _describe_transport(exc)
+                failure = describe_transport(exc)
                 uncertain = True
             else:
                 if response.is_success:
                     return response
-                error = _api_error(response, what)
+                error = api_error(response, what)
                 if response.status_code == 409:
-                    raise _Conflict(error, uncertain)
+                    raise Conflict(error, uncertain)
                 if not is_retryable_status(response.status_code):
                     raise error
                 failure = error.message
@@ -352,15 +308,6 @@ class GongClient:
             self._limiter.hold_off(delay)  # the limit is per company: every caller waits
         else:
             self._sleep(delay)
-
-
-class _Conflict(Exception):
-    """A 409, carried out of the retry loop so upload can say what it means there."""
-
-    def __init__(self, error: ApiError, on_retry: bool) -> None:
-        super().__init__(error.message)
-        self.error = error
-        self.on_retry = on_retry
 
 
 _JSON = {"Content-Type": "application/json"}
@@ -387,71 +334,6 @@ def _check_size(path: Path) -> None:
             f"{path} is {size:,} bytes; Gong accepts at most {MAX_UPLOAD_BYTES:,} per upload.",
             hint="Split it into several files (records sharing an objectId stay together).",
         )
-
-
-def _conflict_hint(on_retry: bool, integration_id: int, crid: str) -> str:
-    check = f"ldjfix status --integration-id {integration_id} --client-request-id {crid}"
-    if on_retry:
-        return f"An earlier attempt of this upload most likely arrived; check it with `{check}`."
-    return f"Every upload needs a new id: leave --client-request-id out, or check `{check}`."
-
-
-def _api_error(response: httpx.Response, what: str) -> ApiError:
-    request_id, errors = _error_body(response)
-    code = response.status_code
-    said = "; ".join(errors) if errors else response.reason_phrase or "no details"
-    ref = f" (Gong requestId {request_id})" if request_id else ""
-    message = f"{what}: Gong answered HTTP {code}: {said}{ref}."
-    hint = _HINTS.get(code)
-    kind = AccessDenied if code in (401, 403) else ApiError
-    return kind(message, hint=hint, status_code=code, request_id=request_id, errors=errors)
-
-
-_HINTS = {
-    400: "Gong found the request malformed; check the integration id and object type.",
-    401: "Access denied: check the credentials (" + CREDENTIAL_HINT + ") and --base-url.",
-    403: "Access denied: the key or token lacks the scope this call needs.",
-    404: "Nothing answers at that path: check --base-url (it ends at the host name).",
-}
-
-
-def _error_body(response: httpx.Response) -> tuple[str | None, tuple[str, ...]]:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return None, ()
-    if not isinstance(body, dict):
-        return None, ()
-    raw = body.get("errors")
-    errors = tuple(str(e) for e in raw) if isinstance(raw, list) else ()
-    return _str_or_none(body.get("requestId")), errors
-
-
-def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        body = orjson.loads(response.content)  # int64 stays exact (no float detour)
-    except orjson.JSONDecodeError:
-        body = None
-    if not isinstance(body, dict):
-        raise RemoteProblem(
-            f"Gong's {what} answer is not a JSON object.",
-            hint="Check that --base-url points at the Gong API.",
-        )
-    return body
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _describe_transport(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "no answer in time (timeout)"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect ({exc})"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "the connection was dropped without an answer"
-    return f"network error ({type(exc).__name__}: {exc})"
 
 
 def connect(

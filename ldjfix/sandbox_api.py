@@ -46,7 +46,11 @@ class SandboxApi:
         self.store = store
         self.polls = polls
         self.routes: dict[str, dict[str, Handler]] = {
-            "/v2/crm/integrations": {"PUT": self.register, "GET": self.integrations},
+            "/v2/crm/integrations": {
+                "PUT": self.register,
+                "GET": self.integrations,
+                "DELETE": self.delete_integration,
+            },
             "/v2/crm/entity-schema": {"GET": self.get_schema, "POST": self.put_schema},
             "/v2/crm/entities": {"POST": self.upload, "GET": self.get_entities},
             "/v2/crm/request-status": {"GET": self.request_status},
@@ -94,6 +98,20 @@ class SandboxApi:
         return Answer(
             200, {"requestId": new_request_id(), "integrations": self.store.integrations()}
         )
+
+    def delete_integration(self, request: Request) -> Answer:
+        """``DELETE /v2/crm/integrations``: drop the integration and all its objects (async)."""
+        request.drain()
+        integration_id = _integration_id(request)
+        crid = _client_request_id(request)
+        with self.store.locked():
+            if self.store.request(integration_id, crid) is not None:
+                return error(409, "Client request id has already been used")
+            self.store.forget_integration(integration_id)
+            done = {"status": "DONE", "errors": [], "totalErrorCount": 0, "totalSuccessCount": 0}
+            doc = {"objectType": None, "polls": self.polls, "seen": 0, "result": done}
+            self.store.save_request(integration_id, crid, doc)
+        return Answer(201, {"requestId": new_request_id(), "clientRequestId": crid})
 
     # entity schema ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -142,6 +143,13 @@ class SandboxStore:
     def save_integrations(self, integrations: list[dict[str, Any]]) -> None:
         """Replace the list of integrations (call under the lock)."""
         self._write(self.root / "integrations.json", orjson.dumps(integrations))
+
+    def forget_integration(self, integration_id: int) -> None:
+        """Remove an integration with its records and schemas (call under the lock)."""
+        for folder in ("records", "schemas"):
+            shutil.rmtree(self.root / folder / str(integration_id), ignore_errors=True)
+        kept = [i for i in self.integrations() if i.get("integrationId") != integration_id]
+        self.save_integrations(kept)
 
     # files ---------------------------------------------------------------------------------
 

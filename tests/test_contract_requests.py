@@ -30,6 +30,7 @@ ANSWERS: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
     ("POST", "/v2/crm/entity-schema"): (201, {"requestId": "r4"}),
     ("GET", "/v2/crm/entities"): (200, {"requestId": "r5", "crmObjectsMap": {"a": None}}),
     ("PUT", "/v2/crm/integrations"): (200, {"requestId": "r6", "integrationId": BIG_ID}),
+    ("DELETE", "/v2/crm/integrations"): (201, {"requestId": "r8", "clientRequestId": "d1"}),
     ("GET", "/v2/crm/integrations"): (
         200,
         {
@@ -141,6 +142,11 @@ SIMPLE_CALLS: list[tuple[str, str, CallMaker]] = [
         lambda c: c.register_integration(name="ACME", owner_email="a@acme.com"),
     ),
     ("GET", "/v2/crm/integrations", lambda c: c.list_integrations()),
+    (
+        "DELETE",
+        "/v2/crm/integrations",
+        lambda c: c.delete_integration(integration_id=BIG_ID, client_request_id="d1"),
+    ),
 ]
 
 

@@ -89,6 +89,7 @@ ID = {"integrationId": "5517027188234205706"}
 CALLS: list[tuple[str, str, dict[str, str], bytes | None]] = [
     ("PUT", "/v2/crm/integrations", {}, b'{"name": "ACME", "ownerEmail": "a@acme.com"}'),
     ("GET", "/v2/crm/integrations", {}, None),
+    ("DELETE", "/v2/crm/integrations", {**ID, "clientRequestId": "d1"}, None),
     ("GET", "/v2/crm/entity-schema", {**ID, "objectType": "ACCOUNT"}, None),
     ("POST", "/v2/crm/entity-schema", {**ID, "objectType": "ACCOUNT"}, b"[]"),
     ("GET", "/v2/crm/entities", {**ID, "objectType": "ACCOUNT"}, b'["a1"]'),
@@ -133,13 +134,15 @@ def test_contract_sandbox_success_answers(sandbox: SandboxApp) -> None:
                 content=b'["a1", "missing"]',
             )
         )
+    with http(sandbox) as client:
+        answers.append(client.delete("/v2/crm/integrations", params={**ID, "clientRequestId": "d"}))
     for answer in answers:
         assert answer.is_success, answer.text
         check(answer)
     states = [orjson.loads(a.content)["status"] for a in answers if "request-status" in str(a.url)]
     progress = ["PENDING", "IN_PROGRESS"]
     assert states == [*progress, "DONE", *progress, "FAILED", *progress, "FAILED"]
-    assert orjson.loads(answers[-1].content)["crmObjectsMap"]["missing"] is None
+    assert orjson.loads(answers[-2].content)["crmObjectsMap"]["missing"] is None
 
 
 @pytest.mark.parametrize(("method", "path", "params", "body"), CALLS)
@@ -183,8 +186,10 @@ def test_contract_sandbox_conflict_and_bad_request_answers(sandbox: SandboxApp) 
                 content=b'{"not": "a list"}',
             ),
             client.get("/v2/crm/entity-schema", params={**ID, "objectType": "account"}),
+            client.delete("/v2/crm/integrations", params={**ID, "clientRequestId": "dup"}),
+            client.delete("/v2/crm/integrations", params=ID),
         ]
-    assert [a.status_code for a in answers] == [409, 400, 200, 409, 400, 400, 400, 400, 400, 400]
+    assert [a.status_code for a in answers] == [409, 400, 200, 409] + [400] * 6 + [409, 400]
     for answer in answers:
         check(answer)
     assert orjson.loads(answers[0].content)["errors"] == ["Client request id has already been used"]

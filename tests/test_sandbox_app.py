@@ -241,3 +241,22 @@ def test_sandbox_app_random_faults_are_seeded(tmp_path: Path) -> None:
     first, again = run(1), run(1)
     assert first == again and 15 <= first.count(503) <= 45
     assert run(2) != first
+
+
+def test_sandbox_app_delete_integration_forgets_its_objects(tmp_path: Path) -> None:
+    """DELETE /v2/crm/integrations drops records and schemas of that integration only; async."""
+    app = app_in(tmp_path, polls=1)
+    record = [{"objectId": "a", "modifiedDate": NOW}]
+    with client(app) as http:
+        upload(http, "c", record)
+        http.post(
+            "/v2/crm/entities",
+            params={"integrationId": "7", "objectType": "ACCOUNT", "clientRequestId": "c"},
+            files={"dataFile": ("f", orjson.dumps(record[0]))},
+        )
+        gone = http.delete("/v2/crm/integrations", params={**IID, "clientRequestId": "del"})
+        states = [status(http, "del")["status"] for _ in range(2)]
+        again = http.delete("/v2/crm/integrations", params={**IID, "clientRequestId": "del"})
+    assert gone.status_code == 201 and gone.json()["clientRequestId"] == "del"
+    assert states == ["PENDING", "DONE"] and again.status_code == 409
+    assert app.store.records(42, "ACCOUNT") == {} and set(app.store.records(7, "ACCOUNT")) == {"a"}
