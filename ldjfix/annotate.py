@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .excerpt import excerpt
 from .files import open_input
 from .lines import Line, Shape, parse_line, read_lines
 from .status import LineError, Status
@@ -134,6 +133,8 @@ def _error_json(error: LineError) -> dict[str, Any]:
 
 def render_text(annotation: Annotation, name: str) -> str:
     """The human report: each error beside its line number, objectId and record."""
+    from .excerpt import excerpt  # only people need excerpts; keeps extract's start-up short
+
     shape = annotation.shape
     lines = {e.line for e in annotation.errors}
     out = [

@@ -40,11 +40,13 @@ def reference_lines(data: bytes) -> list[tuple[bytes, bytes]]:
     return result
 
 
-def run_scan(data: bytes, wanted: list[int], chunk: int) -> tuple[list[bytes | Line], Shape]:
+def run_scan(
+    data: bytes, wanted: list[int], chunk: int, *, copy: bool = True
+) -> tuple[list[bytes | Line], Shape]:
     """scan over ``data`` with a small chunk size, so chunk edges fall everywhere."""
     shape = Shape()
     with mock.patch.object(lines, "CHUNK_SIZE", chunk):
-        items = list(scan(io.BytesIO(data), wanted, shape))
+        items = list(scan(io.BytesIO(data), wanted, shape, copy=copy))
     return items, shape
 
 
@@ -71,3 +73,5 @@ def test_lines_scan_is_split_on_newline(data: bytes, wanted: set[int], chunk: in
     assert shape.crlf == any(ending == b"\r\n" for _, ending in expected)
     assert shape.blank_lines == any(not c.strip(b" \t\r\n") for c, _ in expected)
     assert shape.ends_with_newline == (not expected or expected[-1][1] != b"")
+    lines_only, same_shape = run_scan(data, sorted(wanted), chunk, copy=False)
+    assert [i for i in items if isinstance(i, Line)] == lines_only and same_shape == shape
