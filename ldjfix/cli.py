@@ -89,12 +89,26 @@ def _connection(
 
     from .client import Connection
 
+    _show_remote_detail()
     return Connection(
         base_url=base_url,
         sandbox=sandbox,
         sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
         calls_per_second=calls_per_second,
     )
+
+
+def _show_remote_detail() -> None:
+    """-v shows retries and waits on stderr; -vv also each HTTP request (never credentials)."""
+    import logging
+
+    root = click.get_current_context().find_root()
+    verbose = root.obj.get("verbose", 0) if isinstance(root.obj, dict) else 0
+    if verbose:
+        logging.basicConfig(format="%(name)s: %(message)s")  # stderr
+        logging.getLogger("ldjfix").setLevel(logging.INFO)
+    if verbose > 1:
+        logging.getLogger("httpx").setLevel(logging.INFO)
 
 
 # --- annotate / extract / merge (offline core) -------------------------------------------
@@ -414,21 +428,6 @@ def serve(host: str, port: int, sandbox_dir: str | None, knobs: str | None, poll
 # --- run: the correction loop ---------------------------------------------------------------
 
 
-def _run_remote_options(command: F) -> F:
-    """Where ``run`` sends its uploads (stand-in until the shared remote options land)."""
-    command = click.option(
-        "--sandbox-dir", default=None, metavar="D", envvar="LDJFIX_SANDBOX_DIR",
-        help="State folder of the built-in sandbox.",
-    )(command)
-    command = click.option(
-        "--sandbox", is_flag=True, help="Use the built-in Gong simulator (no account needed)."
-    )(command)
-    return click.option(
-        "--base-url", envvar="GONG_BASE_URL", default=None, metavar="URL",
-        help="Your company's Gong API base URL (env GONG_BASE_URL).",
-    )(command)
-
-
 @cli.command()
 @click.argument("files", nargs=-1, metavar="FILE...")
 @click.option("--object-type", "-t", "object_types", multiple=True, metavar="T",
@@ -446,7 +445,7 @@ def _run_remote_options(command: F) -> F:
 @click.option("--calls-per-second", default=None,
               type=click.FloatRange(min=0, min_open=True),
               help="Rate limit for API calls, shared by all files.  [default: 3]")
-@_run_remote_options
+@remote_options
 @click.option("--file", "file_specs", multiple=True, metavar="FILE:T",
               help="A file and its object type, e.g. deals.ldjson:DEAL (repeatable).")
 @click.option("--manifest", metavar="M",

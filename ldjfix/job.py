@@ -40,15 +40,23 @@ def make_validator(object_type: str, schema_file: Path | None = None) -> Any:
     return Validator(object_type, entity_schema=schema)
 
 
-def make_fixer(choice: FixChoice, validator: Any) -> Fixer:
-    """The fixer for ``choice``: rules, interactive, or quarantine everything reported."""
-    if choice.interactive:
-        import importlib
+ANSWERS = "interactive-answers.jsonl"
 
-        # imported by name: the terminal part is optional and heavy to load
-        maker: Any = importlib.import_module("ldjfix.interactive").InteractiveFixer
-        fixer: Fixer = maker(rules=_rules(choice.rules), validator=validator)
-        return fixer
+
+def make_fixer(choice: FixChoice, validator: Any, job_dir: Path | None = None) -> Fixer:
+    """The fixer for ``choice``: rules, interactive, or quarantine everything reported.
+
+    Interactive answers are kept in the job folder, so quit-and-save (or a crash) followed by
+    the same command replays them and asks only what is still open.
+    """
+    if choice.interactive:
+        from .interactive import InteractiveFixer
+
+        return InteractiveFixer(
+            rules=_rules(choice.rules),
+            validator=validator,
+            progress=job_dir / ANSWERS if job_dir is not None else None,
+        )
     if choice.rules is not None:
         from .rulefix import RulesFixer
 
@@ -90,8 +98,8 @@ def run_one(
     check_source(source)
     env = os.environ if env is None else env
     validator = make_validator(object_type)
-    fixer = make_fixer(choice, validator)
     spec = JobSpec(source, object_type, integration_id, job_dir, max_rounds)
+    fixer = make_fixer(choice, validator, spec.folder)
     with connect(connection, env=env) as client:
         return run_job(
             spec,
