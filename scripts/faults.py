@@ -1,0 +1,580 @@
+"""Fault injection for ``ldjfix run``: seeded runs against a faulty sandbox, checked for losses.
+
+Each seed draws a small ACCOUNT file with local and server-only defects, a mix of sandbox
+faults (429 storms with ``Retry-After``, 5xx bursts, slow PENDING, connections dropped before,
+during and after an upload or status call, truncated and flapping status answers) and kill
+points, then runs the job against ``sandbox serve`` on a real loopback socket until it ends,
+resuming after every kill. Then it checks what the design promises:
+
+* accepted + quarantined + pending = records of the source (counted here, independently);
+* every accepted record is in the sandbox with the content of ``corrected.ldjson``, accepted
+  by exactly one round, and no source line rode in two uploads of one round;
+* no ``clientRequestId`` was used for two uploads (the sandbox's upload log);
+* the source file is unchanged (SHA-256).
+
+Two modes: *in-process* (the loop with a manual clock, so backoff and polling never sleep; a
+kill raises out of the loop's crash hook) and *subprocess* (a real ``ldjfix run`` process,
+SIGKILLed at a random step or a random moment, resumed with the same command).
+
+    python scripts/faults.py --seeds 500        # prints the tally; exit 1 on any violation
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ldjfix import synth
+from ldjfix.client import connect
+from ldjfix.clock import ManualClock
+from ldjfix.connection import Connection
+from ldjfix.errors import RemoteProblem
+from ldjfix.job import FixChoice, make_fixer, make_validator
+from ldjfix.loop import JobSpec, run_job
+from ldjfix.retry import RetryPolicy
+from ldjfix.sandbox import Knobs
+from ldjfix.sandbox_server import RunningSandbox, serving
+from ldjfix.sandbox_store import SandboxStore
+
+INTEGRATION_ID = 7
+OBJECT_TYPE = "ACCOUNT"
+KEY, SECRET = "fault-key-8f3a", "fault-secret-b71c"
+CREDENTIALS = {"GONG_ACCESS_KEY": KEY, "GONG_ACCESS_KEY_SECRET": SECRET}
+LOCAL_KINDS = (
+    "millis_modified_date",
+    "bad_datetime",
+    "domains_not_array",
+    "is_deleted_as_string",
+    "bad_url",
+    "missing_object_id",
+    "invalid_json",
+)
+SERVER_KINDS = ("domain_is_url", "name_too_long")
+STEPS = ("journal", "survey", "plan", "upload", "poll", "settle", "outputs", "report")
+MAX_STARTS = 25  # a job needing more starts than this is itself a violation
+
+RULES = b"""
+[[rule]]
+field = "modifiedDate"
+kind = "invalid"
+action = "reformat_datetime"
+
+[[rule]]
+field = "isDeleted"
+kind = "invalid"
+action = "coerce"
+to = "boolean"
+
+[[rule]]
+field = "domains"
+kind = "invalid"
+pattern = "array of strings"
+action = "coerce"
+to = "array"
+
+[[rule]]
+field = "domains"
+kind = "invalid"
+action = "replace"
+regex = '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:www\\.)?([^/:?#\\s]+).*$'
+with = '\\1'
+
+[[rule]]
+field = "name"
+kind = "too_long"
+action = "truncate"
+length = 255
+"""
+
+
+class Killed(BaseException):
+    """The in-process stand-in for SIGKILL: raised from the loop's crash hook."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one seed decides: the file, the faults, the kills."""
+
+    seed: int
+    records: int
+    defects: dict[str, int]
+    knobs: dict[str, Any]  # Knobs fields; faults the sandbox lacks are dropped by knobs_of
+    kills: int
+    rules: bool
+    max_rounds: int
+    subprocess: bool
+
+
+def plan_for(seed: int, *, subprocess_mode: bool = False) -> Plan:
+    """Draw a seed's file, faults and kills."""
+    rng = random.Random(f"faults:{seed}")
+    records = rng.randint(60, 320)
+    kinds = [*rng.sample(LOCAL_KINDS, rng.randint(1, 4)), *SERVER_KINDS]
+    bad = rng.randint(5, records // 3)
+    defects = synth.spread(bad, kinds)
+    storm = ("429",) * rng.randint(0, 5)
+    burst = tuple(rng.choice(("500", "503")) for _ in range(rng.randint(0, 3)))
+    script = storm + burst if rng.random() < 0.5 else burst + storm
+    if subprocess_mode:
+        # real processes really sleep: 429s with Retry-After 0 only, and few other faults
+        shares = {"429": rng.uniform(0, 0.2)}
+        knobs = dict(
+            polls=0, calls_per_second=0, retry_after=0, script=storm, shares=shares, seed=seed
+        )
+    else:
+        shares = {
+            fault: rng.uniform(0, 0.06)
+            for fault in ("429", "500", "503", "drop", "lost", "cut", "truncate", "flap")
+            if rng.random() < 0.6
+        }
+        knobs = dict(
+            polls=rng.randint(0, 4),
+            calls_per_second=rng.choice((0, 3, 5)),
+            retry_after=rng.randint(0, 3),
+            script=script,
+            shares=shares,
+            seed=seed,
+        )
+    return Plan(
+        seed,
+        records,
+        defects,
+        knobs,
+        kills=rng.choice((0, 1, 1, 2, 3, 5)),
+        rules=rng.random() < 0.8,
+        max_rounds=rng.randint(3, 10),
+        subprocess=subprocess_mode,
+    )
+
+
+def knobs_of(plan: Plan) -> Knobs:
+    """The plan's sandbox knobs, without faults this sandbox does not know."""
+    from ldjfix.sandbox import FAULTS
+
+    shares = {k: v for k, v in plan.knobs["shares"].items() if k in FAULTS}
+    script = tuple(f for f in plan.knobs["script"] if f in FAULTS)
+    return Knobs(**{**plan.knobs, "shares": shares, "script": script})
+
+
+@dataclass
+class Outcome:
+    """What one seed did and which promises it broke."""
+
+    seed: int
+    violations: list[tuple[str, str]] = field(default_factory=list)
+    starts: int = 0
+    kills: int = 0
+    gave_up: int = 0  # starts that ended with exit 4 (remote problem after retries)
+    remote: list[str] = field(default_factory=list)  # their messages
+    outcome: str = ""
+    faults: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def broke(self, kind: str, detail: str) -> None:
+        """Record a violation."""
+        self.violations.append((kind, detail))
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_source(plan: Plan, folder: Path) -> Path:
+    """Write the seed's source file (and its rules file beside it)."""
+    source = folder / "accounts.ldjson"
+    synth.write_file(source, OBJECT_TYPE, plan.records, seed=plan.seed, defects=plan.defects)
+    (folder / "rules.toml").write_bytes(RULES)
+    return source
+
+
+def run_seed(seed: int, workdir: Path, *, subprocess_mode: bool = False) -> Outcome:
+    """Run one seed in ``workdir`` (a fresh folder) and check the result."""
+    plan = plan_for(seed, subprocess_mode=subprocess_mode)
+    outcome = Outcome(seed)
+    source = make_source(plan, workdir)
+    before = sha256(source)
+    clock = ManualClock()
+    app_options: dict[str, Any] = (
+        {} if subprocess_mode else {"clock": clock.now, "sleep": clock.sleep}
+    )
+    with serving(workdir / "sandbox", knobs_of(plan), **app_options) as sandbox:
+        try:
+            if subprocess_mode:
+                _drive_subprocess(plan, source, workdir, sandbox, outcome)
+            else:
+                _drive_in_process(plan, source, workdir, sandbox, clock, outcome)
+        except Exception:  # a crash of ldjfix itself: the worst violation
+            outcome.broke("crash", traceback.format_exc(limit=8))
+        outcome.faults.update(call.fault for call in sandbox.app.calls if call.fault != "ok")
+    if sha256(source) != before:
+        outcome.broke("source_changed", str(source))
+    if not outcome.violations:
+        check_job(source, workdir / "job", SandboxStore(workdir / "sandbox"), outcome)
+    return outcome
+
+
+def _kill_steps(plan: Plan) -> list[tuple[str, int]]:
+    rng = random.Random(f"kills:{plan.seed}")
+    return [(rng.choice(STEPS), rng.randint(1, 6)) for _ in range(plan.kills)]
+
+
+def _drive_in_process(
+    plan: Plan,
+    source: Path,
+    workdir: Path,
+    sandbox: RunningSandbox,
+    clock: ManualClock,
+    outcome: Outcome,
+) -> None:
+    kills = _kill_steps(plan)
+    rng = random.Random(f"retry:{plan.seed}")
+    validator = make_validator(OBJECT_TYPE)
+    choice = FixChoice(workdir / "rules.toml" if plan.rules else None)
+    spec = JobSpec(source, OBJECT_TYPE, INTEGRATION_ID, workdir / "job", plan.max_rounds)
+    while outcome.starts < MAX_STARTS:
+        outcome.starts += 1
+        kill = kills.pop(0) if kills else None
+        fixer = make_fixer(choice, validator, workdir / "job")
+        client = connect(
+            Connection(base_url=sandbox.url, calls_per_second=3.0),
+            env=CREDENTIALS,
+            sleep=clock.sleep,
+            clock=clock.now,
+            policy=RetryPolicy(rng=rng),
+        )
+        try:
+            with client:
+                run_job(
+                    spec,
+                    client=client,
+                    fixer=fixer,
+                    validator=validator,
+                    clock=clock.now,
+                    crash_hook=_raising_hook(kill),
+                )
+            outcome.outcome = _read_outcome(workdir / "job")
+            return
+        except Killed:
+            outcome.kills += 1
+        except RemoteProblem as exc:
+            outcome.gave_up += 1
+            outcome.remote.append(str(exc))
+    outcome.broke("no_end", f"not finished after {MAX_STARTS} starts")
+
+
+def _raising_hook(kill: tuple[str, int] | None) -> Any:
+    seen: collections.Counter[str] = collections.Counter()
+
+    def hook(step: str) -> None:
+        seen[step] += 1
+        if kill is not None and step == kill[0] and seen[step] == kill[1]:
+            raise Killed(f"{step}:{kill[1]}")
+
+    return hook
+
+
+def _drive_subprocess(
+    plan: Plan, source: Path, workdir: Path, sandbox: RunningSandbox, outcome: Outcome
+) -> None:
+    rng = random.Random(f"sigkill:{plan.seed}")
+    kills = _kill_steps(plan)
+    command = [
+        sys.executable,
+        "-m",
+        "ldjfix",
+        "run",
+        str(source),
+        "--object-type",
+        OBJECT_TYPE,
+        "--integration-id",
+        str(INTEGRATION_ID),
+        "--job-dir",
+        str(workdir / "job"),
+        "--max-rounds",
+        str(plan.max_rounds),
+        "--calls-per-second",
+        "200",
+        "--base-url",
+        sandbox.url,
+    ]
+    if plan.rules:
+        command += ["--rules", str(workdir / "rules.toml")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GONG_", "LDJFIX_"))}
+    env.update(CREDENTIALS)
+    while outcome.starts < MAX_STARTS:
+        outcome.starts += 1
+        run_env = dict(env)
+        timed = None
+        if kills:
+            step, n = kills.pop(0)
+            if rng.random() < 0.7:
+                run_env["LDJFIX_CRASH_AT"] = f"{step}:{n}"
+            else:
+                timed = rng.uniform(0.2, 1.5)  # a kill at a moment no hook chose
+        code = _run_once(command, run_env, timed)
+        if code == -signal.SIGKILL:
+            outcome.kills += 1
+            continue
+        if code == 4:
+            outcome.gave_up += 1
+            continue
+        if code not in (0, 1):
+            outcome.broke("exit_code", f"ldjfix run exited {code}")
+            return
+        outcome.outcome = _read_outcome(workdir / "job")
+        return
+    outcome.broke("no_end", f"not finished after {MAX_STARTS} starts")
+
+
+def _run_once(command: list[str], env: dict[str, str], kill_after: float | None) -> int:
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        try:
+            _, err = process.communicate(timeout=kill_after if kill_after else 120)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.communicate()
+            return -signal.SIGKILL
+    if b"Traceback" in err:
+        raise AssertionError("ldjfix run printed a traceback:\n" + err.decode(errors="replace"))
+    return process.returncode
+
+
+def _read_outcome(job: Path) -> str:
+    return str(orjson.loads((job / "report.json").read_bytes())["outcome"])
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+def source_lines(source: Path) -> list[bytes]:
+    """Physical lines of the source (split at ``\\n`` only), without their endings."""
+    data = source.read_bytes()
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def record_lines(lines: list[bytes]) -> list[int]:
+    """1-based numbers of the lines that hold something (blank lines hold no record)."""
+    return [n for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def _settlements(job: Path, journal: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    for name in journal["settled"]:
+        yield orjson.loads((job / "rounds" / name).read_bytes())
+
+
+def check_job(source: Path, job: Path, store: SandboxStore, outcome: Outcome) -> None:
+    """Check a finished job against the source and the sandbox; record every violation."""
+    report = orjson.loads((job / "report.json").read_bytes())
+    journal = orjson.loads((job / "journal.json").read_bytes())
+    lines = source_lines(source)
+    records = record_lines(lines)
+    counts = {k: report[k] for k in ("accepted", "quarantined", "pending", "records")}
+    if counts["records"] != len(records) or (
+        counts["accepted"] + counts["quarantined"] + counts["pending"] != len(records)
+    ):
+        outcome.broke("invariant", f"{counts} for {len(records)} source records")
+    accepted, quarantined = _settled_lines(job, journal, outcome)
+    if len(accepted) != counts["accepted"] or len(quarantined) != counts["quarantined"]:
+        outcome.broke(
+            "report_counts",
+            f"settlements say {len(accepted)} accepted, "
+            f"{len(quarantined)} quarantined; report says {counts}",
+        )
+    _check_rounds(job, journal, outcome)
+    corrected = _corrected_by_line(job, lines, quarantined, outcome)
+    by_number = dict(enumerate(lines, 1))
+    _check_sandbox(store, accepted, quarantined, corrected, by_number, outcome)
+    _check_request_ids(store, journal, outcome)
+    rejected = (job / "rejected.ldjson").read_bytes().splitlines()
+    if len(rejected) != len(quarantined):
+        outcome.broke("rejected_file", f"{len(rejected)} lines for {len(quarantined)} quarantined")
+
+
+def _settled_lines(
+    job: Path, journal: Mapping[str, Any], outcome: Outcome
+) -> tuple[set[int], set[int]]:
+    accepted: set[int] = set()
+    quarantined: set[int] = set()
+    for doc in _settlements(job, journal):
+        for line in doc["accepted"]:
+            if line in accepted or line in quarantined:
+                outcome.broke("settled_twice", f"line {line} again in round {doc['round']}")
+            accepted.add(line)
+        for item in doc["quarantined"]:
+            if item["line"] in accepted or item["line"] in quarantined:
+                outcome.broke("settled_twice", f"line {item['line']} again in {doc['round']}")
+            quarantined.add(item["line"])
+    return accepted, quarantined
+
+
+def _check_rounds(job: Path, journal: Mapping[str, Any], outcome: Outcome) -> None:
+    """No source line rides in two uploads of the same round."""
+    by_round: dict[int, set[int]] = collections.defaultdict(set)
+    for name, entry in journal["uploads"].items():
+        lineage = orjson.loads((job / "rounds" / f"{name}.lineage.json").read_bytes())
+        seen = by_round[entry["round"]]
+        twice = seen.intersection(lineage)
+        if twice or len(set(lineage)) != len(lineage):
+            outcome.broke("uploaded_twice", f"round {entry['round']}: lines {sorted(twice)[:5]}")
+        seen.update(lineage)
+
+
+def _corrected_by_line(
+    job: Path, lines: list[bytes], quarantined: set[int], outcome: Outcome
+) -> dict[int, bytes]:
+    """Source line number -> its line in corrected.ldjson (quarantined lines are left out)."""
+    corrected = source_lines(job / "corrected.ldjson")
+    kept = [n for n in range(1, len(lines) + 1) if n not in quarantined]
+    if len(corrected) != len(kept):
+        outcome.broke("corrected_file", f"{len(corrected)} lines, expected {len(kept)}")
+        return {}
+    return dict(zip(kept, corrected, strict=True))
+
+
+def _object_id(line: bytes | None) -> str | None:
+    try:
+        record = orjson.loads(line or b"")
+    except orjson.JSONDecodeError:
+        return None
+    found = record.get("objectId") if isinstance(record, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _check_sandbox(
+    store: SandboxStore,
+    accepted: set[int],
+    quarantined: set[int],
+    corrected: Mapping[int, bytes],
+    source_records: Mapping[int, bytes],
+    outcome: Outcome,
+) -> None:
+    held = store.records(INTEGRATION_ID, OBJECT_TYPE)
+    accepted_ids: set[str] = set()
+    for line in sorted(accepted):
+        if line not in corrected:
+            continue  # already reported as a corrected_file violation
+        record = orjson.loads(corrected[line])
+        object_id = record["objectId"]
+        if record.get("isDeleted") is True:  # an accepted deletion leaves nothing behind
+            if object_id in held:
+                outcome.broke("deletion_kept", f"line {line} ({object_id})")
+            continue
+        accepted_ids.add(object_id)
+        if object_id not in held:
+            outcome.broke("accepted_not_in_sandbox", f"line {line} ({object_id})")
+        elif held[object_id] != record:
+            outcome.broke("content_differs", f"line {line} ({object_id})")
+    for line in sorted(quarantined):
+        object_id = _object_id(source_records.get(line))
+        if object_id is not None and object_id in held:
+            outcome.broke("quarantined_in_sandbox", f"line {line} ({object_id})")
+    if len(held) < len(accepted_ids):
+        outcome.broke("sandbox_short", f"{len(held)} records for {len(accepted_ids)} accepted")
+
+
+def _check_request_ids(store: SandboxStore, journal: Mapping[str, Any], outcome: Outcome) -> None:
+    logged = collections.Counter(entry["clientRequestId"] for entry in store.uploads())
+    for crid, n in logged.items():
+        if n > 1:
+            outcome.broke("crid_reused", f"{crid} used for {n} uploads")
+    for name, entry in journal["uploads"].items():
+        if entry["state"] == "polled" and logged[entry["clientRequestId"]] != 1:
+            outcome.broke(
+                "upload_lost",
+                f"{name} polled but the sandbox logged "
+                f"{logged[entry['clientRequestId']]} uploads of it",
+            )
+
+
+# --- the runner -----------------------------------------------------------------------------
+
+
+def run_seeds(seeds: range, *, every_subprocess: int = 0, report: Any = None) -> list[Outcome]:
+    """Run ``seeds``; every ``every_subprocess``-th one as real processes (0 = none)."""
+    outcomes = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory(prefix=f"ldjfix-faults-{seed}-") as tmp:
+            sub = bool(every_subprocess) and seed % every_subprocess == 0
+            outcome = run_seed(seed, Path(tmp), subprocess_mode=sub)
+        outcomes.append(outcome)
+        if report is not None:
+            report(outcome)
+    return outcomes
+
+
+def tally(outcomes: list[Outcome]) -> str:
+    """The summary: seeds, outcomes, faults injected, kills, and violations by kind."""
+    violations = collections.Counter(kind for o in outcomes for kind, _ in o.violations)
+    ends = collections.Counter(o.outcome or "none" for o in outcomes)
+    faults: collections.Counter[str] = collections.Counter()
+    for o in outcomes:
+        faults.update(o.faults)
+    rows = [
+        f"seeds: {len(outcomes)}",
+        "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(ends.items())),
+        "faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())),
+        f"kills: {sum(o.kills for o in outcomes)}; starts: {sum(o.starts for o in outcomes)}; "
+        f"gave up (exit 4, resumed): {sum(o.gave_up for o in outcomes)}",
+        "violations: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(violations.items())) if violations else "0"),
+    ]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``--seeds N [--first S] [--every-subprocess K]``; exit 1 on violations."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20, help="how many seeds to run")
+    parser.add_argument("--first", type=int, default=0, help="the first seed")
+    parser.add_argument(
+        "--every-subprocess",
+        type=int,
+        default=10,
+        metavar="K",
+        help="run every K-th seed as real SIGKILLed processes (0 = never)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="a line per seed")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+
+    def show(o: Outcome) -> None:
+        if args.verbose or o.violations:
+            print(
+                f"seed {o.seed}: {o.outcome} starts={o.starts} kills={o.kills} "
+                f"violations={o.violations}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    outcomes = run_seeds(
+        range(args.first, args.first + args.seeds),
+        every_subprocess=args.every_subprocess,
+        report=show,
+    )
+    print(tally(outcomes))
+    print(f"time: {time.monotonic() - started:.0f} s")
+    return 1 if any(o.violations for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
