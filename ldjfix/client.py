@@ -303,7 +303,7 @@ class GongClient:
 
     def _wait(self, number: int, retry_after: float | None, failure: str) -> None:
         delay = self._policy.delay(number, retry_after)
-        log.info("%s; retrying in %.1f s", failure, delay)
+        log.info("%s; retrying in %.1f s", failure.rstrip("."), delay)
         if retry_after is not None:
             self._limiter.hold_off(delay)  # the limit is per company: every caller waits
         else:
