@@ -111,6 +111,15 @@ class Ledger:
         self.keys[line] = object_key(object_id)
         self.records += 1
 
+    def add_records(self, lines: Sequence[int], keys: Sequence[int]) -> None:
+        """Count many records at once: ``lines[i]`` with objectId key ``keys[i]``."""
+        for line, key in zip(lines, keys, strict=True):
+            if self.state[line] != NOT_A_RECORD:
+                raise InvariantBroken(f"line {line} counted twice")
+            self.state[line] = PENDING
+            self.keys[line] = key
+        self.records += len(lines)
+
     def apply(self, settlement: Settlement) -> None:
         """Apply one round's settlement; only pending records may change."""
         for line in settlement.accepted:

@@ -12,18 +12,14 @@ continues exactly where the last one stopped.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from . import descriptions
 from . import report as reports
 from .client import GongClient
-from .errors import InputProblem
-from .files import open_input
 from .fixes import Fixer
 from .journal import (
     JOURNAL_VERSION,
@@ -38,23 +34,14 @@ from .journal import (
 )
 from .ledger import Ledger, Settlement
 from .lineage import Verdict, map_status, write_upload_sets
-from .lines import iter_lines, parse_line
-from .origin import ORIGIN_KEY
 from .report import JobReport
-from .settle import Decisions, Finding, fix_reported, propagate, read_records
+from .settle import Decisions, fix_reported, propagate, read_records
 from .shards import Partition, plan_shards
-from .status import LineError, Status, parse_status
+from .status import Status, parse_status
+from .survey import Checker, local_settlement, survey
 from .uploads import Remote, send_wave
 
 EventSink = Callable[..., None]
-
-
-class Checker(Protocol):
-    """The local validator (``ldjfix.validate.Validator``): findings for one parsed line."""
-
-    def check(self, parsed: Any) -> list[Any]:
-        """Findings for ``parsed`` (each with ``severity`` and ``as_line_error()``)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +117,7 @@ class _Job:
                 if reason is None:
                     self._timed("plan", self._plan)
                 else:
-                    self._timed("outputs", functools.partial(self._finish, reason))
+                    self._finish(reason)
             elif phase == "planned":
                 self._timed("remote", self._send)
             elif phase == "sent":
@@ -140,10 +127,12 @@ class _Job:
     def _timed(self, phase: str, step: Callable[[], None]) -> None:
         started = self.clock()
         step()
+        self._add_time(phase, started)
+        self._save()
+
+    def _add_time(self, phase: str, started: float) -> None:
         timings = self.journal.doc.setdefault("timings", {})
         timings[phase] = round(timings.get(phase, 0.0) + self.clock() - started, 3)
-        if self.journal.doc["phase"] != "finished":
-            self._save()
 
     def _save(self, **changes: Any) -> None:
         calls = self.journal.doc.get("apiCallsBefore", 0) + self.client.calls - self.calls_at_start
@@ -223,64 +212,14 @@ class _Job:
 
     def _survey(self, *, validate: bool) -> None:
         """Count the source's records; on a new job also validate them and settle round 0."""
-        reported: dict[int, list[LineError]] = {}
-        records: dict[int, dict[str, Any] | None] = {}
-        with open_input(self.spec.source, what="source file") as stream:
-            total = 0
-            parsed_lines = []
-            for line in iter_lines(stream):
-                total = line.number
-                parsed = parse_line(line)
-                if parsed.record is None and parsed.defect is None:
-                    continue
-                parsed_lines.append((line.number, parsed.object_id))
-                if parsed.record is not None and ORIGIN_KEY in parsed.record:
-                    raise InputProblem(
-                        f"{self.spec.source} line {line.number} still carries extract "
-                        f"bookkeeping ({ORIGIN_KEY}).",
-                        hint="Merge the edited records back with `ldjfix merge` first.",
-                    )
-                if validate:
-                    errors = self._findings(parsed)
-                    if errors:
-                        reported[line.number] = errors
-                        records[line.number] = parsed.record
-        self.ledger = Ledger(total)
-        for number, object_id in parsed_lines:
-            self.ledger.add_record(number, object_id)
-        if validate:
-            self._settle_local(reported, records)
-
-    def _findings(self, parsed: Any) -> list[LineError]:
-        if parsed.defect is not None:
-            return [LineError(parsed.line.number, descriptions.unparsable(parsed.defect))]
-        if self.validator is None:
-            return []
-        found: list[Finding] = self.validator.check(parsed)
-        return [f.as_line_error() for f in found if f.severity == "error"]
-
-    def _settle_local(
-        self, reported: dict[int, list[LineError]], records: dict[int, dict[str, Any] | None]
-    ) -> None:
+        found = survey(self.spec.source, self.validator, validate=validate)
+        self.ledger = found.ledger
+        if not validate:
+            return
         decisions = Decisions()
-        fixed = fix_reported(self.fixer, reported, records, decisions)
-        notes = {
-            "round": 0,
-            "findings": len(reported),
-            "fixed": fixed,
-            "quarantined": len(decisions.quarantined),
-        }
-        settlement = Settlement(
-            0,
-            (),
-            tuple(sorted(decisions.quarantined.items())),
-            tuple(sorted(decisions.fixed.items())),
-            tuple(decisions.fixes),
-            {},
-            notes,
-        )
-        self._commit(settlement, "survey")
-        self._emit("validated", findings=len(reported))
+        fixed = fix_reported(self.fixer, found.reported, found.records, decisions)
+        self._commit(local_settlement(len(found.reported), fixed, decisions), "survey")
+        self._emit("validated", findings=len(found.reported))
 
     def _commit(self, settlement: Settlement, step: str) -> None:
         """Write a settlement, then apply it and record it in the journal."""
@@ -412,8 +351,10 @@ class _Job:
 
     def _finish(self, reason: str) -> None:
         counts = self.ledger.check()
+        started = self.clock()
         reports.write_outputs(self.spec.source, self.folder, self.ledger)
         self.hook("outputs")
+        self._add_time("outputs", started)
         outcome = reports.outcome_of(counts, bool(self.journal.doc.get("stop")))
         self.journal.doc["end"] = {"outcome": outcome, "reason": reason}
         reports.write_report(self.folder, self.journal.doc, self.ledger)
