@@ -280,7 +280,7 @@ class GongClient:
             try:
                 response = attempt()
             except httpx.TransportError as exc:
-                failure = describe_transport(exc)
+                failure = f"{what}: {describe_transport(exc)}"
                 uncertain = True
             else:
                 if response.is_success:
@@ -295,7 +295,7 @@ class GongClient:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if number == self._policy.attempts:
                 raise RemoteProblem(
-                    f"{what} failed after {number} attempts: {failure}",
+                    f"{failure.rstrip('.')}; gave up after {number} attempts.",
                     hint="Gong may be down or overloaded; try again later.",
                 )
             self._wait(number, retry_after, failure)

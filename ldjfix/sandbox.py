@@ -24,7 +24,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import logging
 import random
+import tempfile
 import threading
 import time
 from collections import deque
@@ -36,12 +38,13 @@ from typing import Any
 import httpx
 import orjson
 
-from .errors import UsageProblem
+from .errors import InputProblem, UsageProblem
 from .sandbox_api import SandboxApi
 from .sandbox_http import Answer, BadRequest, Request, encode, error
 from .sandbox_store import SandboxStore
 
 ENV_KNOBS = "LDJFIX_SANDBOX_KNOBS"
+log = logging.getLogger("ldjfix.sandbox")
 FAULTS = ("ok", "429", "500", "503", "drop", "lost", "stall", "cut", "truncate", "flap")
 
 
@@ -151,6 +154,17 @@ class SandboxApp:
         except DropConnection:
             self._record(request, None, fault)
             raise
+        except Stalled:
+            raise
+        except Exception as exc:  # e.g. a damaged state folder: say so, never a traceback
+            log.debug("sandbox failed on %s %s", request.method, request.path, exc_info=True)
+            problem = f"{type(exc).__name__}: {exc}"
+            if self._in_process:  # straight to the user: retrying cannot repair the folder
+                raise InputProblem(
+                    f"The sandbox state in {self.store.root} is unusable ({problem}).",
+                    hint="Delete that folder to start afresh, or use another --sandbox-dir.",
+                ) from None
+            answer = error(500, f"Sandbox internal error: {problem}")
         self._record(request, answer.code, fault)
         status, headers, body = encode(answer)
         if fault == "truncate" and self._in_process:
@@ -281,5 +295,14 @@ def knobs_from_env(env: Mapping[str, str]) -> Knobs:
 
 def in_process_transport(state_dir: Path, *, env: Mapping[str, str]) -> SandboxTransport:
     """An httpx transport that answers from a sandbox app kept in ``state_dir``."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=state_dir):
+            pass
+    except OSError as exc:
+        raise UsageProblem(
+            f"Cannot use {state_dir} as the sandbox folder: {exc.strerror}.",
+            hint="Pick a writable folder with --sandbox-dir or LDJFIX_SANDBOX_DIR.",
+        ) from None
     app = SandboxApp(SandboxStore(state_dir), knobs_from_env(env), in_process=True)
     return SandboxTransport(app=app)

@@ -118,7 +118,7 @@ def test_client_socket_gives_up_after_all_attempts(tmp_path: Path, clock: Manual
         assert client.calls == 6
     message = str(caught.value)
     assert caught.value.exit_code == 4
-    assert "failed after 6 attempts" in message and "HTTP 503" in message
+    assert "gave up after 6 attempts" in message and "HTTP 503" in message
     assert "An error has occurred" in message
 
 

@@ -11,8 +11,14 @@ import pytest
 
 from ldjfix.clock import ManualClock
 from ldjfix.connection import basic_auth
-from ldjfix.errors import UsageProblem
-from ldjfix.sandbox import Knobs, SandboxApp, SandboxTransport, knobs_from_env
+from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.sandbox import (
+    Knobs,
+    SandboxApp,
+    SandboxTransport,
+    in_process_transport,
+    knobs_from_env,
+)
 from ldjfix.sandbox_store import SandboxStore
 
 AUTH = basic_auth("key", "secret")
@@ -260,3 +266,27 @@ def test_sandbox_app_delete_integration_forgets_its_objects(tmp_path: Path) -> N
     assert gone.status_code == 201 and gone.json()["clientRequestId"] == "del"
     assert states == ["PENDING", "DONE"] and again.status_code == 409
     assert app.store.records(42, "ACCOUNT") == {} and set(app.store.records(7, "ACCOUNT")) == {"a"}
+
+
+def test_sandbox_app_damaged_state_is_explained(tmp_path: Path) -> None:
+    """A damaged state file: in-process a clear InputProblem, on a socket a 500 with the reason."""
+    (tmp_path / "requests" / "42").mkdir(parents=True)
+    (tmp_path / "requests" / "42" / "c.json").write_bytes(b"{broken")
+    with client(app_in(tmp_path)) as http, pytest.raises(InputProblem) as caught:
+        http.get("/v2/crm/request-status", params={**IID, "clientRequestId": "c"})
+    assert f"The sandbox state in {tmp_path} is unusable" in str(caught.value)
+    assert "Delete that folder" in str(caught.value)
+    served = SandboxApp(SandboxStore(tmp_path), Knobs(calls_per_second=0))
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=served), base_url="http://sb", auth=AUTH
+    ) as http:
+        answer = http.get("/v2/crm/request-status", params={**IID, "clientRequestId": "c"})
+    assert answer.status_code == 500 and "Sandbox internal error" in answer.json()["errors"][0]
+
+
+def test_sandbox_app_unwritable_folder_is_a_usage_problem(tmp_path: Path) -> None:
+    """--sandbox with a folder that cannot be created: exit 2 naming it."""
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    with pytest.raises(UsageProblem, match=r"Cannot use .* as the sandbox folder"):
+        in_process_transport(blocker / "sub", env={})
