@@ -31,7 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -259,8 +259,11 @@ class SandboxApp:
             return "ok"
 
     def _record(self, request: Request, code: int | None, fault: str) -> None:
+        call = Call(self._clock(), request.method, request.path, code, fault)
         with self._lock:
-            self.calls.append(Call(self._clock(), request.method, request.path, code, fault))
+            self.calls.append(call)
+        # also in the folder, so calls of separate processes can be counted afterwards
+        self.store.log_call({"wall": time.time(), **asdict(call)})
 
 
 class SandboxTransport(httpx.WSGITransport):

@@ -6,7 +6,8 @@ Plain files, so a person can look inside and separate ``ldjfix`` processes share
 * ``schemas/<integrationId>/<TYPE>.json``: custom fields per object type;
 * ``records/<integrationId>/<TYPE>.ldjson``: accepted records, one per ``objectId``;
 * ``requests/<integrationId>/<clientRequestId>.json``: each upload's outcome and poll count;
-* ``uploads.jsonl``: one line per upload, for tests and audits.
+* ``uploads.jsonl``: one line per upload, for tests and audits;
+* ``calls.jsonl``: one line per API call (wall time, method, path, answer code, fault).
 
 Every change happens under an exclusive ``fcntl`` lock on ``lock`` (a fresh descriptor per
 use, so it also excludes threads of one process) and files are replaced atomically.
@@ -127,7 +128,20 @@ class SandboxStore:
 
     def uploads(self) -> list[dict[str, Any]]:
         """Every upload the sandbox received, oldest first."""
-        path = self.root / "uploads.jsonl"
+        return self._read_log("uploads.jsonl")
+
+    def log_call(self, entry: Mapping[str, Any]) -> None:
+        """Append one API call to ``calls.jsonl`` (one short write: no lock needed)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "calls.jsonl", "ab") as stream:
+            stream.write(orjson.dumps(entry) + b"\n")
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every API call any sandbox process on this folder saw: wall time, method, path, code."""
+        return self._read_log("calls.jsonl")
+
+    def _read_log(self, name: str) -> list[dict[str, Any]]:
+        path = self.root / name
         if not path.exists():
             return []
         with open(path, "rb") as stream:

@@ -290,3 +290,19 @@ def test_sandbox_app_unwritable_folder_is_a_usage_problem(tmp_path: Path) -> Non
     blocker.write_bytes(b"")
     with pytest.raises(UsageProblem, match=r"Cannot use .* as the sandbox folder"):
         in_process_transport(blocker / "sub", env={})
+
+
+def test_sandbox_app_logs_calls_in_the_folder(tmp_path: Path) -> None:
+    """Every call, from any app on the folder, lands in calls.jsonl with its answer code."""
+    with client(app_in(tmp_path, script=("503",))) as http:
+        http.get("/v2/crm/integrations")
+        http.get("/v2/crm/integrations")
+    with client(app_in(tmp_path)) as http:
+        http.get("/v2/crm/nowhere")
+    calls = SandboxStore(tmp_path).calls()
+    assert [(c["method"], c["path"], c["code"], c["fault"]) for c in calls] == [
+        ("GET", "/v2/crm/integrations", 503, "503"),
+        ("GET", "/v2/crm/integrations", 200, "ok"),
+        ("GET", "/v2/crm/nowhere", 404, "ok"),
+    ]
+    assert calls[0]["wall"] <= calls[2]["wall"]
