@@ -62,8 +62,10 @@ class Ticker:
 def line_for(state: dict[str, Any]) -> str:
     """The progress text for what the events said so far."""
     event = state.get("event")
-    if event in ("job_start", "job_resume") and not state.get("round"):
-        head = "validating locally"
+    if event == "job_start":
+        return "ldjfix: validating every record locally …"
+    if event == "job_resume":
+        head = f"resuming after round {state.get('round', 0)}"
     elif event == "validated" or not state.get("round"):
         head = f"validated: {state.get('findings', 0):,} local findings"
     else:
