@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,73 +19,24 @@ import orjson
 
 from . import descriptions
 from .errors import InputProblem
+from .explain import at, explain, failure_shape
 from .files import open_input, read_input
+from .findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
 from .lines import BOM, Line, Parsed, parse_line
 from .schemas import SchemaPair, build, check_object_type, custom_fields
-from .status import LineError
 
-ERROR = "error"
-WARNING = "warning"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One defect of one line, worded like Gong's errors."""
-
-    line: int
-    object_id: str | None
-    field: str | None
-    description: str
-    severity: str  # "error" | "warning"
-
-    def as_line_error(self) -> LineError:
-        """The finding as an entry of Gong's ``errors[]``."""
-        return LineError(self.line, self.description)
-
-    def as_json(self) -> dict[str, Any]:
-        """The ``validate --json`` form."""
-        return {
-            "line": self.line,
-            "objectId": self.object_id,
-            "field": self.field,
-            "description": self.description,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ValidationReport:
-    """What validating a whole file found: counts of good and bad lines, and every finding."""
-
-    valid: int
-    invalid: int
-    findings: tuple[Finding, ...]
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        """Findings that Gong is documented to reject."""
-        return tuple(f for f in self.findings if f.severity == ERROR)
-
-    @property
-    def warnings(self) -> tuple[Finding, ...]:
-        """Findings whose real strictness at Gong is unknown."""
-        return tuple(f for f in self.findings if f.severity == WARNING)
-
-    def as_json(self) -> dict[str, Any]:
-        """The stable ``validate --json`` document."""
-        return {
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "errors": [f.as_json() for f in self.errors],
-            "warnings": [f.as_json() for f in self.warnings],
-        }
-
-
-@dataclass(slots=True)
-class Tally:
-    """Counts kept while a stream is checked: lines holding something, and the bad ones."""
-
-    lines: int = 0
-    bad_lines: set[int] = field(default_factory=set)
+__all__ = [
+    "ERROR",
+    "WARNING",
+    "Finding",
+    "Tally",
+    "ValidationReport",
+    "Validator",
+    "explain",
+    "load_entity_schema",
+    "render_text",
+    "validate_file",
+]
 
 
 class Validator:
@@ -113,6 +63,7 @@ class Validator:
         both = {"allOf": [self.schemas.hard, self.schemas.soft]} if self._has_soft else None
         self._screen = _compile(both).is_valid if both else self._rs_hard.is_valid
         self._explainer: Any = None
+        self._explained: dict[tuple[Any, ...], list[tuple[list[Any], list[Any]]]] = {}
 
     def check(self, parsed: Parsed) -> list[Finding]:
         """Every finding for one line (a blank line has none)."""
@@ -183,6 +134,26 @@ class Validator:
     def _python_errors(
         self, record: dict[str, Any]
     ) -> list[tuple[Sequence[Any], Sequence[Any], Any]]:
+        """python-jsonschema's failures for ``record``, once per shape of failure.
+
+        Records that fail the same rules in the same places (the same jsonschema-rs errors,
+        values aside) get the same answer from python-jsonschema, so its answer is kept per
+        shape and only the values are read again: a file with thousands of records sharing a
+        few defects pays for a few slow explanations, not thousands.
+        """
+        shape = failure_shape(self._rs_hard, record)
+        places = self._explained.get(shape)
+        if places is None:
+            found: list[tuple[Sequence[Any], Sequence[Any], Any]] = [
+                (list(e.absolute_path), list(e.absolute_schema_path), e.instance)
+                for e in self._python().iter_errors(record)
+            ]
+            if len(self._explained) < _SHAPES_KEPT:
+                self._explained[shape] = [(list(p), list(w)) for p, w, _ in found]
+            return found
+        return [(path, where, at(record, path)) for path, where in places]
+
+    def _python(self) -> Any:
         if self._explainer is None:
             # jsonschema's format extras build an IRI grammar (rfc3987_syntax) at import, ~0.9 s;
             # no rule here uses an IRI format, so keep it from loading (jsonschema skips it).
@@ -191,10 +162,7 @@ class Validator:
 
             checker = Draft202012Validator.FORMAT_CHECKER
             self._explainer = Draft202012Validator(self.schemas.hard, format_checker=checker)
-        return [
-            (list(e.absolute_path), list(e.absolute_schema_path), e.instance)
-            for e in self._explainer.iter_errors(record)
-        ]
+        return self._explainer
 
     def _findings(
         self,
@@ -211,37 +179,6 @@ class Validator:
             for name, text in explain(path, schema_path, instance, schema, record, mandatory):
                 found.append(Finding(line, object_id, name, text, severity))
         return found
-
-
-def explain(
-    path: Sequence[Any],
-    schema_path: Sequence[Any],
-    instance: Any,
-    schema: dict[str, Any],
-    record: dict[str, Any],
-    mandatory: frozenset[str],
-) -> list[tuple[str | None, str]]:
-    """Turn one JSON Schema failure into (field, Gong-style description) pairs."""
-    keyword = schema_path[-1]
-    where = _walk(schema, schema_path[:-1])
-    if keyword == "required":
-        return [(n, descriptions.mandatory(n)) for n in where["required"] if n not in instance]
-    if "propertyNames" in schema_path:
-        at = list(schema_path).index("propertyNames")
-        allowed = _walk(schema, schema_path[: at + 1]).get("enum", [])
-        # python-jsonschema reports the name, jsonschema-rs the whole object
-        names = [instance] if isinstance(instance, str) else [k for k in record if k not in allowed]
-        text = "not a standard field and not in Gong's entity schema, so Gong will not show it"
-        return [(name, descriptions.invalid(name, text)) for name in names]
-    name = str(path[0]) if path else None
-    if name is None:
-        return [(None, descriptions.invalid("record", f"failed rule {keyword!r}"))]
-    if name in mandatory and record.get(name) in (None, "", []):
-        return [(name, descriptions.mandatory(name))]
-    if keyword == "maxLength":
-        return [(name, descriptions.too_long(name, int(where["maxLength"])))]
-    detail = where.get("description", f"failed rule {keyword!r}")
-    return [(name, descriptions.invalid(name, detail))]
 
 
 def validate_file(
@@ -280,25 +217,7 @@ def load_entity_schema(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-def render_text(report: ValidationReport, name: str) -> str:
-    """The report for people: one line per error, warnings grouped, then the counts."""
-    out = [_error_line(name, f) for f in report.errors]
-    groups: dict[str, list[int]] = {}
-    for finding in report.warnings:
-        groups.setdefault(finding.description, []).append(finding.line)
-    for text, lines in groups.items():
-        where = f"line {lines[0]}" if len(lines) == 1 else f"{len(lines)} lines, first {lines[0]}"
-        out.append(f"warning: {text} ({where})")
-    out.append(
-        f"{report.valid} valid, {report.invalid} invalid; "
-        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
-    )
-    return "\n".join(out) + "\n"
-
-
-def _error_line(name: str, finding: Finding) -> str:
-    oid = f" objectId={finding.object_id}" if finding.object_id is not None else ""
-    return f"{name}:{finding.line}:{oid} {finding.description}"
+_SHAPES_KEPT = 10_000
 
 
 def _compile(schema: dict[str, Any]) -> Any:
@@ -307,12 +226,6 @@ def _compile(schema: dict[str, Any]) -> Any:
 
 def _iter(validator: Any, record: dict[str, Any]) -> Iterator[Any]:
     return iter(validator.iter_errors(record))
-
-
-def _walk(schema: Any, keys: Sequence[Any]) -> dict[str, Any]:
-    for key in keys:
-        schema = schema[key]
-    return dict(schema)
 
 
 def _dedupe(found: list[Finding]) -> list[Finding]:

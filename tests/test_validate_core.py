@@ -91,3 +91,23 @@ def test_validator_unknown_object_type_is_an_input_problem() -> None:
     """A misspelt object type stops with exit 3 and the list of types."""
     with pytest.raises(InputProblem, match="unknown object type 'account'"):
         Validator("account")
+
+
+def test_validator_reuses_explanations_per_failure_shape() -> None:
+    """Records failing the same way share python-jsonschema's answer, with their own values."""
+    base = {"name": "n", "domains": ["a.com"]}
+    records = [
+        {**base, "objectId": None, "modifiedDate": "2024-01-01T10:00:00Z"},
+        {**base, "objectId": 5, "modifiedDate": "2024-01-01T10:00:00Z"},
+        {**base, "objectId": "", "modifiedDate": "2024-01-01T10:00:00Z"},
+        {**base, "objectId": "a#1", "modifiedDate": "2024-01-01T10:00:00.1Z"},
+        {**base, "objectId": "b#2", "modifiedDate": "2024-01-01T10:00:00.2Z"},
+        {**base, "objectId": "c#3", "modifiedDate": "2024-01-01T10:00:00.3Z"},
+        {"objectId": "x", "name": "n", "domains": ["a.com", 7]},
+        {"objectId": "y", "modifiedDate": None, "domains": [8, "b.com"]},
+        {"objectId": "z", "modifiedDate": None, "domains": [8, "b.com"]},
+    ]
+    shared = Validator("ACCOUNT")
+    for line, record in enumerate(records, 1):
+        assert shared.check_record(line, record) == Validator("ACCOUNT").check_record(line, record)
+    assert len(shared._explained) == 6  # nine records, six ways of failing
