@@ -134,7 +134,7 @@ def _rule(item: Any, number: int, source: str) -> Rule:
         return InputProblem(f"{where}: {problem}", hint=hint)
 
     action = item.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:  # a table or array is unhashable
         raise fail(
             f"unknown action {action!r}." if action else "no 'action'.",
             hint=f"Actions: {', '.join(ACTIONS)}.",
