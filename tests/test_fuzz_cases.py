@@ -1,0 +1,114 @@
+"""Regression tests for every crash the fuzzers ever found: each is a file in tests/cases/fuzz/.
+
+The file name's first word says which parser it crashed (``rules-``, ``status-``, ``schema-``,
+``config-``, ``manifest-``, ``fixed-``); each must now be refused with a clear message and the
+documented exit code, through the library and through the command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ldjfix.cli import cli
+from ldjfix.config import load_config, load_manifest
+from ldjfix.errors import LdjfixError
+from ldjfix.merge import merge_fixed
+from ldjfix.rules import load_rules
+from ldjfix.status import parse_status
+from ldjfix.validate import Validator, load_entity_schema
+
+FUZZ_CASES = Path(__file__).parent / "cases" / "fuzz"
+SOURCE = b'{"objectId":"a1","name":"x"}\n{"objectId":"a2"\n[1]\n\n{"objectId":"a3","n":1}\n'
+CASES = sorted(p for p in FUZZ_CASES.iterdir() if not p.name.startswith("."))
+
+
+def _schema(path: Path) -> Any:
+    return Validator("ACCOUNT", entity_schema=load_entity_schema(path), schema_source=str(path))
+
+
+def _fixed(path: Path) -> Any:
+    source = path.parent / "source.ldjson"
+    source.write_bytes(SOURCE)
+    return merge_fixed(source, path, path.parent / "out.ldjson")
+
+
+PARSERS: dict[str, Callable[[Path], Any]] = {
+    "rules": load_rules,
+    "status": lambda p: parse_status(p.read_bytes(), source=str(p)),
+    "schema": _schema,
+    "config": load_config,
+    "manifest": load_manifest,
+    "fixed": _fixed,
+}
+
+
+def _copy(case: Path, tmp_path: Path) -> Path:
+    path = tmp_path / case.name
+    path.write_bytes(case.read_bytes())
+    return path
+
+
+def test_fuzz_cases_folder_names_known_parsers() -> None:
+    """Every case file says which parser it is for, and there is at least one."""
+    assert CASES
+    assert all(case.name.split("-")[0] in PARSERS for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fuzz_case_is_refused_clearly(case: Path, tmp_path: Path) -> None:
+    """A former crash now ends in a clear LdjfixError naming the file (exit 2 or 3)."""
+    path = _copy(case, tmp_path)
+    with pytest.raises(LdjfixError) as caught:
+        PARSERS[case.name.split("-")[0]](path)
+    assert caught.value.exit_code in (2, 3)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _cli_args(kind: str, path: Path) -> list[str] | None:
+    """The command that reads a case of ``kind``, or None when no command reads it directly."""
+    source = path.parent / "source.ldjson"
+    source.write_bytes(SOURCE)
+    if kind == "rules":
+        return [
+            "run",
+            str(source),
+            "-t",
+            "ACCOUNT",
+            "--integration-id",
+            "1",
+            "--rules",
+            str(path),
+            "--sandbox",
+            "--sandbox-dir",
+            str(path.parent / "sb"),
+        ]
+    if kind == "status":
+        return ["annotate", str(source), "--status-file", str(path)]
+    if kind == "schema":
+        return ["validate", str(source), "-t", "ACCOUNT", "--schema-file", str(path)]
+    if kind == "fixed":
+        return ["merge", str(source), str(path), "-o", str(path.parent / "out.ldjson")]
+    return None
+
+
+CLI_KINDS = ("rules", "status", "schema", "fixed")  # config files reach the batch command
+CLI_CASES = [c for c in CASES if c.name.split("-")[0] in CLI_KINDS]
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c.name for c in CLI_CASES])
+def test_fuzz_case_through_cli_is_an_error_not_a_traceback(case: Path, tmp_path: Path) -> None:
+    """Through the command line a former crash prints one Error: line naming it and exits 3."""
+    path = _copy(case, tmp_path)
+    args = _cli_args(case.name.split("-")[0], path)
+    assert args is not None
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3, result.output
+    assert isinstance(result.exception, SystemExit)  # not an escaped exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and str(path) in errors[0]
