@@ -208,8 +208,7 @@ class SandboxApi:
             ids = request.json_body()
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise BadRequest("Body must be a JSON array of CRM object ids")
-        records = self.store.records(integration_id, object_type)
-        found = {key: records.get(key) for key in ids[:MAX_READBACK_IDS]}
+        found = self.store.lookup(integration_id, object_type, ids[:MAX_READBACK_IDS])
         return Answer(200, {"requestId": new_request_id(), "crmObjectsMap": found})
 
     # request status --------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Plain files, so a person can look inside and separate ``ldjfix`` processes share
 
 * ``integrations.json``: registered integrations;
 * ``schemas/<integrationId>/<TYPE>.json``: custom fields per object type;
-* ``records/<integrationId>/<TYPE>.ldjson``: accepted records, one per ``objectId``;
+* ``records/<integrationId>/<TYPE>.ldjson``: accepted records, an append-only log folded by
+  ``objectId`` (``sandbox_records.py``);
 * ``requests/<integrationId>/<clientRequestId>.json``: each upload's outcome and poll count;
 * ``uploads.jsonl``: one line per upload, for tests and audits;
 * ``calls.jsonl``: one line per API call (wall time, method, path, answer code, fault).
@@ -27,6 +28,7 @@ from typing import Any
 import orjson
 
 from .limits import SCHEMA_TYPES
+from .sandbox_records import RecordLog
 
 
 class SandboxStore:
@@ -34,6 +36,7 @@ class SandboxStore:
 
     def __init__(self, state_dir: str | Path) -> None:
         self.root = Path(state_dir)
+        self._logs: dict[Path, RecordLog] = {}
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -50,41 +53,35 @@ class SandboxStore:
 
     def records(self, integration_id: int, object_type: str) -> dict[str, dict[str, Any]]:
         """Accepted records of one integration and type, by objectId."""
-        return {k: orjson.loads(v) for k, v in self._raw_records(integration_id, object_type)}
+        with self.locked():
+            live = self._log(integration_id, object_type).live()
+            return {key: orjson.loads(line) for key, line in live.items()}
+
+    def lookup(
+        self, integration_id: int, object_type: str, ids: list[str]
+    ) -> dict[str, dict[str, Any] | None]:
+        """The records with the given objectIds (None for an unknown one), in the given order."""
+        with self.locked():
+            live = self._log(integration_id, object_type).live()
+            return {key: orjson.loads(live[key]) if key in live else None for key in ids}
 
     def knows(self, integration_id: int, object_type: str) -> set[str]:
-        """The objectIds of the accepted (not deleted) records of one integration and type."""
-        return {key for key, _ in self._raw_records(integration_id, object_type)}
+        """The objectIds of the accepted records of one type (call under the lock)."""
+        return set(self._log(integration_id, object_type).live())
 
     def save_records(
         self,
         integration_id: int,
         object_type: str,
-        upserts: Mapping[str, bytes],
+        upserts: dict[str, bytes],
         deletes: set[str],
     ) -> None:
         """Upsert raw record lines by objectId and drop deleted ones (call under the lock)."""
-        if not upserts and not deletes:
-            return
-        kept = dict(self._raw_records(integration_id, object_type))
-        for key in deletes:
-            kept.pop(key, None)
-        kept.update(upserts)
-        path = self._records_path(integration_id, object_type)
-        self._write(path, b"".join(line + b"\n" for line in kept.values()))
+        self._log(integration_id, object_type).append(upserts, deletes)
 
-    def _raw_records(self, integration_id: int, object_type: str) -> Iterator[tuple[str, bytes]]:
-        path = self._records_path(integration_id, object_type)
-        if not path.exists():
-            return
-        with open(path, "rb") as stream:
-            for raw in stream:
-                line = raw.rstrip(b"\n")
-                if line:
-                    yield str(orjson.loads(line)["objectId"]), line
-
-    def _records_path(self, integration_id: int, object_type: str) -> Path:
-        return self.root / "records" / str(integration_id) / f"{object_type}.ldjson"
+    def _log(self, integration_id: int, object_type: str) -> RecordLog:
+        path = self.root / "records" / str(integration_id) / f"{object_type}.ldjson"
+        return self._logs.setdefault(path, RecordLog(path))
 
     # schemas -------------------------------------------------------------------------------
 
