@@ -217,7 +217,7 @@ class _Job:
         if not validate:
             return
         decisions = Decisions()
-        fixed = fix_reported(self.fixer, found.reported, found.records, decisions)
+        fixed = fix_reported(self.fixer, found.reported, found.records, decisions, found.texts)
         self._commit(local_settlement(len(found.reported), fixed, decisions), "survey")
         self._emit("validated", findings=len(found.reported))
 

@@ -86,21 +86,31 @@ def fix_reported(
     reported: Mapping[int, Sequence[LineError]],
     records: Mapping[int, dict[str, Any] | None],
     decisions: Decisions,
+    texts: Mapping[int, bytes] | None = None,
 ) -> int:
-    """Offer every reported record to the fixer; returns how many were changed."""
+    """Offer every reported record to the fixer; returns how many were changed.
+
+    A line that is not a JSON object goes to the fixer's ``fix_text`` when it has one (a
+    person can repair the text in an editor); otherwise it is quarantined with its defect.
+    """
     changed = 0
     expect = getattr(fixer, "expect", None)
     if expect is not None:  # lets a person at the terminal see how many share a defect
         expect([e for errors in reported.values() for e in errors])
+    fix_text = getattr(fixer, "fix_text", None)
     for line in sorted(reported):
         errors = reported[line]
-        texts = [e.description for e in errors]
+        described = [e.description for e in errors]
         record = records.get(line)
-        if record is None:  # not a JSON object: nothing a fixer can work on
-            decisions.quarantined[line] = tuple(texts)
+        if record is not None:
+            outcome = fixer.fix(line, dict(record), errors)
+        elif fix_text is not None and texts is not None and line in texts:
+            outcome = fix_text(line, texts[line], errors)
+            record = {}
+        else:  # not a JSON object, and no way to edit text: quarantine it
+            decisions.quarantined[line] = tuple(described)
             continue
-        outcome = fixer.fix(line, dict(record), errors)
-        changed += decisions.record(line, record, outcome, texts)
+        changed += decisions.record(line, record, outcome, described)
     return changed
 
 

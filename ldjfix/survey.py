@@ -38,6 +38,7 @@ class Survey:
     ledger: Ledger
     reported: dict[int, list[LineError]] = field(default_factory=dict)
     records: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    texts: dict[int, bytes] = field(default_factory=dict)  # lines that are not JSON objects
 
 
 def survey(source: Path, checker: Checker | None, *, validate: bool) -> Survey:
@@ -64,6 +65,8 @@ def survey(source: Path, checker: Checker | None, *, validate: bool) -> Survey:
             if errors:
                 found.reported[line.number] = errors
                 found.records[line.number] = parsed.record
+                if parsed.record is None:
+                    found.texts[line.number] = line.content
     found.ledger = Ledger(last)
     found.ledger.add_records(numbers, keys)
     return found
