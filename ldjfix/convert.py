@@ -57,7 +57,7 @@ def parse_datetime(value: Any, *, zone: tzinfo = UTC, day_first: bool = False) -
     if not isinstance(value, str) or not value.strip():
         raise ConversionError(f"cannot read {value!r} as a date-time")
     text = value.strip()
-    if re.fullmatch(r"\d{10}(\d{3})?", text):
+    if re.fullmatch(r"\d{9,13}", text):  # epoch seconds or milliseconds written as text
         return _from_epoch(float(text))
     found = _parse_text(text, day_first)
     return found if found.tzinfo else found.replace(tzinfo=zone)
@@ -82,7 +82,7 @@ def _parse_text(text: str, day_first: bool) -> datetime:
 
 
 def _from_epoch(seconds: float) -> datetime:
-    if seconds > 1e11:  # milliseconds since 1970
+    if abs(seconds) >= 1e10:  # milliseconds: 1e10 seconds would be past the year 2286
         seconds /= 1000
     return datetime.fromtimestamp(seconds, UTC)
 
