@@ -56,6 +56,8 @@ class FixReport:
         )
         if self.unmapped:
             text += f" {self.unmapped} errors name lines past the end of the file."
+        for general in self.general:
+            text += f"\nfile-level error (line 0), not fixable record by record: {general}"
         return "\n".join([text, *(f"wrote {name}" for name in self.written)])
 
 

@@ -126,3 +126,16 @@ def test_fix_subprocess_on_the_samples(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert check.returncode == 0, check.stdout
+
+
+def test_fix_reports_a_file_level_error_and_exits_1(tmp_path: Path) -> None:
+    """A line-0 error cannot be fixed per record: it is shown and the exit is 1."""
+    source, _, rules = _setup(tmp_path)
+    status = tmp_path / "general.json"
+    general = [{"line": 0, "description": "File is not valid UTF-8"}]
+    status.write_text(json.dumps({"status": "FAILED", "errors": general}))
+    result = CliRunner().invoke(cli, _args(source, status, rules, tmp_path / "out.ldjson"))
+    assert result.exit_code == 1
+    assert "file-level error (line 0), not fixable record by record: File is not valid UTF-8" in (
+        result.output
+    )
