@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import BinaryIO
 from .errors import InputProblem, UsageProblem
 
 STDIO = "-"
+KILL_ENV = "LDJFIX_KILL_IN_WRITE"  # test hook, see _kill_hook
 
 
 def _umask() -> int:
@@ -68,12 +70,24 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as stream:
             yield stream
             stream.flush()
+            _kill_hook(target)
             os.fsync(stream.fileno())
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _kill_hook(target: Path) -> None:
+    """Test hook: ``LDJFIX_KILL_IN_WRITE=<file name>`` SIGKILLs the process mid-write.
+
+    Used only by the atomic-output tests: the process dies after the new content of the named
+    output went to its temporary file and before it is moved into place, as a power cut would
+    stop it. The test then finds the old file (or none), never a part of the new one.
+    """
+    if os.environ.get(KILL_ENV) == target.name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
