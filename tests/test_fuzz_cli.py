@@ -1,0 +1,132 @@
+"""Fuzzing through the command line: random files into annotate, extract, validate, merge, run.
+
+Whatever the files hold, each command exits with one of its documented codes, prints no
+traceback, and leaves no half-written output behind.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ldjfix.cli import cli
+from tests.test_fuzz_parsers import (
+    EXAMPLES,
+    LINE_BYTES,
+    fixed_files,
+    rules_text,
+    schema_bytes,
+    status_bytes,
+)
+
+CLI_FUZZ = settings(max_examples=max(10, EXAMPLES // 4), deadline=None)
+
+
+def invoke(args: list[str]) -> Result:
+    """Run the CLI in-process, as a user would from a shell."""
+    return CliRunner().invoke(cli, args, catch_exceptions=True)
+
+
+def assert_clean(result: Result, codes: set[int]) -> None:
+    """A documented exit code, no escaped exception, no traceback, errors on one line each."""
+    assert result.exit_code in codes, (result.exit_code, result.output, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    if result.exit_code in (2, 3, 4):
+        assert "Error: " in result.output
+
+
+def _files(folder: Path, **contents: bytes) -> dict[str, str]:
+    paths = {}
+    for name, data in contents.items():
+        path = folder / name
+        path.write_bytes(data)
+        paths[name] = str(path)
+    return paths
+
+
+@CLI_FUZZ
+@given(source=LINE_BYTES, status=status_bytes())
+def test_fuzz_cli_annotate_and_extract_exit_cleanly(source: bytes, status: bytes) -> None:
+    """annotate exits 0/1/3 and extract 0/3, never leaving a partial FAILING file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        p = _files(folder, src=source, st=status)
+        assert_clean(invoke(["annotate", p["src"], "--status-file", p["st"]]), {0, 1, 3})
+        assert_clean(
+            invoke(["annotate", p["src"], "--status-file", p["st"], "--format", "json"]), {0, 1, 3}
+        )
+        out = folder / "failing.ldjson"
+        result = invoke(["extract", p["src"], "--status-file", p["st"], "-o", str(out)])
+        assert_clean(result, {0, 3})
+        assert out.exists() == (result.exit_code == 0)
+        assert not [f for f in folder.iterdir() if f.name.endswith(".tmp")]
+
+
+@CLI_FUZZ
+@given(source=LINE_BYTES, schema=st.none() | schema_bytes(), as_json=st.booleans())
+def test_fuzz_cli_validate_exits_cleanly(
+    source: bytes, schema: bytes | None, as_json: bool
+) -> None:
+    """validate exits 0, 1 or 3 whatever the file and the schema file hold."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p = _files(Path(tmp), src=source, schema=schema or b"")
+        args = ["validate", p["src"], "-t", "ACCOUNT"]
+        args += ["--schema-file", p["schema"]] if schema is not None else []
+        args += ["--json"] if as_json else []
+        assert_clean(invoke(args), {0, 1, 3})
+
+
+@CLI_FUZZ
+@given(source=LINE_BYTES, fixed=fixed_files(), only=st.booleans())
+def test_fuzz_cli_merge_exits_cleanly(source: bytes, fixed: bytes, only: bool) -> None:
+    """merge exits 0 or 3; on 3 there is no output file at all."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        p = _files(folder, src=source, fixed=fixed)
+        out = folder / "out.ldjson"
+        args = ["merge", p["src"], p["fixed"], "-o", str(out)] + (
+            ["--only-corrected"] if only else []
+        )
+        result = invoke(args)
+        assert_clean(result, {0, 3})
+        assert out.exists() == (result.exit_code == 0)
+
+
+RUN_SOURCE = (
+    b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00.123Z","name":"A"}\n'
+    b'{"objectId":"a2","modifiedDate":"2024-01-01T00:00:00Z","name":"B","isDeleted":"no"}\n'
+)
+
+
+@settings(max_examples=max(5, EXAMPLES // 10), deadline=None)
+@given(rules=rules_text())
+def test_fuzz_cli_run_with_any_rules_file_exits_cleanly(rules: bytes) -> None:
+    """run --sandbox with any rules file exits 0, 1 or 3 (a bad rules file before any upload)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        p = _files(folder, src=RUN_SOURCE, rules=rules)
+        args: list[Any] = [
+            "run",
+            p["src"],
+            "-t",
+            "ACCOUNT",
+            "--integration-id",
+            "5",
+            "--rules",
+            p["rules"],
+            "--sandbox",
+            "--sandbox-dir",
+            str(folder / "sb"),
+        ]
+        result = CliRunner(
+            env={"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}'}
+        ).invoke(cli, args)
+        assert_clean(result, {0, 1, 3})
+        if result.exit_code == 3:
+            assert not (folder / "sb").exists()  # refused before anything reached the sandbox
