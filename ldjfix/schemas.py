@@ -306,7 +306,7 @@ def _custom_schema(item: dict[str, Any], where: str) -> dict[str, Any]:
             raise InputProblem(f"{where}: 'orderedValueList' is not a list of strings.")
         shown = ", ".join(values[:10]) + (", ..." if len(values) > 10 else "")
         return {"enum": [*values, None], "description": f"expected one of {shown}"}
-    if kind not in CUSTOM_TYPES:
+    if not isinstance(kind, str) or kind not in CUSTOM_TYPES:  # an array or object is unhashable
         known = ", ".join([*CUSTOM_TYPES, "PICKLIST"])
         raise InputProblem(f"{where}: unknown type {kind!r}.", hint=f"Gong's types: {known}.")
     return dict(CUSTOM_TYPES[kind])
