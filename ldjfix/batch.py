@@ -63,6 +63,7 @@ class CallBudget(RateLimiter):
         self.interval = (1.0 + margin) / calls_per_second
         self.max_calls = max_calls
         self._used = 0
+        self._closed = False
         self._budget_lock = threading.Lock()
 
     @property
@@ -75,9 +76,16 @@ class CallBudget(RateLimiter):
         """True once no further call will be granted."""
         return self.max_calls is not None and self._used >= self.max_calls
 
+    def close(self) -> None:
+        """Grant no further call (Ctrl-C): every job stops at its next call, resumable."""
+        with self._budget_lock:
+            self._closed = True
+
     def acquire(self) -> None:
         """Grant one call (waiting for the rate limit), or raise :class:`BudgetExhausted`."""
         with self._budget_lock:
+            if self._closed:
+                raise BudgetExhausted("stopped: the run was interrupted.")
             if self.exhausted:
                 raise BudgetExhausted(
                     f"stopped before API call {self._used + 1}: --max-api-calls is "
@@ -173,14 +181,30 @@ def run_batch(
                 done[job] = stopped(job, reason)
             else:
                 runnable.append(job)
-        with ThreadPoolExecutor(max_workers=max(1, len(runnable))) as pool:
-            futures = {
-                job: pool.submit(_run_guarded, job, runner, budget, emit, stopped)
-                for job in runnable
-            }
-            done.update({job: future.result() for job, future in futures.items()})
+        done.update(_run_level(runnable, runner, budget, emit, stopped))
     results = tuple(done[job] for job in jobs)
     return BatchResult(results, budget.used)
+
+
+def _run_level(
+    runnable: Sequence[BatchJob],
+    runner: Runner,
+    budget: CallBudget,
+    emit: EventSink,
+    stopped: Stopped,
+) -> dict[BatchJob, FileResult]:
+    """Run one level's jobs concurrently and wait for all of them."""
+    pool = ThreadPoolExecutor(max_workers=max(1, len(runnable)))
+    try:
+        futures = {
+            job: pool.submit(_run_guarded, job, runner, budget, emit, stopped) for job in runnable
+        }
+        return {job: future.result() for job, future in futures.items()}
+    except BaseException:  # Ctrl-C: the running jobs stop at their next call, resumable
+        budget.close()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _blocked(

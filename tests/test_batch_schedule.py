@@ -10,7 +10,7 @@ import pytest
 from ldjfix.batch import BudgetExhausted, CallBudget, run_batch, upload_levels
 from ldjfix.config import BatchJob
 from ldjfix.errors import RemoteProblem
-from ldjfix.events import EventSink
+from ldjfix.events import EventSink, ignore
 from ldjfix.summary import FileResult
 
 SIX = ("LEAD", "DEAL", "CONTACT", "STAGE", "BUSINESS_USER", "ACCOUNT")
@@ -168,3 +168,35 @@ def test_batch_budget_stop_leaves_later_levels_unstarted() -> None:
     )
     assert [r.outcome for r in third.results] == ["stopped", "stopped"]
     assert "--max-api-calls (2) used up" in (third.results[1].message or "")
+
+
+def test_batch_budget_close_stops_every_caller() -> None:
+    """After close() (Ctrl-C) no call is granted, whatever the budget left."""
+    budget = CallBudget(1000.0)
+    budget.acquire()
+    budget.close()
+    with pytest.raises(BudgetExhausted, match="interrupted"):
+        budget.acquire()
+    assert budget.used == 1
+
+
+def test_batch_interrupt_closes_budget() -> None:
+    """Ctrl-C while a level runs closes the budget, so the other running job stops too."""
+    budget = CallBudget(1000.0)
+    outcome: list[str] = []
+
+    def runner(job: BatchJob, shared: CallBudget, emit: EventSink) -> FileResult:
+        if job.object_type == "ACCOUNT":
+            raise KeyboardInterrupt  # reaches the main thread through the job's future
+        try:
+            while True:
+                shared.acquire()
+        except BudgetExhausted:
+            outcome.append("stopped")
+            raise
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(
+            jobs_of("ACCOUNT", "STAGE"), runner=runner, stopped=stopped, budget=budget, emit=ignore
+        )
+    assert outcome == ["stopped"]
