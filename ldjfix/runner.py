@@ -171,6 +171,16 @@ def stopped_result(job: BatchJob, folder: Path, reason: str, seen: Mapping[str, 
     )
 
 
+def _calls_so_far(folder: Path) -> int:
+    """API calls the job's journal counted in earlier runs (0 for a new job)."""
+    try:
+        doc = orjson.loads((folder / "journal.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return 0
+    calls = doc.get("apiCalls", 0) if isinstance(doc, dict) else 0
+    return calls if isinstance(calls, int) else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Remote:
     """Where the batch's jobs send their uploads."""
@@ -194,6 +204,7 @@ def run_files(
     from .loop import JobSpec, run_job
 
     prepared = {p.job: p for p in prepare(jobs, settings)}
+    connect(remote.connection, limiter=budget, env=remote.env).close()  # credentials, URL: now
 
     def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
         part = prepared[job]
@@ -201,6 +212,7 @@ def run_files(
             job.file, job.object_type, remote.integration_id, part.folder, remote.max_rounds
         )
         seen = _LastEvent(sink)
+        before = _calls_so_far(part.folder)
         with connect(remote.connection, limiter=shared, env=remote.env) as client:
             try:
                 report = run_job(
@@ -208,7 +220,8 @@ def run_files(
                 )
             except BudgetExhausted as exc:
                 sink("budget_exhausted", file=str(job.file), apiCalls=shared.used)
-                return stopped_result(job, part.folder, str(exc), seen.fields or {"round": 0})
+                fields = {"round": 0, **seen.fields, "apiCalls": before + client.calls}
+                return stopped_result(job, part.folder, str(exc), fields)
         result = result_from_report(job, report.doc)
         write_job_reports(part.folder, result)
         return result
