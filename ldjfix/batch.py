@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .config import BatchJob
 from .errors import LdjfixError
 from .events import EventSink
+from .manifest import BatchJob
 from .ratelimit import RateLimiter
 from .summary import FileResult, worst_exit_code
 

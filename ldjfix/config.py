@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputProblem, UsageProblem
+from .errors import InputProblem
 
 CONFIG_NAME = "ldjfix.toml"
 OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
@@ -57,16 +57,6 @@ class Settings:
     job_dir: Path | None = None
     log_format: str = "text"
     source: Path | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchJob:
-    """One file of a batch: what to upload, as which object type, fixed by which rules."""
-
-    file: Path
-    object_type: str
-    rules: Path | None = None
-    job_dir: Path | None = None
 
 
 def _problem(where: Path | str, key: str | None, what: str) -> InputProblem:
@@ -222,98 +212,10 @@ def resolve_settings(
     return _apply(settings, given, "command line", cwd)
 
 
-_JOB_KEYS = ("file", "object_type", "rules", "job_dir")
+def __getattr__(name: str) -> Any:
+    """``BatchJob`` and ``load_manifest`` live in :mod:`ldjfix.manifest`; importable here too."""
+    if name in ("BatchJob", "load_manifest"):
+        from . import manifest
 
-
-def as_object_type(value: Any, where: Path | str, key: str = "object_type") -> str:
-    """Check an object type name (case-insensitive) and return Gong's spelling."""
-    name = value.strip().upper() if isinstance(value, str) else None
-    if name not in OBJECT_TYPES:
-        raise _problem(where, key, f"must be one of {', '.join(OBJECT_TYPES)}, not {value!r}.")
-    return name
-
-
-def _manifest_job(entry: Any, path: Path, index: int) -> BatchJob:
-    where = f"{path}: job {index}"
-    if not isinstance(entry, Mapping):
-        raise InputProblem(f"{where}: must be a table ([[job]]), not {type(entry).__name__}.")
-    for key in entry:
-        if key not in _JOB_KEYS:
-            raise _problem(where, key, f"is not a job key; known: {', '.join(_JOB_KEYS)}.")
-    for key in ("file", "object_type"):
-        if key not in entry:
-            raise _problem(where, key, "is missing; every [[job]] needs file and object_type.")
-    base = path.parent
-    return BatchJob(
-        file=_as_path(entry["file"], where, "file", base),
-        object_type=as_object_type(entry["object_type"], where),
-        rules=_as_path(entry["rules"], where, "rules", base) if "rules" in entry else None,
-        job_dir=_as_path(entry["job_dir"], where, "job_dir", base) if "job_dir" in entry else None,
-    )
-
-
-def load_manifest(path: Path) -> tuple[BatchJob, ...]:
-    """Read a job manifest: one ``[[job]]`` table per file (file, object_type, rules, job_dir)."""
-    doc = load_toml(path, what="job manifest")
-    refuse_secrets(doc, path)
-    for key in doc:
-        if key != "job":
-            raise _problem(path, key, "is not a manifest key; list files as [[job]] tables.")
-    entries = doc.get("job")
-    if not isinstance(entries, list) or not entries:
-        raise _problem(path, "job", "needs at least one [[job]] table with file and object_type.")
-    jobs = tuple(_manifest_job(entry, path, i) for i, entry in enumerate(entries, start=1))
-    check_distinct(jobs, path)
-    return jobs
-
-
-def check_distinct(jobs: tuple[BatchJob, ...], where: Path | str) -> None:
-    """Refuse two jobs on the same file or the same job folder (they would trample each other)."""
-    seen: dict[Path, str] = {}
-    for job in jobs:
-        for label, path in (("file", job.file), ("job_dir", job.job_dir)):
-            if path is None:
-                continue
-            key = Path(os.path.abspath(path))
-            if key in seen:
-                raise _problem(where, label, f"{path} is used by two jobs; give each its own.")
-            seen[key] = label
-
-
-def parse_file_spec(spec: str) -> BatchJob:
-    """``accounts.ldjson:ACCOUNT`` -> a job (the type after the last colon)."""
-    path, sep, kind = spec.rpartition(":")
-    if not sep or not path:
-        raise UsageProblem(f"--file {spec!r} must be FILE:OBJECT_TYPE, e.g. a.ldjson:ACCOUNT.")
-    return BatchJob(Path(path), _flag_type(kind, f"--file {spec}"))
-
-
-def _flag_type(kind: str, where: str) -> str:
-    try:
-        return as_object_type(kind, where)
-    except InputProblem as exc:  # on the command line this is a usage problem (exit 2)
-        raise UsageProblem(exc.message) from None
-
-
-def jobs_from_flags(
-    files: tuple[str, ...], object_types: tuple[str, ...], file_specs: tuple[str, ...]
-) -> tuple[BatchJob, ...]:
-    """Jobs from ``FILE... --object-type T...`` (one type, or one per file) and ``--file``."""
-    if files and not object_types:
-        raise UsageProblem("Give --object-type for the FILE arguments (or use --file FILE:TYPE).")
-    if len(object_types) not in (0, 1, len(files)):
-        raise UsageProblem(
-            f"{len(files)} files but {len(object_types)} --object-type values; "
-            "give one type for all files or one per file (or use --file FILE:TYPE)."
-        )
-    types = object_types * len(files) if len(object_types) == 1 else object_types
-    jobs = [
-        BatchJob(Path(name), _flag_type(kind, "--object-type"))
-        for name, kind in zip(files, types, strict=False)
-    ]
-    jobs += [parse_file_spec(spec) for spec in file_specs]
-    try:
-        check_distinct(tuple(jobs), "command line")
-    except InputProblem as exc:
-        raise UsageProblem(exc.message) from None
-    return tuple(jobs)
+        return getattr(manifest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

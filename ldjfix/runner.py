@@ -19,11 +19,12 @@ from typing import Any
 import orjson
 
 from .batch import BatchResult, BudgetExhausted, CallBudget, run_batch
-from .config import BatchJob, Settings
+from .config import Settings
 from .errors import InputProblem, UsageProblem
 from .events import EventSink
 from .fixes import Fixer
 from .journal import default_job_dir
+from .manifest import BatchJob
 from .status import field_named_in
 from .summary import FileResult, RejectedRow, summary_markdown, write_rejected_csv
 

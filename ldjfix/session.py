@@ -19,10 +19,11 @@ from typing import TextIO
 import orjson
 
 from .batch import BatchResult, CallBudget
-from .config import BatchJob, Settings, jobs_from_flags, load_manifest, resolve_settings
+from .config import Settings, resolve_settings
 from .connection import Connection
 from .errors import UsageProblem
 from .events import EventSink, JsonEventLog, TextEventLog
+from .manifest import BatchJob, jobs_from_flags, load_manifest
 from .progress import ProgressBoard
 from .summary import batch_markdown, format_table, summary_json
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ldjfix.config import BatchJob
+from ldjfix.manifest import BatchJob
 from ldjfix.sandbox import Call
 from ldjfix.synth import write_file
 from ldjfix.universe import Universe

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from ldjfix.batch import BudgetExhausted, CallBudget, run_batch, upload_levels
-from ldjfix.config import BatchJob
 from ldjfix.errors import RemoteProblem
 from ldjfix.events import EventSink, ignore
+from ldjfix.manifest import BatchJob
 from ldjfix.summary import FileResult
 
 SIX = ("LEAD", "DEAL", "CONTACT", "STAGE", "BUSINESS_USER", "ACCOUNT")

@@ -8,8 +8,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldjfix.config import BatchJob, Settings, load_config, load_manifest
+from ldjfix.config import Settings, load_config
 from ldjfix.errors import InputProblem
+from ldjfix.manifest import BatchJob, load_manifest
 
 KEYS = st.sampled_from(
     ["file", "object_type", "rules", "job_dir", "integration_id", "sandbox", "calls_per_second",

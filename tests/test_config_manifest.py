@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ldjfix.config import BatchJob, jobs_from_flags, load_manifest, parse_file_spec
 from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.manifest import BatchJob, jobs_from_flags, load_manifest, parse_file_spec
 
 MANIFEST = """\
 [[job]]
