@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import orjson
 
@@ -154,17 +154,22 @@ def run_session(
     result = run_files(resolved.jobs, settings, remote=remote, budget=budget, emit=emit)
     if board is not None:
         board.close()
-    report(result, stdout=stdout, stderr=stderr, summary_md=summary_md)
+    doc = report(result, stdout=stdout, summary_md=summary_md)
+    if settings.log_format == "json":  # stderr stays one JSON object per line
+        emit("batch_end", exitCode=doc["exitCode"], apiCallsThisRun=result.api_calls,
+             totals=doc["totals"])  # fmt: skip
+    else:
+        stderr.write(format_table(result.results))
     return result.exit_code
 
 
-def report(result: BatchResult, *, stdout: TextIO, stderr: TextIO, summary_md: str | None) -> None:
-    """The JSON summary on stdout; the table on stderr; the batch Markdown if asked for."""
+def report(result: BatchResult, *, stdout: TextIO, summary_md: str | None) -> dict[str, Any]:
+    """Print the JSON summary on stdout (and write the batch Markdown if asked for); return it."""
     doc = summary_json(result.results, api_calls_this_run=result.api_calls)
     stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n")
     stdout.flush()
-    stderr.write(format_table(result.results))
     if summary_md:
         from .files import write_bytes_atomic
 
         write_bytes_atomic(summary_md, batch_markdown(result.results).encode("utf-8"))
+    return doc

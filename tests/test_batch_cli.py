@@ -106,8 +106,9 @@ def test_batch_cli_manifest_subprocess_on_loopback(tmp_path: Path) -> None:
     assert_summary_matches_reports(summary)
     assert_documented_order(uploads)
     assert max_calls_in_a_second(calls) <= RATE
-    events = [orjson.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    events = [orjson.loads(line) for line in done.stderr.splitlines()]  # JSON lines only
     assert {"level_start", "file_start", "round_end", "file_end"} <= {e["event"] for e in events}
+    assert events[-1]["event"] == "batch_end" and events[-1]["exitCode"] == 1
     assert "batch-secret" not in done.stderr + done.stdout
     assert "| **total** |" in (tmp_path / "batch.md").read_text(encoding="utf-8")
 

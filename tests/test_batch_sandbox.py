@@ -38,8 +38,8 @@ def run_batch_on(
     budget = CallBudget(RATE, max_calls=max_calls)
     events = io.StringIO()
     result = run_files(jobs, Settings(), remote=remote, budget=budget, emit=JsonEventLog(events))
-    out, err = io.StringIO(), io.StringIO()
-    report(result, stdout=out, stderr=err, summary_md=None)
+    out = io.StringIO()
+    report(result, stdout=out, summary_md=None)
     summary = orjson.loads(out.getvalue())
     assert summary["apiCallsThisRun"] == budget.used
     return result.exit_code, summary, events.getvalue()
