@@ -276,23 +276,16 @@ class GongClient:
             self._limiter.acquire()
             with self._count_lock:
                 self._calls += 1
-            retry_after: float | None = None
             try:
                 response = attempt()
             except httpx.TransportError as exc:
-                failure = f"{what}: {describe_transport(exc)}"
+                failure, retry_after = f"{what}: {describe_transport(exc)}", None
                 uncertain = True
             else:
                 if response.is_success:
                     return response
-                error = api_error(response, what)
-                if response.status_code == 409:
-                    raise Conflict(error, uncertain)
-                if not is_retryable_status(response.status_code):
-                    raise error
-                failure = error.message
+                failure, retry_after = self._retryable(response, what, uncertain)
                 uncertain = uncertain or response.status_code != 429
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if number == self._policy.attempts:
                 raise RemoteProblem(
                     f"{failure.rstrip('.')}; gave up after {number} attempts.",
@@ -300,6 +293,24 @@ class GongClient:
                 )
             self._wait(number, retry_after, failure)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retryable(
+        self, response: httpx.Response, what: str, uncertain: bool
+    ) -> tuple[str, float | None]:
+        """For a 429/5xx: what failed and Gong's Retry-After; any other error is raised."""
+        error = api_error(response, what)
+        if response.status_code == 409:
+            raise Conflict(error, uncertain)
+        if not is_retryable_status(response.status_code):
+            raise error
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if retry_after is not None and retry_after > self._policy.max_retry_after:
+            raise RemoteProblem(
+                f"{error.message.rstrip('.')}; Gong asks to wait {retry_after:g} s, "
+                "longer than ldjfix waits.",
+                hint="The daily limit (10,000 calls per company) may be used up; try again later.",
+            )
+        return error.message, retry_after
 
     def _wait(self, number: int, retry_after: float | None, failure: str) -> None:
         delay = self._policy.delay(number, retry_after)

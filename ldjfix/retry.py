@@ -39,7 +39,7 @@ class RetryPolicy:
     multiplier: float = 2.0
     maximum: float = 30.0
     jitter: float = 0.5
-    max_retry_after: float = 300.0  # a server asking for more than this is treated as down
+    max_retry_after: float = 300.0  # a longer Retry-After ends the call (e.g. daily quota)
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def backoff(self, retry: int) -> float:
@@ -49,6 +49,4 @@ class RetryPolicy:
 
     def delay(self, retry: int, retry_after: float | None) -> float:
         """The wait before retry ``retry``: ``Retry-After`` when the server sent one."""
-        if retry_after is not None:
-            return min(retry_after, self.max_retry_after)
-        return self.backoff(retry)
+        return self.backoff(retry) if retry_after is None else retry_after

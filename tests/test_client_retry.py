@@ -24,11 +24,30 @@ def test_retry_policy_backoff_grows_with_jitter_and_cap() -> None:
     assert len(set(waits)) == 6  # jitter: no two equal
 
 
-def test_retry_policy_honours_retry_after_up_to_a_limit() -> None:
-    """A Retry-After value is used as given, capped at max_retry_after."""
-    policy = RetryPolicy(max_retry_after=60)
+def test_retry_policy_honours_retry_after() -> None:
+    """A Retry-After value is used as given instead of the backoff."""
+    policy = RetryPolicy(initial=0.5, jitter=0)
     assert policy.delay(1, 7.0) == 7.0
-    assert policy.delay(1, 3600.0) == 60
+    assert policy.delay(1, None) == 0.5
+
+
+def test_client_retry_gives_up_on_a_very_long_retry_after() -> None:
+    """A 429 asking to wait longer than max_retry_after ends the call at once, explained."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = {"requestId": "rq", "errors": ["API request limit exceeded"]}
+        return httpx.Response(429, json=body, headers={"Retry-After": "3600"})
+
+    clock = ManualClock()
+    http = httpx.Client(transport=httpx.MockTransport(answer), base_url="https://g.example")
+    client = GongClient(
+        http, policy=RetryPolicy(max_retry_after=300), sleep=clock.sleep, clock=clock.now
+    )
+    with pytest.raises(RemoteProblem) as caught:
+        client.list_integrations()
+    assert client.calls == 1 and clock.sleeps == []
+    assert "Gong asks to wait 3600 s, longer than ldjfix waits" in str(caught.value)
+    assert "daily limit" in str(caught.value)
 
 
 @pytest.mark.parametrize(
