@@ -31,6 +31,9 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 }
 
 
+NOT_STARTED = "NOT_STARTED"  # budget used up, Ctrl-C, or a parent file did not finish
+BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"  # stopped midway by --max-api-calls (or Ctrl-C)
+ERROR = "ERROR"  # the job raised an ldjfix error (its message says which)
 JITTER_MARGIN = 0.1  # seconds of arrival jitter the spacing absorbs per one-second window
 
 
@@ -123,7 +126,9 @@ def ancestors(kind: str) -> set[str]:
 
 def finished(result: FileResult) -> bool:
     """True when a file reached an end state its dependants can build on."""
-    return result.exit_code <= 1 and not result.resumable
+    # PENDING (--max-rounds, no progress) counts: its settled records are in Gong, like those
+    # of a file with quarantined records, and blocking on it could block dependants forever.
+    return result.exit_code <= 1 and result.outcome not in (NOT_STARTED, BUDGET_EXHAUSTED)
 
 
 Runner = Callable[[BatchJob, CallBudget, EventSink], FileResult]
@@ -156,7 +161,7 @@ def _run_guarded(
         emit("budget_exhausted", file=name, apiCalls=budget.used)
         result = stopped(job, str(exc))
     except LdjfixError as exc:
-        result = FileResult(name, job.object_type, "error", exc.exit_code, message=str(exc))
+        result = FileResult(name, job.object_type, ERROR, exc.exit_code, message=str(exc))
     emit("file_end", file=name, outcome=result.outcome, exitCode=result.exit_code)
     return result
 

@@ -18,7 +18,14 @@ from typing import Any
 
 import orjson
 
-from .batch import BatchResult, BudgetExhausted, CallBudget, run_batch
+from .batch import (
+    BUDGET_EXHAUSTED,
+    NOT_STARTED,
+    BatchResult,
+    BudgetExhausted,
+    CallBudget,
+    run_batch,
+)
 from .config import Settings
 from .errors import InputProblem, UsageProblem
 from .events import EventSink
@@ -150,7 +157,7 @@ class _LastEvent:
 
 def stopped_result(job: BatchJob, folder: Path, reason: str, seen: Mapping[str, Any]) -> FileResult:
     """The result of a job stopped (budget) or not started: resumable, counts as last seen."""
-    outcome = "NOT_STARTED" if not seen else "BUDGET_EXHAUSTED"
+    outcome = NOT_STARTED if not seen else BUDGET_EXHAUSTED
 
     def count(key: str) -> int:
         value = seen.get(key, 0)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ldjfix.batch import BudgetExhausted, CallBudget, run_batch, upload_levels
+from ldjfix.batch import NOT_STARTED, BudgetExhausted, CallBudget, run_batch, upload_levels
 from ldjfix.errors import RemoteProblem
 from ldjfix.events import EventSink, ignore
 from ldjfix.manifest import BatchJob
@@ -40,7 +40,9 @@ class FakeClock:
 
 def stopped(job: BatchJob, reason: str) -> FileResult:
     """The result of a job that did not run to its end."""
-    return FileResult(str(job.file), job.object_type, "stopped", 1, resumable=True, message=reason)
+    return FileResult(
+        str(job.file), job.object_type, NOT_STARTED, 1, resumable=True, message=reason
+    )
 
 
 def test_batch_levels_follow_gong_order() -> None:
@@ -129,9 +131,9 @@ def test_batch_failed_parent_blocks_dependants_only() -> None:
     )
     assert sorted(ran) == ["ACCOUNT", "STAGE"]
     by_type = {r.object_type: r for r in result.results}
-    assert by_type["ACCOUNT"].outcome == "error" and by_type["ACCOUNT"].exit_code == 4
+    assert by_type["ACCOUNT"].outcome == "ERROR" and by_type["ACCOUNT"].exit_code == 4
     assert "failed after 6 attempts" in (by_type["ACCOUNT"].message or "")
-    assert by_type["DEAL"].outcome == "stopped" and by_type["DEAL"].resumable
+    assert by_type["DEAL"].outcome == NOT_STARTED and by_type["DEAL"].resumable
     assert "account.ldjson did not finish" in (by_type["DEAL"].message or "")
     assert result.exit_code == 4
 
@@ -157,7 +159,7 @@ def test_batch_budget_stop_leaves_later_levels_unstarted() -> None:
     assert ran == ["ACCOUNT", "CONTACT"]
     account, contact = result.results
     assert account.outcome == "done"
-    assert contact.outcome == "stopped" and "before API call 5" in (contact.message or "")
+    assert contact.outcome == NOT_STARTED and "before API call 5" in (contact.message or "")
     assert ("budget_exhausted", {"file": "contact.ldjson", "apiCalls": 4}) in events
     third = run_batch(
         jobs_of("ACCOUNT", "CONTACT"),
@@ -166,7 +168,7 @@ def test_batch_budget_stop_leaves_later_levels_unstarted() -> None:
         budget=CallBudget(1000.0, max_calls=2),
         emit=lambda event, **fields: None,
     )
-    assert [r.outcome for r in third.results] == ["stopped", "stopped"]
+    assert [r.outcome for r in third.results] == [NOT_STARTED, NOT_STARTED]
     assert "--max-api-calls (2) used up" in (third.results[1].message or "")
 
 
@@ -200,3 +202,28 @@ def test_batch_interrupt_closes_budget() -> None:
             jobs_of("ACCOUNT", "STAGE"), runner=runner, stopped=stopped, budget=budget, emit=ignore
         )
     assert outcome == ["stopped"]
+
+
+def test_batch_pending_parent_does_not_block() -> None:
+    """A parent left PENDING (--max-rounds) still lets its dependants run; a stopped one not."""
+    ran: list[str] = []
+
+    def runner(job: BatchJob, budget: CallBudget, emit: EventSink) -> FileResult:
+        ran.append(job.object_type)
+        outcome = {"ACCOUNT": "PENDING", "STAGE": "BUDGET_EXHAUSTED"}.get(job.object_type, "DONE")
+        return FileResult(str(job.file), job.object_type, outcome, 1 if outcome != "DONE" else 0)
+
+    result = run_batch(
+        jobs_of("ACCOUNT", "STAGE", "CONTACT", "DEAL"),
+        runner=runner,
+        stopped=stopped,
+        budget=CallBudget(1000.0),
+        emit=ignore,
+    )
+    assert ran == ["ACCOUNT", "STAGE", "CONTACT"]
+    assert [r.outcome for r in result.results] == [
+        "PENDING",
+        "BUDGET_EXHAUSTED",
+        "DONE",
+        NOT_STARTED,
+    ]
