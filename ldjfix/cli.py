@@ -492,7 +492,8 @@ def run(
     ))
     if resolved.batch:
         if interactive:
-            raise UsageProblem("--interactive fixes one file at a time; run each file alone.")
+            raise UsageProblem("--interactive takes one FILE and no batch option "
+                               "(--file, --manifest, --json, --max-api-calls, ...).")
         raise click.exceptions.Exit(
             run_session(resolved, sandbox_dir=sandbox_dir, summary_md=batch["summary_md"])
         )

@@ -154,6 +154,12 @@ def test_batch_cli_manifest_subprocess_on_loopback(tmp_path: Path) -> None:
             "Error: No integration id: pass --integration-id",
         ),
         ([], {}, 2, "Error: Nothing to run"),
+        (
+            ["a.ldjson", "--json", "-t", "ACCOUNT", "--interactive", "--integration-id", "1"],
+            {},
+            2,
+            "Error: --interactive takes one FILE and no batch option",
+        ),
     ],
 )
 def test_batch_cli_bad_invocations(
