@@ -349,3 +349,27 @@ def test_client_socket_wait_for_status_stops_at_deadline(
             client.wait_for_status(integration_id=1, client_request_id="s", timeout=60)
         assert clock.now() - start == pytest.approx(60, abs=1)
     assert "still says IN_PROGRESS" in str(caught.value) and "after 60 s" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("429", "HTTP 429: API request limit exceeded"),
+        ("drop", "the connection was dropped without an answer"),
+        ("500", "HTTP 500: An error has occurred"),
+    ],
+)
+def test_client_socket_endless_faults_name_the_cause(
+    tmp_path: Path, clock: ManualClock, fault: str, words: str
+) -> None:
+    """A fault that never clears ends after the attempts with a message naming the cause."""
+    knobs = Knobs(script=(fault,) * 3, calls_per_second=0)
+    with (
+        run_sandbox(tmp_path, clock, knobs) as sandbox,
+        client_for(sandbox, clock, attempts=3) as client,
+    ):
+        with pytest.raises(RemoteProblem) as caught:
+            client.list_integrations()
+        assert client.calls == 3 and len(sandbox.app.calls) == 3
+    assert words in str(caught.value) and "gave up after 3 attempts" in str(caught.value)
+    assert str(caught.value).startswith("Integration list: ")
