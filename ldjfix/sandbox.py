@@ -151,10 +151,8 @@ class SandboxApp:
         fault = self._next_fault()
         try:
             answer = self._answer(request, fault)
-        except DropConnection:
+        except (DropConnection, Stalled):
             self._record(request, None, fault)
-            raise
-        except Stalled:
             raise
         except Exception as exc:  # e.g. a damaged state folder: say so, never a traceback
             log.debug("sandbox failed on %s %s", request.method, request.path, exc_info=True)
