@@ -90,12 +90,22 @@ def _connection(
     from .client import Connection
 
     _show_remote_detail()
+    if sandbox and base_url and _from_environment("base_url"):
+        base_url = None  # an exported GONG_BASE_URL must not block a one-off --sandbox
     return Connection(
         base_url=base_url,
         sandbox=sandbox,
         sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
         calls_per_second=calls_per_second,
     )
+
+
+def _from_environment(name: str) -> bool:
+    """True when the current command's option ``name`` came from an environment variable."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(name)
+    return source is ParameterSource.ENVIRONMENT
 
 
 def _show_remote_detail() -> None:

@@ -339,3 +339,13 @@ def test_upload_cli_subprocess_upload_then_status_share_the_sandbox(
     first, second = _run(args, slow), _run([*args, "--json"], slow)
     assert first.returncode == 0 and first.stdout.startswith("PENDING")
     assert second.returncode == 0 and orjson.loads(second.stdout)["status"] == "DONE"
+
+
+def test_upload_cli_sandbox_wins_over_exported_base_url(env: dict[str, str], good: Path) -> None:
+    """An exported GONG_BASE_URL does not block --sandbox; an explicit --base-url does."""
+    exported = {**env, "GONG_BASE_URL": "https://us-1.api.gong.io"}
+    base = ["upload", str(good), "-t", "ACCOUNT", "--integration-id", "1", "--sandbox"]
+    code, out, _ = invoke(base, exported)
+    assert code == 0 and out.strip().startswith("ldjfix-")
+    code, _, err = invoke([*base, "--base-url", "https://us-1.api.gong.io"], env)
+    assert code == 2 and "Use either --sandbox or --base-url, not both." in err
