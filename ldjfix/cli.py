@@ -104,16 +104,17 @@ def _from_environment(name: str) -> bool:
     """True when the current command's option ``name`` came from an environment variable."""
     from click.core import ParameterSource
 
-    source = click.get_current_context().get_parameter_source(name)
-    return source is ParameterSource.ENVIRONMENT
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.get_parameter_source(name) is ParameterSource.ENVIRONMENT
 
 
 def _show_remote_detail() -> None:
     """-v shows retries and waits on stderr; -vv also each HTTP request (never credentials)."""
     import logging
 
-    root = click.get_current_context().find_root()
-    verbose = root.obj.get("verbose", 0) if isinstance(root.obj, dict) else 0
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    verbose = root.obj.get("verbose", 0) if root is not None and isinstance(root.obj, dict) else 0
     if verbose:
         logging.basicConfig(format="%(name)s: %(message)s")  # stderr
         logging.getLogger("ldjfix").setLevel(logging.INFO)
