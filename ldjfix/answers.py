@@ -81,7 +81,8 @@ def api_error(response: httpx.Response, what: str) -> ApiError:
 
 
 _HINTS = {
-    400: "Gong found the request malformed; check the integration id and object type.",
+    400: "Gong found the request malformed; check the integration id, object type "
+    "and clientRequestId.",
     401: "Access denied: check the credentials (" + CREDENTIAL_HINT + ") and --base-url.",
     403: "Access denied: the key or token lacks the scope this call needs.",
     404: "Nothing answers at that path: check --base-url (it ends at the host name).",
