@@ -536,19 +536,40 @@ def run(
 
 @cli.command()
 @click.argument("file")
-@click.option("--object-type", "-t", required=True, metavar="T",
-              help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.")
-@click.option("--schema-file", default=None, metavar="F",
-              help="A saved GET /v2/crm/entity-schema response: types the custom fields.")
-@click.option("--integration-id", type=INTEGRATION_ID, metavar="ID",
-              help="Ask Gong (or --sandbox) for the entity schema instead of --schema-file.")
-@click.option("--strict", is_flag=True,
-              help="Rules whose strictness at Gong is unknown are errors, not warnings.")
+@click.option(
+    "--object-type",
+    "-t",
+    required=True,
+    metavar="T",
+    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.",
+)
+@click.option(
+    "--schema-file",
+    default=None,
+    metavar="F",
+    help="A saved GET /v2/crm/entity-schema response: types the custom fields.",
+)
+@click.option(
+    "--integration-id",
+    type=INTEGRATION_ID,
+    metavar="ID",
+    help="Ask Gong (or --sandbox) for the entity schema instead of --schema-file.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Rules whose strictness at Gong is unknown are errors, not warnings.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the stable JSON report (README).")
 @remote_options
 def validate(
-    file: str, object_type: str, schema_file: str | None, integration_id: int | None,
-    strict: bool, as_json: bool, **remote: Any,
+    file: str,
+    object_type: str,
+    schema_file: str | None,
+    integration_id: int | None,
+    strict: bool,
+    as_json: bool,
+    **remote: Any,
 ) -> None:
     """Check FILE against Gong's documented rules: every defect at once, not 20.
 
@@ -558,8 +579,9 @@ def validate(
     from .validate import render_text, validate_file
 
     schema, source = _entity_schema(object_type, schema_file, integration_id, remote)
-    report = validate_file(file, object_type, entity_schema=schema, strict=strict,
-                           schema_source=source)
+    report = validate_file(
+        file, object_type, entity_schema=schema, strict=strict, schema_source=source
+    )
     if as_json:
         import orjson
 
@@ -607,23 +629,53 @@ def _terminal_ask(prompt: str) -> str:
 @cli.command()
 @click.argument("file")
 @status_source
-@click.option("--object-type", "-t", required=True, metavar="T",
-              help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.")
-@click.option("--schema-file", default=None, metavar="F",
-              help="A saved GET /v2/crm/entity-schema response: types the custom fields.")
+@click.option(
+    "--object-type",
+    "-t",
+    required=True,
+    metavar="T",
+    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.",
+)
+@click.option(
+    "--schema-file",
+    default=None,
+    metavar="F",
+    help="A saved GET /v2/crm/entity-schema response: types the custom fields.",
+)
 @click.option("--rules", default=None, metavar="R", help="Rules file (TOML) saying how to fix.")
-@click.option("--interactive", is_flag=True,
-              help="Ask at the terminal (rules, if given, are tried first).")
+@click.option(
+    "--interactive", is_flag=True, help="Ask at the terminal (rules, if given, are tried first)."
+)
 @click.option("-o", "--output", required=True, metavar="OUT", help="The corrected file.")
-@click.option("--fixes", "fixes_out", default=None, metavar="F",
-              help="Where to log every change [default: fixes.jsonl beside OUT].")
-@click.option("--rejected", default=None, metavar="F",
-              help="Quarantined records with their errors [default: OUT-name.rejected.ldjson].")
-@click.option("--progress", default=None, metavar="P",
-              help="Answers file for --interactive, to resume [default: OUT.answers.jsonl].")
+@click.option(
+    "--fixes",
+    "fixes_out",
+    default=None,
+    metavar="F",
+    help="Where to log every change [default: fixes.jsonl beside OUT].",
+)
+@click.option(
+    "--rejected",
+    default=None,
+    metavar="F",
+    help="Quarantined records with their errors [default: OUT-name.rejected.ldjson].",
+)
+@click.option(
+    "--progress",
+    default=None,
+    metavar="P",
+    help="Answers file for --interactive, to resume [default: OUT.answers.jsonl].",
+)
 def fix(
-    file: str, object_type: str, schema_file: str | None, rules: str | None, interactive: bool,
-    output: str, fixes_out: str | None, rejected: str | None, progress: str | None,
+    file: str,
+    object_type: str,
+    schema_file: str | None,
+    rules: str | None,
+    interactive: bool,
+    output: str,
+    fixes_out: str | None,
+    rejected: str | None,
+    progress: str | None,
     **source: Any,
 ) -> None:
     """Fix the records a request status reports in FILE, by rules or at the terminal.
@@ -639,15 +691,27 @@ def fix(
 
     status = _load_status(file, **source)
     schema = load_entity_schema(schema_file) if schema_file else None
-    validator = Validator(object_type, entity_schema=schema,
-                          schema_source=f"schema file {schema_file}")
+    validator = Validator(
+        object_type, entity_schema=schema, schema_source=f"schema file {schema_file}"
+    )
     paths = default_paths(output)
     answers = progress or paths["progress"]
-    fixer = build_fixer(rules=rules, interactive=interactive, validator=validator,
-                        progress=answers, ask=_terminal_ask,
-                        say=lambda text: click.echo(text, err=True))
-    report = fix_file(file, status, fixer, output=output, fixes_out=fixes_out or paths["fixes"],
-                      rejected_out=rejected or paths["rejected"])
+    fixer = build_fixer(
+        rules=rules,
+        interactive=interactive,
+        validator=validator,
+        progress=answers,
+        ask=_terminal_ask,
+        say=lambda text: click.echo(text, err=True),
+    )
+    report = fix_file(
+        file,
+        status,
+        fixer,
+        output=output,
+        fixes_out=fixes_out or paths["fixes"],
+        rejected_out=rejected or paths["rejected"],
+    )
     _warn(tuple(report.warnings))
     click.echo(report.summary(), err=True)
     if report.quit:
@@ -661,10 +725,10 @@ def fix(
 
 @cli.command()
 @click.argument("file")
-@click.option("--fixes", required=True, metavar="F",
-              help="A fixes.jsonl written by fix or run.")
-@click.option("-o", "--output", required=True, metavar="OUT",
-              help="The file with the fixes applied.")
+@click.option("--fixes", required=True, metavar="F", help="A fixes.jsonl written by fix or run.")
+@click.option(
+    "-o", "--output", required=True, metavar="OUT", help="The file with the fixes applied."
+)
 def replay(file: str, fixes: str, output: str) -> None:
     """Apply recorded fixes to a new export of the same CRM (by objectId, field and old value).
 
