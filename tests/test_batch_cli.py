@@ -18,11 +18,11 @@ from ldjfix.sandbox_server import serving
 from tests.batch_support import (
     CREDENTIALS,
     RATE,
+    Arrivals,
     assert_documented_order,
     assert_summary_matches_reports,
     make_files,
     manifest_text,
-    max_calls_in_a_second,
 )
 
 FAST_ENV = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}'}
@@ -91,6 +91,7 @@ def test_batch_cli_manifest_subprocess_on_loopback(tmp_path: Path) -> None:
     manifest = tmp_path / "jobs.toml"
     manifest.write_text(manifest_text(jobs), encoding="utf-8")
     with serving(tmp_path / "state", Knobs(polls=0, calls_per_second=RATE)) as sandbox:
+        arrivals = Arrivals(sandbox)
         env = {**os.environ, **CREDENTIALS, "GONG_BASE_URL": sandbox.url}
         done = subprocess.run(
             [sys.executable, "-m", "ldjfix", "run", "--manifest", str(manifest),
@@ -105,7 +106,8 @@ def test_batch_cli_manifest_subprocess_on_loopback(tmp_path: Path) -> None:
     assert summary["totals"]["files"] == 6 and summary["apiCallsThisRun"] == len(calls)
     assert_summary_matches_reports(summary)
     assert_documented_order(uploads)
-    assert max_calls_in_a_second(calls) <= RATE
+    assert arrivals.max_in_a_second() <= RATE and len(calls) > RATE
+    assert [c.code for c in calls if c.code not in (200, 201)] == []  # not one 429
     events = [orjson.loads(line) for line in done.stderr.splitlines()]  # JSON lines only
     assert {"level_start", "file_start", "round_end", "file_end"} <= {e["event"] for e in events}
     assert events[-1]["event"] == "batch_end" and events[-1]["exitCode"] == 1

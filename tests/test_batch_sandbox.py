@@ -19,10 +19,10 @@ from ldjfix.session import report
 from tests.batch_support import (
     CREDENTIALS,
     RATE,
+    Arrivals,
     assert_documented_order,
     assert_summary_matches_reports,
     make_files,
-    max_calls_in_a_second,
     outcomes,
 )
 
@@ -48,13 +48,15 @@ def run_batch_on(
 def test_batch_six_types_rate_order_and_reports(tmp_path: Path) -> None:
     """The limit holds, Gong's order is kept, and the summary matches every report.json."""
     with serving(tmp_path / "state", KNOBS) as sandbox:
+        arrivals = Arrivals(sandbox)
         code, summary, events = run_batch_on(sandbox, tmp_path)
         calls = list(sandbox.app.calls)
         uploads = sandbox.store.uploads()
     assert code == 1  # some records were quarantined
     assert [c.code for c in calls if c.code not in (200, 201)] == []  # not one 429
     assert len(calls) > RATE  # enough calls for the limit to matter
-    assert max_calls_in_a_second(calls) <= RATE
+    assert len(arrivals.times) == len(calls)
+    assert arrivals.max_in_a_second() <= RATE
     assert_documented_order(uploads)
     assert_summary_matches_reports(summary)  # type: ignore[arg-type]
     assert summary["totals"]["apiCalls"] == summary["apiCallsThisRun"] == len(calls)
