@@ -107,6 +107,11 @@ def normalize_base_url(url: str | None) -> str:
             f"--base-url {url!r} is not an http(s) URL.",
             hint="Use the form https://<your-prefix>.api.gong.io.",
         )
+    if parts.username or parts.password:
+        raise UsageProblem(
+            "--base-url must not carry credentials (user:password@).",
+            hint=CREDENTIAL_HINT,
+        )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageProblem(
             f"Refusing to send Gong credentials over plain http to {parts.hostname}.",
