@@ -18,12 +18,13 @@ import jsonschema_rs
 import orjson
 
 from . import descriptions
+from .customfields import custom_fields
 from .errors import InputProblem
 from .explain import at, explain, failure_shape
 from .files import open_input, read_input
 from .findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
 from .lines import BOM, Line, Parsed, parse_line
-from .schemas import SchemaPair, build, check_object_type, custom_fields
+from .schemas import SchemaPair, build, check_object_type
 
 __all__ = [
     "ERROR",
