@@ -102,15 +102,15 @@ def normalize_base_url(url: str | None) -> str:
             "or use --sandbox to try ldjfix without an account.",
         )
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UsageProblem(
-            f"--base-url {url!r} is not an http(s) URL.",
-            hint="Use the form https://<your-prefix>.api.gong.io.",
-        )
     if parts.username or parts.password:
         raise UsageProblem(
             "--base-url must not carry credentials (user:password@).",
             hint=CREDENTIAL_HINT,
+        )
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageProblem(
+            f"--base-url {url!r} is not an http(s) URL.",
+            hint="Use the form https://<your-prefix>.api.gong.io.",
         )
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageProblem(
