@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ldjfix.injection import LOCAL_KINDS, SERVER_KINDS
-from ldjfix.validate import validate_file
+from ldjfix.validate import load_entity_schema, validate_file
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 TYPES = {
@@ -32,3 +32,12 @@ def test_validate_samples_finds_every_local_defect_at_its_line(name: str) -> Non
     assert {f.line for f in report.errors} == {line for line, _ in local}
     server = {d["line"] for d in planted if d["kind"] in SERVER_KINDS}
     assert not server & {f.line for f in report.errors}
+
+
+@pytest.mark.parametrize("name", ["accounts.ldjson", "contacts.ldjson", "deals.ldjson"])
+def test_validate_samples_with_their_entity_schema_add_no_findings(name: str) -> None:
+    """The samples' custom fields all match samples/entity-schema.json: same errors, no extras."""
+    schema = load_entity_schema(SAMPLES / "entity-schema.json")
+    plain = validate_file(SAMPLES / name, TYPES[name])
+    typed = validate_file(SAMPLES / name, TYPES[name], entity_schema=schema)
+    assert typed.findings == plain.findings
