@@ -107,6 +107,10 @@ def normalize_base_url(url: str | None) -> str:
             "--base-url must not carry credentials (user:password@).",
             hint=CREDENTIAL_HINT,
         )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = parts._replace(netloc="")
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageProblem(
             f"--base-url {url!r} is not an http(s) URL.",
