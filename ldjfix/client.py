@@ -132,7 +132,11 @@ class GongClient:
         _check_size(path)
 
         def attempt() -> httpx.Response:
-            with open(path, "rb") as stream:  # reopened per attempt: a retry resends it all
+            try:
+                stream = open(path, "rb")  # noqa: SIM115 - reopened per attempt: a retry resends all
+            except OSError as exc:
+                raise InputProblem(f"cannot read {path}: {exc.strerror}.") from None
+            with stream:
                 files = {"dataFile": (path.name, stream, "application/octet-stream")}
                 return self._http.post("/v2/crm/entities", params=params, files=files)
 
@@ -281,6 +285,8 @@ class GongClient:
             except httpx.TransportError as exc:
                 failure, retry_after = f"{what}: {describe_transport(exc)}", None
                 uncertain = True
+            except httpx.HTTPError as exc:  # e.g. an undecodable answer: no point retrying
+                raise RemoteProblem(f"{what}: {type(exc).__name__}: {exc}") from None
             else:
                 if response.is_success:
                     return response

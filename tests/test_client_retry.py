@@ -181,3 +181,16 @@ def test_client_retry_bad_status_answer_is_a_remote_problem() -> None:
     with pytest.raises(RemoteProblem, match="not usable") as caught:
         GongClient(http).request_status(integration_id=1, client_request_id="c")
     assert caught.value.exit_code == 4
+
+
+def test_client_retry_undecodable_answer_is_not_retried() -> None:
+    """An answer httpx cannot decode (broken gzip) is a RemoteProblem at once, no traceback."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"not gzip", headers={"Content-Encoding": "gzip"})
+
+    http = httpx.Client(transport=httpx.MockTransport(answer), base_url="https://g.example")
+    client = GongClient(http)
+    with pytest.raises(RemoteProblem, match="Integration list: DecodingError"):
+        client.list_integrations()
+    assert client.calls == 1
