@@ -20,6 +20,7 @@ import orjson
 
 from .batch import (
     BUDGET_EXHAUSTED,
+    ERROR,
     NOT_STARTED,
     BatchResult,
     BudgetExhausted,
@@ -27,7 +28,7 @@ from .batch import (
     run_batch,
 )
 from .config import Settings
-from .errors import InputProblem, UsageProblem
+from .errors import InputProblem, LdjfixError, UsageProblem
 from .events import EventSink
 from .fixes import Fixer
 from .journal import default_job_dir
@@ -155,9 +156,16 @@ class _LastEvent:
         self._emit(event, **fields)
 
 
-def stopped_result(job: BatchJob, folder: Path, reason: str, seen: Mapping[str, Any]) -> FileResult:
-    """The result of a job stopped (budget) or not started: resumable, counts as last seen."""
-    outcome = NOT_STARTED if not seen else BUDGET_EXHAUSTED
+def stopped_result(
+    job: BatchJob,
+    folder: Path,
+    reason: str,
+    seen: Mapping[str, Any],
+    *,
+    outcome: str | None = None,
+    exit_code: int = 1,
+) -> FileResult:
+    """The result of a job that did not reach its end: counts as its last event said."""
 
     def count(key: str) -> int:
         value = seen.get(key, 0)
@@ -166,15 +174,15 @@ def stopped_result(job: BatchJob, folder: Path, reason: str, seen: Mapping[str, 
     return FileResult(
         file=str(job.file),
         object_type=job.object_type,
-        outcome=outcome,
-        exit_code=1,
+        outcome=outcome or (BUDGET_EXHAUSTED if seen else NOT_STARTED),
+        exit_code=exit_code,
         rounds=count("round"),
         api_calls=count("apiCalls"),
         accepted=count("accepted"),
         quarantined=count("quarantined"),
         pending=count("pending"),
         job_dir=str(folder),
-        resumable=True,
+        resumable=exit_code in (1, 4),  # budget, Ctrl-C, Gong unreachable: same command again
         message=reason,
     )
 
@@ -197,6 +205,7 @@ class Remote:
     integration_id: int
     max_rounds: int = 10
     env: Mapping[str, str] | None = None
+    policy: Any = None  # ldjfix.retry.RetryPolicy; None: the client's default
 
 
 def run_files(
@@ -221,7 +230,9 @@ def run_files(
         )
         seen = _LastEvent(sink)
         before = _calls_so_far(part.folder)
-        with connect(remote.connection, limiter=shared, env=remote.env) as client:
+        with connect(
+            remote.connection, limiter=shared, env=remote.env, policy=remote.policy
+        ) as client:
             try:
                 report = run_job(
                     spec, client=client, fixer=part.fixer, validator=part.validator, on_event=seen
@@ -230,6 +241,11 @@ def run_files(
                 sink("budget_exhausted", file=str(job.file), apiCalls=shared.used)
                 fields = {"round": 0, **seen.fields, "apiCalls": before + client.calls}
                 return stopped_result(job, part.folder, str(exc), fields)
+            except LdjfixError as exc:  # e.g. Gong down after retries: the journal is intact
+                fields = {**seen.fields, "apiCalls": before + client.calls}
+                return stopped_result(
+                    job, part.folder, str(exc), fields, outcome=ERROR, exit_code=exc.exit_code
+                )
         result = result_from_report(job, report.doc)
         write_job_reports(part.folder, result)
         return result

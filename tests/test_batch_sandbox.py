@@ -11,7 +11,8 @@ import pytest
 from ldjfix.batch import CallBudget
 from ldjfix.config import Settings
 from ldjfix.connection import Connection
-from ldjfix.events import JsonEventLog
+from ldjfix.events import JsonEventLog, ignore
+from ldjfix.retry import RetryPolicy
 from ldjfix.runner import Remote, run_files
 from ldjfix.sandbox import Knobs
 from ldjfix.sandbox_server import RunningSandbox, serving
@@ -95,3 +96,22 @@ def test_batch_budget_never_exceeded(tmp_path: Path, budget: int) -> None:
         seen = len(sandbox.app.calls)
     assert seen <= budget and code == 1
     assert summary["totals"]["apiCalls"] <= budget  # type: ignore[index]
+
+
+def test_batch_remote_failure_blocks_dependants_then_resumes(tmp_path: Path) -> None:
+    """Gong failing the accounts upload: ERROR (exit 4), contacts not started; rerun finishes."""
+    jobs = make_files(tmp_path / "data")
+    pair = [jobs[0], jobs[1]]  # ACCOUNT, CONTACT
+    policy = RetryPolicy(attempts=2, initial=0.0, jitter=0.0)
+    knobs = Knobs(polls=0, calls_per_second=RATE, script=("500", "500"))
+    with serving(tmp_path / "state", knobs) as sandbox:
+        remote = Remote(Connection(base_url=sandbox.url), 1, 10, CREDENTIALS, policy)
+        first = run_files(pair, Settings(), remote=remote, budget=CallBudget(RATE), emit=ignore)
+        second = run_files(pair, Settings(), remote=remote, budget=CallBudget(RATE), emit=ignore)
+    account, contact = first.results
+    assert first.exit_code == 4
+    assert account.outcome == "ERROR" and account.resumable and account.api_calls == 2
+    assert "HTTP 500" in (account.message or "") and "after 2 attempts" in (account.message or "")
+    assert account.job_dir == str(jobs[0].job_dir)
+    assert contact.outcome == "NOT_STARTED" and contact.api_calls == 0
+    assert [r.outcome for r in second.results] == ["QUARANTINED", "DONE"]
