@@ -181,3 +181,28 @@ def test_batch_cli_bad_invocations(
     assert result.stderr.startswith("Error: ")
     assert message.removeprefix("Error: ") in result.stderr  # paths may be shown in full
     assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+
+
+def test_batch_cli_manifest_rules_per_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job's own rules file (relative to the manifest) fixes its file; others quarantine."""
+    monkeypatch.chdir(tmp_path)
+    jobs = make_files(tmp_path / "data")
+    (tmp_path / "data" / "names.toml").write_text(
+        '[[rule]]\nfield = "name"\nkind = "too_long"\naction = "truncate"\nlength = 255\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "data" / "jobs.toml").write_text(
+        f'[[job]]\nfile = "accounts.ldjson"\nobject_type = "ACCOUNT"\nrules = "names.toml"\n'
+        f'[[job]]\nfile = "{jobs[5].file.name}"\nobject_type = "STAGE"\n',
+        encoding="utf-8",
+    )
+    result = invoke(
+        "run", "--manifest", "data/jobs.toml", "--integration-id", "1", "--sandbox",
+        "--sandbox-dir", str(tmp_path / "sandbox"), "--calls-per-second", "200",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    entries = {e["objectType"]: e for e in orjson.loads(result.stdout)["files"]}
+    assert (entries["ACCOUNT"]["outcome"], entries["ACCOUNT"]["accepted"]) == ("DONE", 200)
+    assert (entries["STAGE"]["outcome"], entries["STAGE"]["quarantined"]) == ("QUARANTINED", 1)
+    folder = Path(entries["ACCOUNT"]["jobDir"]).resolve()
+    assert folder == jobs[0].file.with_name("accounts.ldjson.ldjfix-job")  # beside the file
