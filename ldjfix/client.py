@@ -92,8 +92,10 @@ class GongClient:
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        first_poll: float = 2.0,
     ) -> None:
         self._http = http
+        self.first_poll = first_poll  # the first wait of wait_for_status, unless given
         self._limiter = limiter or RateLimiter(clock=clock, sleep=sleep)
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
@@ -180,12 +182,12 @@ class GongClient:
         client_request_id: str,
         timeout: float = 3600.0,
         on_poll: Callable[[Status], None] | None = None,
-        first_interval: float = 2.0,
+        first_interval: float | None = None,
         max_interval: float = 30.0,
     ) -> Status:
         """Poll request status with growing intervals until DONE/FAILED or ``timeout`` seconds."""
         deadline = self._clock() + timeout
-        interval = first_interval
+        interval = self.first_poll if first_interval is None else first_interval
         while True:
             status = self.request_status(
                 integration_id=integration_id, client_request_id=client_request_id
@@ -393,4 +395,8 @@ def connect(
         follow_redirects=False,
     )
     limiter = limiter or RateLimiter(conn.calls_per_second, clock=clock, sleep=sleep)
-    return GongClient(http, limiter=limiter, policy=policy, sleep=sleep, clock=clock)
+    # the sandbox finishes by polls, not by time: waiting long between them only slows demos
+    first_poll = 0.2 if conn.sandbox else 2.0
+    return GongClient(
+        http, limiter=limiter, policy=policy, sleep=sleep, clock=clock, first_poll=first_poll
+    )
