@@ -86,6 +86,8 @@ class Knobs:
         bad = [f for f in (*self.script, *self.shares) if f not in FAULTS]
         if bad:
             raise UsageProblem(f"Unknown sandbox fault {bad[0]!r}; known: {', '.join(FAULTS)}.")
+        if not all(isinstance(v, int | float) and 0 <= v <= 1 for v in self.shares.values()):
+            raise UsageProblem("Sandbox fault shares must be numbers from 0 to 1.")
         if self.polls < 0 or self.calls_per_second < 0 or self.retry_after < 0:
             raise UsageProblem("Sandbox knobs polls, calls_per_second, retry_after must be >= 0.")
 

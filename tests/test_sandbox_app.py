@@ -234,6 +234,10 @@ def test_sandbox_app_knobs_from_env(tmp_path: Path) -> None:
         knobs_from_env({"LDJFIX_SANDBOX_KNOBS": '{"pols": 0}'})
     with pytest.raises(UsageProblem, match="Unknown sandbox fault 'boom'"):
         knobs_from_env({"LDJFIX_SANDBOX_KNOBS": '{"shares": {"boom": 0.5}}'})
+    with pytest.raises(UsageProblem, match="from 0 to 1"):
+        knobs_from_env({"LDJFIX_SANDBOX_KNOBS": '{"shares": {"500": 5}}'})
+    with pytest.raises(UsageProblem, match="is not JSON"):
+        knobs_from_env({"LDJFIX_SANDBOX_KNOBS": "{polls: 0}"})
 
 
 def test_sandbox_app_random_faults_are_seeded(tmp_path: Path) -> None:
