@@ -25,10 +25,12 @@ from ldjfix.loop import JobSpec, run_job
 from ldjfix.sandbox import Knobs
 from ldjfix.sandbox_server import serving
 from ldjfix.sandbox_store import SandboxStore
+from tests.conftest import SAMPLES
 from tests.loop_support import FAST_KNOBS, assert_invariant
 
 # What may differ between an interrupted and an uninterrupted run of the same job.
 RUN_SPECIFIC = ("timings", "apiCalls", "jobId", "jobDir", "source")
+RULES = SAMPLES / "rules.toml"
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +122,77 @@ def test_resume_after_sigkill_gives_the_same_report(
         assert (job / name).read_bytes() == (ref_dir / name).read_bytes(), name
     journal = orjson.loads((job / "journal.json").read_bytes())
     assert sorted(e["clientRequestId"] for e in journal["uploads"].values()) == sorted(uploads)
+
+
+@pytest.fixture(scope="module")
+def ruled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A file the sample rules fix (local and server-only kinds), and its uninterrupted report."""
+    root = tmp_path_factory.mktemp("ruled")
+    path = root / "accounts.ldjson"
+    defects = {
+        "millis_modified_date": 10,
+        "is_deleted_as_string": 10,
+        "name_too_long": 40,
+        "domain_is_url": 40,
+    }
+    synth.write_file(path, "ACCOUNT", 3_000, seed=4, defects=defects)
+    done = subprocess.run(
+        _command(path, root / "job", root / "sandbox", "--rules", str(RULES)),
+        env=_env(None),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return path, orjson.loads((root / "job" / "report.json").read_bytes())
+
+
+def _command(source: Path, job: Path, state: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "ldjfix",
+        "run",
+        str(source),
+        "--object-type",
+        "ACCOUNT",
+        "--integration-id",
+        "1",
+        "--job-dir",
+        str(job),
+        "--sandbox",
+        "--sandbox-dir",
+        str(state),
+        "--calls-per-second",
+        "50",
+        *extra,
+    ]
+
+
+def _env(crash_at: str | None) -> dict[str, str]:
+    env = {**os.environ, "LDJFIX_SANDBOX_KNOBS": FAST_KNOBS}
+    env.pop("LDJFIX_CRASH_AT", None)
+    if crash_at:
+        env["LDJFIX_CRASH_AT"] = crash_at
+    return env
+
+
+@pytest.mark.parametrize("crash_at", ["settle:1", "upload:2"])
+def test_resume_with_rules_gives_the_same_outcome(
+    crash_at: str, ruled: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """With a rules file (fixes learned, then propagated) a resumed job ends the same way."""
+    source, reference = ruled
+    job, state = tmp_path / "job", tmp_path / "sandbox"
+    args = _command(source, job, state, "--rules", str(RULES))
+    killed = subprocess.run(args, env=_env(crash_at), capture_output=True, timeout=60)
+    assert killed.returncode == -9
+    resumed = subprocess.run(args, env=_env(None), capture_output=True, text=True, timeout=60)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "ldjfix: DONE: all 3000 records accepted by Gong" in resumed.stderr
+    report = orjson.loads((job / "report.json").read_bytes())
+    assert _comparable(report) == _comparable(reference)
+    ref_dir = Path(reference["jobDir"])
+    assert (job / "corrected.ldjson").read_bytes() == (ref_dir / "corrected.ldjson").read_bytes()
+    uploads = [u["clientRequestId"] for u in SandboxStore(state).uploads()]
+    assert len(uploads) == len(set(uploads)) == reference["uploads"]

@@ -61,3 +61,38 @@ def test_shards_cover_every_line_exactly_once(keys: list[int], expected: int) ->
             key = keys[n - 1]
             if key:
                 assert where.setdefault(key, index) == index
+
+
+def test_shards_expected_failures_per_upload_discount_propagated_fixes() -> None:
+    """Unseen failures per upload, minus its unknown records propagation changed, floor 0."""
+    from ldjfix.lineage import Verdict
+    from ldjfix.report import round_settlement
+    from ldjfix.settle import Decisions
+    from ldjfix.status import LineError
+
+    failed = {n: (LineError(n, "x"),) for n in range(1, 21)}
+    big = Verdict(
+        "r01-s01", "FAILED", failed=failed, unknown=tuple(range(21, 1021)), total_error_count=120
+    )
+    small = Verdict(
+        "r01-s02",
+        "FAILED",
+        failed={2000: (LineError(1, "y"),)},
+        unknown=(2001, 2002),
+        total_error_count=3,
+    )
+    done = Verdict("r01-s03", "DONE", accepted=(3000, 3001))
+    decisions = Decisions()
+    decisions.fixed[21] = {"objectId": "p"}
+    spread = {21, 22, 23, 2001, 2002}
+    settlement = round_settlement(1, [big, small, done], decisions, spread)
+    assert settlement.expected == {"r01-s01": 97, "r01-s02": 0}
+    assert settlement.accepted == (3000, 3001)
+    assert settlement.notes["progress"] is True
+    assert settlement.notes["uploads"][0] == {
+        "upload": "r01-s01",
+        "status": "FAILED",
+        "records": 1020,
+        "listed": 20,
+        "totalErrorCount": 120,
+    }
