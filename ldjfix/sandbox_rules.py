@@ -17,24 +17,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Protocol
 
 import orjson
 
 from . import descriptions as say
+from . import sandbox_formats as fmt
 from .limits import MAX_UPLOAD_BYTES
 
 MAX_NAME = 255
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DOMAIN = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
-_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
-DATETIME_HINT = "expected an ISO-8601 date-time without milliseconds, e.g. 2024-05-01T10:00:00Z"
 
 # (object type, field) -> the object type its value must name
 REFERENCES: dict[tuple[str, str], str] = {
@@ -176,7 +171,7 @@ def _object_id(record: Mapping[str, Any], _type: str) -> str | None:
         return say.invalid("objectId", "must be a string")
     if len(value) > 64:
         return say.too_long("objectId", 64)
-    if not (_ID.fullmatch(value) or _EMAIL.fullmatch(value)):
+    if not (_ID.fullmatch(value) or fmt.EMAIL.fullmatch(value)):
         return say.invalid("objectId", "only letters, digits, '-' and '_', or an email address")
     return None
 
@@ -203,97 +198,18 @@ def _names(record: Mapping[str, Any], _type: str) -> str | None:
     return None
 
 
-def _datetime(value: object) -> str | None:
-    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
-        return DATETIME_HINT
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return DATETIME_HINT
-    return None
-
-
-def _date(value: object) -> str | None:
-    hint = "expected a date YYYY-MM-DD"
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        return hint
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return hint
-    return None
-
-
-def _boolean(value: object) -> str | None:
-    return None if isinstance(value, bool) else "expected true or false"
-
-
-def _number(value: object) -> str | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    return None if ok else "expected a number"
-
-
-def _sort_order(value: object) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    return None if ok else "expected an integer from 1"
-
-
-def _string_array(value: object) -> str | None:
-    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return None if ok else "expected an array of strings"
-
-
-def _url(value: object) -> str | None:
-    ok = isinstance(value, str) and _URL.fullmatch(value)
-    return None if ok else "expected a full http(s) URL"
-
-
-def _deal_status(value: object) -> str | None:
-    return None if value in ("WON", "LOST", "OPEN") else "expected one of WON, LOST, OPEN"
-
-
-def _string(value: object) -> str | None:
-    return None if isinstance(value, str) else "expected a string"
-
-
-def _email(value: object) -> str | None:
-    ok = isinstance(value, str) and _EMAIL.fullmatch(value)
-    return None if ok else "expected an email address"
-
-
-def _percent(value: object) -> str | None:
-    if _number(value) or not 0 <= value <= 100:  # type: ignore[operator]
-        return "expected a number from 0 to 100"
-    return None
-
-
 # field -> (the object types it is a standard field of, empty = all; its check)
 _STANDARD: dict[str, tuple[tuple[str, ...], Callable[[object], str | None]]] = {
-    "modifiedDate": ((), _datetime),
-    "createdDate": (("DEAL",), _datetime),
-    "closeDate": (("DEAL",), _date),
-    "status": (("DEAL",), _deal_status),
-    "amount": (("DEAL",), _number),
-    "isDeleted": ((), _boolean),
-    "isActive": (("STAGE",), _boolean),
-    "sortOrder": (("STAGE",), _sort_order),
-    "domains": (("ACCOUNT",), _string_array),
-    "url": ((), _url),
-}
-_CUSTOM: dict[str, Callable[[object], str | None]] = {
-    "BOOLEAN": _boolean,
-    "DATE": _date,
-    "DATETIME": _datetime,
-    "NUMBER": _number,
-    "PERCENT": _percent,
-    "CURRENCY": _number,
-    "PHONENUMBER": _string,
-    "EMAILADDRESS": _email,
-    "REFERENCE": _string,
-    "ID": _string,
-    "STRING": _string,
-    "URL": _url,
-    "STRINGARRAY": _string_array,
+    "modifiedDate": ((), fmt.datetime),
+    "createdDate": (("DEAL",), fmt.datetime),
+    "closeDate": (("DEAL",), fmt.date),
+    "status": (("DEAL",), fmt.deal_status),
+    "amount": (("DEAL",), fmt.number),
+    "isDeleted": ((), fmt.boolean),
+    "isActive": (("STAGE",), fmt.boolean),
+    "sortOrder": (("STAGE",), fmt.sort_order),
+    "domains": (("ACCOUNT",), fmt.string_array),
+    "url": ((), fmt.url),
 }
 
 
@@ -310,7 +226,7 @@ def _custom_fields(
             if value not in allowed:
                 return say.invalid(name, f"expected one of {', '.join(map(str, allowed))}")
             continue
-        check = _CUSTOM.get(str(kind))
+        check = fmt.BY_SCHEMA_TYPE.get(str(kind))
         problem = check(value) if check else None
         if problem:
             return say.invalid(name, problem)
