@@ -10,6 +10,7 @@ whole file may break, so explaining them must stay fast). Findings carry Gong's 
 from __future__ import annotations
 
 import sys
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -95,12 +96,19 @@ class Validator:
     def check_stream(
         self, stream: Iterable[bytes] | BinaryIO, *, tally: Tally | None = None
     ) -> Iterator[Finding]:
-        """Every finding of a whole file, line by line, duplicate objectIds where they repeat."""
+        """Every finding of a whole file in line order, then the repeated objectIds.
+
+        Repeats are found in flat memory: each line leaves the hash of its objectId in an array
+        (8 bytes a line, 0 for none) and a mark in a fixed table; only ids whose mark was
+        already set (a repeat, or a rare clash in the table) are looked at again after the pass.
+        """
         tally = tally if tally is not None else Tally()
         loads, screen, bad = orjson.loads, self._screen, tally.bad_lines
-        first_seen: dict[int, int] = {}  # hash(objectId) -> first line; hashes keep memory low
-        remember = first_seen.setdefault
-        records = 0
+        marks = bytearray(_MARK_SLOTS)
+        hashes = array("q")
+        keep = hashes.append
+        suspects: list[tuple[int, str, int]] = []
+        number = blank = 0
         for number, raw in enumerate(stream, 1):  # the hot loop: keep it lean
             try:
                 record = loads(raw)
@@ -110,23 +118,44 @@ class Validator:
                 if number == 1 and raw.startswith(BOM):
                     yield from self.check_stream(_Rest(raw[len(BOM) :], stream), tally=tally)
                     return
+                keep(0)
                 findings = self.check(parse_line(_line(number, raw)))
-                records += not _is_blank(raw)
+                blank += _is_blank(raw)
                 bad.update(f.line for f in findings)
                 yield from findings
                 continue
-            records += 1
             if not screen(record):
                 findings = self.check_record(number, record)
                 bad.update(f.line for f in findings if f.severity == ERROR)
                 yield from findings
             object_id = record.get("objectId")
-            if type(object_id) is str and remember(hash(object_id), number) != number:
-                finding = self._duplicate(number, object_id, first_seen[hash(object_id)])
+            if type(object_id) is str:
+                key = hash(object_id)
+                keep(key)
+                if marks[key & _MARK_MASK]:
+                    suspects.append((number, object_id, key))
+                else:
+                    marks[key & _MARK_MASK] = 1
+            else:
+                keep(0)
+        tally.lines += number - blank
+        yield from self._repeats(suspects, hashes, bad)
+
+    def _repeats(
+        self, suspects: list[tuple[int, str, int]], hashes: array[int], bad: set[int]
+    ) -> Iterator[Finding]:
+        """Duplicate objectIds among the suspects, each with the line it first appeared on."""
+        wanted = {key for _, _, key in suspects}
+        first: dict[int, int] = {}
+        for index, key in enumerate(hashes):
+            if key in wanted and key not in first:
+                first[key] = index + 1  # one hash per line, so the index is the line number
+        for number, object_id, key in suspects:
+            if first[key] != number:
+                finding = self._duplicate(number, object_id, first[key])
                 if finding.severity == ERROR:
                     bad.add(number)
                 yield finding
-        tally.lines += records
 
     def _duplicate(self, line: int, object_id: str, first: int) -> Finding:
         text = descriptions.duplicate(object_id, first)
@@ -196,7 +225,7 @@ def validate_file(
     )
     tally = Tally()
     with open_input(path) as stream:
-        findings = tuple(validator.check_stream(stream, tally=tally))
+        findings = tuple(sorted(validator.check_stream(stream, tally=tally), key=_by_line))
     invalid = len(tally.bad_lines)
     return ValidationReport(tally.lines - invalid, invalid, findings)
 
@@ -219,6 +248,12 @@ def load_entity_schema(path: str | Path) -> dict[str, Any]:
 
 
 _SHAPES_KEPT = 10_000
+_MARK_SLOTS = 1 << 24  # 16 MiB of marks: clashes stay rare up to millions of records
+_MARK_MASK = _MARK_SLOTS - 1
+
+
+def _by_line(finding: Finding) -> int:
+    return finding.line
 
 
 def _compile(schema: dict[str, Any]) -> Any:

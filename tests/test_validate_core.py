@@ -111,3 +111,18 @@ def test_validator_reuses_explanations_per_failure_shape() -> None:
     for line, record in enumerate(records, 1):
         assert shared.check_record(line, record) == Validator("ACCOUNT").check_record(line, record)
     assert len(shared._explained) == 6  # nine records, six ways of failing
+
+
+def test_validator_duplicates_name_the_first_line_across_gaps_and_a_bom() -> None:
+    """Repeats are found after blank, broken and id-less lines, with a BOM on line 1."""
+    rec = orjson.dumps(GOOD)
+    data = b"\xef\xbb\xbf" + rec + b"\n\n{bad\n" + orjson.dumps({"x": 1}) + b"\n" + rec + b"\n"
+    data += b"".join(orjson.dumps({**GOOD, "objectId": f"id-{n}"}) + b"\n" for n in range(500))
+    data += rec + b"\r\n"
+    stream = io.BytesIO(data)
+    found = [f for f in Validator("ACCOUNT").check_stream(stream) if "Duplicate" in f.description]
+    assert [(f.line, f.description) for f in found] == [
+        (5, "Duplicate value for field [objectId]: 'a-1' already appears on line 1"),
+        (506, "Duplicate value for field [objectId]: 'a-1' already appears on line 1"),
+    ]
+    assert {f.severity for f in found} == {"warning"}
