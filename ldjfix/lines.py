@@ -143,8 +143,9 @@ def scan(
     """
     targets = sorted({n for n in wanted if n >= 1})
     index = 0
-    line_no = 1  # the line the first byte of the next chunk belongs to
-    carry: list[bytes] = []  # the first pieces of a wanted line that spans chunks
+    target = targets[0] if targets else 0
+    line_no = 1  # the line the next byte belongs to
+    carry: list[bytes] = []  # the first pieces of the wanted line, when it spans chunks
     state = _OpenLine()
     chunk = stream.read(max(CHUNK_SIZE, len(BOM)))
     if chunk.startswith(BOM):
@@ -153,32 +154,43 @@ def scan(
             yield BOM
         chunk = chunk[len(BOM) :] or stream.read(CHUNK_SIZE)
     while chunk:
-        # One C-speed split per chunk gives the line count, the wanted lines and the blank
-        # check at once; parts[i] ends line line_no + i, parts[last] starts the open line.
-        parts = chunk.split(b"\n")
-        last = len(parts) - 1
-        _observe(shape, state, chunk, parts)
-        pos = part = 0  # chunk[:pos] is handed out; parts[part] starts at pos
-        while index < len(targets) and targets[index] - line_no <= last:
-            i = targets[index] - line_no
+        _observe_crlf(shape, state, chunk)
+        if not target and shape.blank_lines:  # only the count is left to learn
+            line_no += chunk.count(b"\n")
+            state.has_bytes = not chunk.endswith(b"\n")
             if copy:
-                start = pos + sum(map(len, parts[part:i])) + i - part
-                if start > pos:
-                    yield chunk[pos:start]
-                pos, part = start + len(parts[i]) + 1, i + 1
-            if i == last:  # the open line is wanted: keep collecting it
-                carry.append(parts[i])
-                break
-            content = b"".join((*carry, parts[i])) if carry else parts[i]
-            carry = []
-            yield _make_line(targets[index], content + b"\n")
-            index += 1
-        if copy and pos < len(chunk):
-            yield chunk[pos:] if pos else chunk
-        line_no += last
+                yield chunk
+            chunk = stream.read(CHUNK_SIZE)
+            continue
+        # A find() per line is memchr in C; the Python loop around it costs less than
+        # splitting the chunk into objects, and it sees where each line starts.
+        pos = done = 0  # the current line starts at pos; chunk[:done] is handed out
+        find = chunk.find
+        while (end := find(b"\n", pos)) >= 0:
+            if (end == pos or chunk[pos] <= 32) and not shape.blank_lines:
+                head_blank = state.blank if pos == 0 else True
+                shape.blank_lines = head_blank and not chunk[pos:end].strip(_JSON_SPACE)
+            if line_no == target:
+                if copy and pos > done:
+                    yield chunk[done:pos]
+                raw = chunk[pos : end + 1]
+                yield _make_line(target, b"".join((*carry, raw)) if carry else raw)
+                carry = []
+                done = end + 1
+                index += 1
+                target = targets[index] if index < len(targets) else 0
+            line_no += 1
+            pos = end + 1
+        _observe_open_line(state, chunk, pos)
+        if line_no == target and pos < len(chunk):  # the open line is wanted: collect it
+            if copy and pos > done:
+                yield chunk[done:pos]
+            carry.append(chunk[pos:])
+        elif copy and done < len(chunk):
+            yield chunk[done:] if done else chunk
         chunk = stream.read(CHUNK_SIZE)
     open_last_line = state.has_bytes or (shape.bom and line_no == 1)  # a BOM alone: blank line
-    if open_last_line and index < len(targets) and targets[index] == line_no:
+    if open_last_line and target == line_no:
         yield _make_line(line_no, b"".join(carry))
         index += 1
     shape.lines = line_no if open_last_line else line_no - 1
@@ -197,32 +209,23 @@ class _OpenLine:
     cr: bool = False
 
 
-def _observe(shape: Shape, state: _OpenLine, chunk: bytes, parts: list[bytes]) -> None:
-    """Update the file's shape with one chunk (``parts`` is the chunk split on \\n)."""
+def _observe_crlf(shape: Shape, state: _OpenLine, chunk: bytes) -> None:
     if not shape.crlf:
         # b"\r" is rare, so the memchr test skips the slower two-byte search on most chunks.
         split_crlf = state.cr and chunk[:1] == b"\n"
         shape.crlf = split_crlf or (b"\r" in chunk and b"\r\n" in chunk)
     state.cr = chunk.endswith(b"\r")
-    last = len(parts) - 1
-    if last == 0:  # no newline: the open line goes on
+
+
+def _observe_open_line(state: _OpenLine, chunk: bytes, pos: int) -> None:
+    """Remember what the line left open at the chunk's end (from ``pos``) holds so far."""
+    rest_blank = not chunk[pos:].strip(_JSON_SPACE)
+    if pos == 0:  # no newline in the chunk: the open line goes on
         state.has_bytes = True
-        state.blank = state.blank and not chunk.strip(_JSON_SPACE)
-        return
-    if not shape.blank_lines:
-        ended_blank = state.blank and not parts[0].strip(_JSON_SPACE)
-        shape.blank_lines = ended_blank or _any_blank(parts[1:last])
-    state.has_bytes = bool(parts[last])
-    state.blank = not parts[last].strip(_JSON_SPACE)
-
-
-def _any_blank(lines: list[bytes]) -> bool:
-    """True when one of ``lines`` is empty or whitespace only."""
-    # Such a line sorts below b"!" (it is empty or starts with a byte <= 0x20); min() finds
-    # out in C whether any does, so records starting with "{" cost no Python-level loop.
-    if not lines or min(lines) >= b"!":
-        return False
-    return any(not line.strip(_JSON_SPACE) for line in lines if line < b"!")
+        state.blank = state.blank and rest_blank
+    else:
+        state.has_bytes = pos < len(chunk)
+        state.blank = rest_blank
 
 
 def read_lines(stream: BinaryIO, wanted: Iterable[int]) -> tuple[dict[int, Line], Shape]:
