@@ -35,7 +35,7 @@ from .journal import (
 from .ledger import Ledger, Settlement
 from .lineage import Verdict, map_status, write_upload_sets
 from .report import JobReport
-from .settle import Decisions, fix_reported, propagate, read_records
+from .settle import Decisions, fix_reported, iter_records, propagate, read_records
 from .shards import Partition, plan_shards
 from .status import Status, parse_status
 from .survey import Checker, local_settlement, survey
@@ -329,7 +329,7 @@ class _Job:
         spread: set[int] = set()
         if changed and unknown:
             spread = propagate(
-                self.fixer, read_records(self.spec.source, unknown, self.ledger.fixed), decisions
+                self.fixer, iter_records(self.spec.source, unknown, self.ledger.fixed), decisions
             )
         settlement = reports.round_settlement(round_no, verdicts, decisions, spread)
         general = [g for v in verdicts for g in v.general]

@@ -8,29 +8,20 @@ everywhere before the next upload instead of being rediscovered round after roun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
 from .files import open_input
 from .fixes import Fix, Fixer, Outcome
+from .ledger import InvariantBroken
 from .lines import Line, Shape, scan
 from .status import LineError
 
 UNCHANGED = "the fix left the record unchanged, so Gong would reject it again"
-
-
-class Finding(Protocol):
-    """A local validation finding (``ldjfix.validate.Finding``)."""
-
-    severity: str
-
-    def as_line_error(self) -> LineError:
-        """The finding in the shape of Gong's errors."""
-        ...
 
 
 @dataclass(slots=True)
@@ -61,16 +52,37 @@ class Decisions:
 def read_records(
     source: Path, lines: Iterable[int], fixed: Mapping[int, dict[str, Any]]
 ) -> dict[int, dict[str, Any] | None]:
-    """The current content of ``lines``: the fixed record, or the source line parsed."""
-    wanted = set(lines)
-    found: dict[int, dict[str, Any] | None] = {n: fixed[n] for n in wanted if n in fixed}
-    rest = wanted - found.keys()
-    if rest:
-        with open_input(source, what="source file") as stream:
-            for item in scan(stream, rest, Shape()):
-                if isinstance(item, Line):
-                    found[item.number] = _parse(item.content)
-    return found
+    """The current content of ``lines`` (a few: the reported ones), by line."""
+    return dict(iter_records(source, lines, fixed))
+
+
+def iter_records(
+    source: Path, lines: Iterable[int], fixed: Mapping[int, dict[str, Any]]
+) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """The current content of ``lines`` in source order, one at a time (memory stays flat).
+
+    The current content is the fixed record when a fix changed it, else the source line parsed
+    (None when it is not a JSON object).
+    """
+    wanted = sorted(set(lines))
+    rest = [n for n in wanted if n not in fixed]
+    parsed: Iterator[tuple[int, dict[str, Any] | None]] = iter(())
+    with open_input(source, what="source file") as stream:
+        if rest:
+            parsed = (
+                (item.number, _parse(item.content))
+                for item in scan(stream, rest, Shape())
+                if isinstance(item, Line)
+            )
+        ahead = next(parsed, None)
+        for line in wanted:
+            if line in fixed:
+                yield line, fixed[line]
+                continue
+            if ahead is None or ahead[0] != line:
+                raise InvariantBroken(f"line {line} of the source is missing")
+            yield ahead
+            ahead = next(parsed, None)
 
 
 def _parse(content: bytes) -> dict[str, Any] | None:
@@ -115,12 +127,11 @@ def fix_reported(
 
 
 def propagate(
-    fixer: Fixer, records: Mapping[int, dict[str, Any] | None], decisions: Decisions
+    fixer: Fixer, records: Iterable[tuple[int, dict[str, Any] | None]], decisions: Decisions
 ) -> set[int]:
     """Offer every unknown record to :meth:`Fixer.propagate`; returns the lines it changed."""
     changed: set[int] = set()
-    for line in sorted(records):
-        record = records[line]
+    for line, record in records:
         if record is None:
             continue
         outcome = fixer.propagate(line, dict(record))
