@@ -46,9 +46,10 @@ AWK = "NR==FNR{w[$1];next} FNR in w"
 
 @dataclass(frozen=True)
 class Run:
-    """One finished process: wall time in seconds and peak resident memory in MiB."""
+    """One finished process: wall time, CPU time (user + system) and peak RSS in MiB."""
 
     seconds: float
+    cpu: float
     peak_mib: float
 
 
@@ -67,7 +68,8 @@ def measure(argv: list[str], stdout: Path | None = None) -> Run:
     errors = process.stderr.read() if process.stderr else b""
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}): {errors.decode()}")
-    return Run(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
 
 
 def ldjfix_command() -> list[str]:
@@ -152,9 +154,12 @@ def paired(ours: list[str], base: list[str], out: Path, reps: int) -> tuple[list
     return mine, theirs
 
 
-def median_ratio(mine: list[Run], theirs: list[Run]) -> float:
-    """Median of the per-repetition time ratios."""
-    return statistics.median(a.seconds / b.seconds for a, b in zip(mine, theirs, strict=True))
+def median_ratio(mine: list[Run], theirs: list[Run], *, cpu: bool = False) -> float:
+    """Median of the per-repetition ratios of wall time (or of CPU time)."""
+    pairs = zip(mine, theirs, strict=True)
+    if cpu:
+        return statistics.median(a.cpu / max(b.cpu, 1e-3) for a, b in pairs)
+    return statistics.median(a.seconds / b.seconds for a, b in pairs)
 
 
 def verdict(ok: bool) -> str:
@@ -186,12 +191,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {name} 2,000 lines | {inputs.data.stat().st_size / 1e6:.0f} MB "
                 f"| {statistics.median(r.seconds for r in mine):.3f} s | {base} "
                 f"| {statistics.median(r.seconds for r in theirs):.3f} s | {ratio:.2f}x "
+                f"| {median_ratio(mine, theirs, cpu=True):.2f}x "
                 f"| {verdict(ratio <= BUDGET_RATIO) if inputs is big else '-'} "
                 f"| {peak:.1f} MiB |"
             )
-    print(f"ldjfix core benchmark: {args.reps} paired repetitions, medians, whole processes\n")
-    print("| kernel | file | ldjfix | baseline | baseline time | ratio | <= 1.5x | peak RSS |")
-    print("| --- | ---: | ---: | --- | ---: | ---: | :---: | ---: |")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"ldjfix core benchmark: {args.reps} paired repetitions, medians, whole processes; "
+        f"{os.cpu_count()} CPUs, load average {load}\n"
+    )
+    print(
+        "| kernel | file | ldjfix | baseline | baseline time | ratio (wall) | ratio (CPU) "
+        "| <= 1.5x (wall) | peak RSS |"
+    )
+    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | :---: | ---: |")
     print("\n".join(rows))
     failed = [row for row in rows if "FAIL" in row]
     print()

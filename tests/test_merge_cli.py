@@ -24,7 +24,8 @@ SOURCE = (
     b'{"objectId":"a6","name":"Six","tags":["x","y"]}\n'
     b'{"objectId":"a7","name":"Seven","count":3}'
 )
-ERRORS = [(2, "Mandatory field [name] is missing or empty"), (4, "Unable to parse")]
+ERRORS = [(1, "Bad [name]"), (2, "Mandatory field [name] is missing or empty")]
+ERRORS += [(4, "Unable to parse")]
 ERRORS += [(5, "Bad [n]"), (6, "Bad [tags]"), (7, "Bad [count]")]
 
 
@@ -62,6 +63,7 @@ def write_fixed(folder: Path, lines: list[bytes]) -> Path:
 def edit_everything(records: list[dict[str, Any]]) -> list[bytes]:
     """Reorder, delete one, reformat one, change values, repair the raw line."""
     by_line = {r["_ldjfix"]["line"]: r for r in records}
+    by_line[1]["name"] = "Uno"  # line 1 follows the BOM, which must stay in place
     by_line[2]["name"] = "Two"
     by_line[4]["_raw"] = '{"objectId":"a4","name":"Café"}'
     del by_line[6]  # deleted from FIXED: the source line must survive
@@ -71,6 +73,7 @@ def edit_everything(records: list[dict[str, Any]]) -> list[bytes]:
         orjson.dumps(by_line[4]),
         orjson.dumps({**by_line[5], "n": 2}),
         orjson.dumps(by_line[2]),
+        orjson.dumps(by_line[1]),
         b"",
     ]
 
@@ -83,13 +86,14 @@ def test_merge_round_trip_changes_only_the_edited_lines(extracted: Any, tmp_path
     result = run("merge", str(source), str(fixed), "-o", str(out))
     assert result.exit_code == 0
     expected = source_lines()
+    expected[0] = b'\xef\xbb\xbf{"objectId":"a1","name":"Uno"}\n'
     expected[1] = b'{"objectId":"a2","name":"Two","domain":"b.com"}\r\n'  # keeps \r\n
     expected[3] = '{"objectId":"a4","name":"Café"}\n'.encode()
     expected[4] = b'{"objectId":"a5","name":"Five","n":2}\n'
     assert out.read_bytes() == b"".join(expected)  # BOM, blank line, lines 6 and 7 untouched
     assert result.stderr == (
-        f"wrote {out}: 3 record(s) corrected; 1 record(s) in {fixed} were unchanged; "
-        f"3 other line(s) of {source} copied unchanged.\n"
+        f"wrote {out}: 4 record(s) corrected; 1 record(s) in {fixed} were unchanged; "
+        f"2 other line(s) of {source} copied unchanged.\n"
     )
 
 
@@ -101,12 +105,13 @@ def test_merge_only_corrected_writes_clean_records(extracted: Any, tmp_path: Pat
     result = run("merge", str(source), str(fixed), "-o", str(out), "--only-corrected")
     assert result.exit_code == 0
     assert out.read_bytes() == (
+        b'{"objectId":"a1","name":"Uno"}\n'
         b'{"objectId":"a2","name":"Two","domain":"b.com"}\n'
         + '{"objectId":"a4","name":"Café"}\n'.encode()
         + b'{"objectId":"a5","name":"Five","n":2}\n'
     )
     assert result.stderr == (
-        f"wrote 3 corrected record(s) to {out}; 1 record(s) in {fixed} were unchanged "
+        f"wrote 4 corrected record(s) to {out}; 1 record(s) in {fixed} were unchanged "
         "and left out.\n"
     )
 
