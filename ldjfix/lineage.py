@@ -9,10 +9,11 @@ through it. A line number past the end of the set is kept as *unmapped*, never g
 from __future__ import annotations
 
 import contextlib
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
@@ -49,15 +50,20 @@ def write_upload_sets(
     paths: Mapping[str, Path],
 ) -> None:
     """Write each shard's records, from the source in one pass, fixed records re-serialised."""
-    owner = {line: name for name, lines in shards.items() for line in lines}
+    names = list(shards)
+    # which shard a line goes to, one small int per source line (0: none), not a dict
+    top = max((max(lines) for lines in shards.values() if lines), default=0)
+    owner = array("H", bytes(2 * (top + 1)))
+    for index, name in enumerate(names, 1):
+        for line in shards[name]:
+            owner[line] = index
+    wanted = (n for n in range(1, top + 1) if owner[n])
     with contextlib.ExitStack() as stack:
-        outs: dict[str, BinaryIO] = {
-            name: stack.enter_context(atomic_output(paths[name])) for name in shards
-        }
+        outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
         with open_input(source, what="source file") as stream:
-            for item in scan(stream, owner, Shape()):
+            for item in scan(stream, wanted, Shape()):
                 if isinstance(item, Line):
-                    outs[owner[item.number]].write(_content(item, fixed) + b"\n")
+                    outs[owner[item.number] - 1].write(_content(item, fixed) + b"\n")
 
 
 def _content(line: Line, fixed: Mapping[int, dict[str, Any]]) -> bytes:

@@ -32,7 +32,7 @@ from .journal import (
     source_facts,
     upload_name,
 )
-from .ledger import Ledger, Settlement
+from .ledger import PENDING, Ledger, Settlement
 from .lineage import Verdict, map_status, write_upload_sets
 from .report import JobReport
 from .settle import Decisions, fix_reported, iter_records, propagate, read_records
@@ -282,16 +282,17 @@ class _Job:
 
     def _partitions(self, previous: int) -> list[Partition]:
         """Pending records grouped by the upload that last carried them."""
-        pending = set(self.ledger.pending_lines())
+        placed = bytearray(len(self.ledger.state))  # one byte per line, not a set of ints
         parts = []
         expected = self._last_settled().get("expected", {})
         for name in self.journal.uploads_of(previous):
             lineage = self.folder.read_json(self.folder.lineage(name))
-            lines = tuple(n for n in lineage if n in pending)
-            pending.difference_update(lines)
+            lines = tuple(n for n in lineage if self.ledger.is_pending(n))
+            for n in lines:
+                placed[n] = 1
             parts.append(Partition(lines, int(expected.get(name, 0))))
-        if pending:
-            parts.append(Partition(tuple(sorted(pending)), 0))
+        rest = tuple(n for n in self.ledger.lines_in(PENDING) if not placed[n])
+        parts.append(Partition(rest, 0))
         return [p for p in parts if p.lines]
 
     def _send(self) -> None:
