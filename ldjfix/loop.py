@@ -316,6 +316,9 @@ class _Job:
             maybe_sent=self.maybe_sent,
             hook=self.hook,
             on_done=on_done,
+            on_poll=lambda name, status: self._emit(
+                "upload_status", upload=name, status=status.status
+            ),
         )
         self.journal.doc["phase"] = "sent"
 

@@ -72,6 +72,8 @@ def line_for(state: dict[str, Any]) -> str:
         head = f"round {state['round']}"
         if "uploads" in state:
             head += f" · uploads {state.get('uploadsDone', 0)}/{state['uploads']}"
+        if event == "upload_status" and state.get("status") not in ("DONE", "FAILED"):
+            head += f" · {state.get('upload')} {state.get('status')}"
     counts = (
         f"accepted {state.get('accepted', 0):,} · quarantined {state.get('quarantined', 0):,}"
         f" · pending {state.get('pending', 0):,}"

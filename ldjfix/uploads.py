@@ -41,12 +41,18 @@ def send_wave(
     maybe_sent: Collection[str],
     hook: Callable[[str], None],
     on_done: Callable[[str, Status], None],
+    on_poll: Callable[[str, Status], None] | None = None,
 ) -> dict[str, Status]:
     """Upload and poll every named upload; returns each one's terminal status."""
     folder = journal.folder
 
     def one(name: str) -> Status:
-        status = _settle_one(name, remote, journal, folder, name in maybe_sent, hook)
+        def polled(status: Status) -> None:
+            if on_poll is not None:
+                on_poll(name, status)
+
+        maybe = name in maybe_sent
+        status = _settle_one(name, remote, journal, folder, maybe, hook, polled)
         on_done(name, status)
         return status
 
@@ -64,6 +70,7 @@ def _settle_one(
     folder: JobFolder,
     maybe: bool,
     hook: Callable[[str], None],
+    on_poll: Callable[[Status], None],
 ) -> Status:
     entry = journal.upload(name)
     crid = entry["clientRequestId"]
@@ -78,6 +85,7 @@ def _settle_one(
         client_request_id=crid,
         timeout=remote.poll_timeout,
         first_interval=remote.first_poll,
+        on_poll=on_poll,
     )
     folder.write_json(folder.status(name), status.raw)
     hook("poll")

@@ -129,7 +129,15 @@ def test_loop_reports_events_with_counts(tmp_path: Path) -> None:
             on_event=_events(events),
         )
     names = [name for name, _ in events]
-    assert names == ["job_start", "validated", "round_start", "upload_done", "round_end", "job_end"]
+    assert names == [
+        "job_start",
+        "validated",
+        "round_start",
+        "upload_status",
+        "upload_done",
+        "round_end",
+        "job_end",
+    ]
     last = events[-1][1]
     assert (last["outcome"], last["accepted"], last["pending"], last["records"]) == (
         "DONE",
