@@ -261,3 +261,14 @@ def test_merge_refuses_to_overwrite_the_source(
     assert result.exit_code == 2
     assert "ldjfix never overwrites its input" in result.stderr
     assert Path("accounts.ldjson").read_bytes() == SOURCE
+
+
+def test_merge_accepts_fixed_saved_with_bom_and_crlf(extracted: Any, tmp_path: Path) -> None:
+    """An editor that saves FIXED with a BOM and \\r\\n endings does not confuse merge."""
+    source, records = extracted
+    five = next(r for r in records if r["_ldjfix"]["line"] == 5)
+    fixed = tmp_path / "fixed.ldjson"
+    fixed.write_bytes(b"\xef\xbb\xbf" + orjson.dumps({**five, "n": 5}) + b"\r\n\r\n")
+    result = run("merge", str(source), str(fixed), "-o", "-", "--only-corrected")
+    assert result.exit_code == 0
+    assert result.stdout == '{"objectId":"a5","name":"Five","n":5}\n'
