@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 from array import array
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,4 +94,31 @@ def map_status(name: str, status: Status, lineage: Sequence[int]) -> Verdict:
         general=general,
         unmapped=tuple(unmapped),
         total_error_count=status.total_error_count,
+    )
+
+
+def hold_back_later_duplicates(
+    verdict: Verdict, resent: Collection[int], keys: Sequence[int]
+) -> Verdict:
+    """Keep pending the accepted records that a resent earlier record would overwrite.
+
+    Gong applies records in order and keeps the last per ``objectId``. When line 10 failed and
+    goes out again fixed while line 500 (same objectId, later) was accepted, sending line 10
+    alone would put the older version back; so line 500 stays pending and goes out with it.
+    """
+    first: dict[int, int] = {}
+    for line in verdict.failed:
+        key = keys[line]
+        if key and line in resent and line < first.get(key, line + 1):
+            first[key] = line
+    if not first:
+        return verdict
+    held = tuple(n for n in verdict.accepted if keys[n] in first and n > first[keys[n]])
+    if not held:
+        return verdict
+    kept = set(held)
+    return replace(
+        verdict,
+        accepted=tuple(n for n in verdict.accepted if n not in kept),
+        unknown=tuple(sorted((*verdict.unknown, *held))),
     )

@@ -33,7 +33,7 @@ from .journal import (
     upload_name,
 )
 from .ledger import PENDING, Ledger, Settlement
-from .lineage import Verdict, map_status, write_upload_sets
+from .lineage import Verdict, hold_back_later_duplicates, map_status, write_upload_sets
 from .report import JobReport
 from .settle import Decisions, fix_reported, iter_records, propagate, read_records
 from .shards import Partition, plan_shards
@@ -329,6 +329,8 @@ class _Job:
         records = read_records(self.spec.source, reported, self.ledger.fixed)
         decisions = Decisions()
         changed = fix_reported(self.fixer, reported, records, decisions)
+        keys = self.ledger.keys
+        verdicts = [hold_back_later_duplicates(v, decisions.fixed, keys) for v in verdicts]
         unknown = [n for v in verdicts for n in v.unknown]
         spread: set[int] = set()
         if changed and unknown:

@@ -72,3 +72,26 @@ def test_loop_corrected_copies_unchanged_lines_byte_for_byte(tmp_path: Path) -> 
     fixes = [orjson.loads(x) for x in (result.job_dir / "fixes.jsonl").read_bytes().splitlines()]
     assert fixes[0]["line"] == 4 and fixes[0]["field"] == "modifiedDate"
     assert records_of(result.job_dir / "corrected.ldjson")["a2"]["modifiedDate"].endswith(":00Z")
+
+
+def test_loop_resent_record_never_overwrites_a_later_version(tmp_path: Path) -> None:
+    """X fails on line 1 and is fixed; its newer line 3 is sent again after it: Gong keeps it."""
+    long_name = "N" * 300
+    source = tmp_path / "dupes.ldjson"
+    lines = [
+        {"objectId": "X", "modifiedDate": "2025-01-01T00:00:00Z", "name": long_name},
+        {"objectId": "Y", "modifiedDate": "2025-01-01T00:00:00Z", "name": "Y"},
+        {"objectId": "X", "modifiedDate": "2025-02-01T00:00:00Z", "name": "X newer"},
+    ]
+    source.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+    validator = Validator("ACCOUNT")
+    fixer = RulesFixer(load_rules(SAMPLES / "rules.toml"), validator=validator)
+    with sandbox_client(tmp_path / "sandbox") as client:
+        result = run_job(
+            JobSpec(source, "ACCOUNT", 1), client=client, fixer=fixer, validator=validator
+        )
+    assert (result.outcome, result.rounds) == ("DONE", 2)
+    assert result.doc["perRound"][0]["accepted"] == 1  # only Y: line 3 waits for line 1
+    stored = SandboxStore(tmp_path / "sandbox").records(1, "ACCOUNT")
+    assert stored["X"]["name"] == "X newer"
+    assert_store_matches(tmp_path / "sandbox", result.job_dir / "corrected.ldjson")
