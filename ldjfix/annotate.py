@@ -86,12 +86,13 @@ def _warnings(name: str, status: Status, shape: Shape, unmapped: list[LineError]
     found = []
     if shape.risky:
         found.append(
-            f"{name} has {' and '.join(shape.risky)}; Gong has not said how it numbers lines "
+            f"{name} has {_joined(shape.risky)}; Gong has not said how it numbers lines "
             "in such a file, so errors were mapped by physical line (count of \\n) and the "
             "mapping is unverified."
         )
     if unmapped:
-        past = ", ".join(str(n) for n in sorted({e.line for e in unmapped})[:10])
+        lines = sorted({e.line for e in unmapped})
+        past = _joined([str(n) for n in lines[:10]] + (["more"] if len(lines) > 10 else []))
         found.append(
             f"the status names line(s) {past} but {name} has only {shape.lines} lines: "
             "is this the file that was uploaded?"
@@ -106,6 +107,10 @@ def _warnings(name: str, status: Status, shape: Shape, unmapped: list[LineError]
             "(it lists at most 20); the others are not named by this status."
         )
     return found
+
+
+def _joined(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def annotation_json(annotation: Annotation) -> dict[str, Any]:

@@ -146,3 +146,19 @@ def test_annotate_excerpt_field_absent_or_line_broken() -> None:
     assert field_span('{"a":1}', "name") is None
     assert excerpt(b'{"name": tru', "name") == '{»"name": «tru'
     assert excerpt(b"\xff\xfe", None) == "\ufffd\ufffd"
+
+
+def test_annotate_map_errors_warnings_name_everything_risky(tmp_path: Path) -> None:
+    """A BOM, blank lines and \\r\\n are named in one warning; many lines past the end are cut."""
+    path = tmp_path / "risky.ldjson"
+    path.write_bytes(b'\xef\xbb\xbf{"objectId":"a1"}\r\n\r\n{"objectId":"a3"}\r\n')
+    status = failed(*((n, "x") for n in range(3, 16)))
+    annotation = map_errors(path, status)
+    assert [e.line for e in annotation.errors] == [3]
+    assert annotation.warnings == (
+        f"{path} has a UTF-8 byte order mark, blank lines and \\r\\n line endings; Gong has not "
+        "said how it numbers lines in such a file, so errors were mapped by physical line "
+        "(count of \\n) and the mapping is unverified.",
+        f"the status names line(s) 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and more but {path} has "
+        "only 3 lines: is this the file that was uploaded?",
+    )
