@@ -13,12 +13,14 @@ about it instead of uploading twice.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,22 @@ class JobFolder:
             self.rounds.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputProblem(f"cannot create job folder {self.root}: {exc.strerror}.") from None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder for one run: a second ``run`` of the job is refused, not mixed in."""
+        with open(self.root / ".lock", "a+b") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputProblem(
+                    f"job folder {self.root} is in use by another ldjfix run.",
+                    hint="Wait for it to finish, or pass another --job-dir.",
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     @property
     def journal(self) -> Path:

@@ -25,6 +25,7 @@ from .journal import (
     JOURNAL_VERSION,
     JobFolder,
     Journal,
+    SourceFacts,
     check_resumable,
     client_request_id,
     default_job_dir,
@@ -109,20 +110,23 @@ class _Job:
     # -- driving --------------------------------------------------------------------------
 
     def run(self) -> JobReport:
-        """Run phases until the journal says finished."""
-        self._open()
-        while (phase := self.journal.doc["phase"]) != "finished":
-            if phase == "settled":
-                reason = self._stop_reason()
-                if reason is None:
-                    self._timed("plan", self._plan)
-                else:
-                    self._finish(reason)
-            elif phase == "planned":
-                self._timed("remote", self._send)
-            elif phase == "sent":
-                self._timed("fix", self._settle)
-        return reports.job_report(self.folder)
+        """Run phases until the journal says finished (holding the job folder meanwhile)."""
+        facts = source_facts(self.spec.source)
+        self.folder.create()
+        with self.folder.locked():
+            self._open(facts)
+            while (phase := self.journal.doc["phase"]) != "finished":
+                if phase == "settled":
+                    reason = self._stop_reason()
+                    if reason is None:
+                        self._timed("plan", self._plan)
+                    else:
+                        self._finish(reason)
+                elif phase == "planned":
+                    self._timed("remote", self._send)
+                elif phase == "sent":
+                    self._timed("fix", self._settle)
+            return reports.job_report(self.folder)
 
     def _timed(self, phase: str, step: Callable[[], None]) -> None:
         started = self.clock()
@@ -155,8 +159,7 @@ class _Job:
 
     # -- opening: new job or resume ---------------------------------------------------------
 
-    def _open(self) -> None:
-        facts = source_facts(self.spec.source)
+    def _open(self, facts: SourceFacts) -> None:
         expected = {
             "sourceSha256": facts.sha256,
             "objectType": self.spec.object_type,
@@ -180,7 +183,6 @@ class _Job:
                 )
             self._emit("job_resume")
             return
-        self.folder.create()
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         doc = {
             "version": JOURNAL_VERSION,

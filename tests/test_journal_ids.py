@@ -74,3 +74,34 @@ def test_journal_crash_hook_kills_at_the_named_step() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == -9
     assert done.stdout == "alive\n"
+
+
+def test_journal_folder_refuses_a_second_run_at_the_same_time(tmp_path: Path) -> None:
+    """While one run holds the job folder, another run of it stops with exit 3 and says why."""
+    from click.testing import CliRunner
+
+    from ldjfix.cli import cli
+    from ldjfix.journal import JobFolder
+
+    source = tmp_path / "a.ldjson"
+    source.write_bytes(b'{"objectId": "A1", "modifiedDate": "2025-01-01T00:00:00Z"}\n')
+    folder = JobFolder(tmp_path / "job")
+    folder.create()
+    args = [
+        "run",
+        str(source),
+        "--object-type",
+        "ACCOUNT",
+        "--integration-id",
+        "1",
+        "--job-dir",
+        str(folder.root),
+        "--sandbox",
+        "--sandbox-dir",
+        str(tmp_path / "sb"),
+    ]
+    with folder.locked():
+        result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3
+    assert "is in use by another ldjfix run" in result.stderr
+    assert not folder.journal.exists()
