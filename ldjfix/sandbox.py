@@ -111,13 +111,14 @@ class Knobs:
 
 @dataclass(frozen=True)
 class Call:
-    """One call the sandbox saw: when (its clock), what, and how it answered."""
+    """One call the sandbox saw: when it answered (its clock), what, how, and when it arrived."""
 
     time: float
     method: str
     path: str
     code: int | None  # None: the connection was dropped
     fault: str
+    arrived: float  # the rate limit is about arrivals; ``time`` is after the work
 
 
 class SandboxApp:
@@ -149,12 +150,13 @@ class SandboxApp:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        arrived = self._clock()
         request = Request.from_environ(environ)
         fault = self._next_fault()
         try:
             answer = self._answer(request, fault)
         except (DropConnection, Stalled):
-            self._record(request, None, fault)
+            self._record(request, None, fault, arrived)
             raise
         except Exception as exc:  # e.g. a damaged state folder: say so, never a traceback
             log.debug("sandbox failed on %s %s", request.method, request.path, exc_info=True)
@@ -165,7 +167,7 @@ class SandboxApp:
                     hint="Delete that folder to start afresh, or use another --sandbox-dir.",
                 ) from None
             answer = error(500, f"Sandbox internal error: {problem}")
-        self._record(request, answer.code, fault)
+        self._record(request, answer.code, fault, arrived)
         status, headers, body = encode(answer)
         if fault == "truncate" and self._in_process:
             raise Truncated
@@ -258,8 +260,8 @@ class SandboxApp:
                     return fault
             return "ok"
 
-    def _record(self, request: Request, code: int | None, fault: str) -> None:
-        call = Call(self._clock(), request.method, request.path, code, fault)
+    def _record(self, request: Request, code: int | None, fault: str, arrived: float) -> None:
+        call = Call(self._clock(), request.method, request.path, code, fault, arrived)
         with self._lock:
             self.calls.append(call)
         # also in the folder, so calls of separate processes can be counted afterwards

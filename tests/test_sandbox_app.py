@@ -310,3 +310,4 @@ def test_sandbox_app_logs_calls_in_the_folder(tmp_path: Path) -> None:
         ("GET", "/v2/crm/nowhere", 404, "ok"),
     ]
     assert calls[0]["wall"] <= calls[2]["wall"]
+    assert all(c["arrived"] <= c["time"] for c in calls)
