@@ -96,18 +96,32 @@ class Validator:
     def check_stream(
         self, stream: Iterable[bytes] | BinaryIO, *, tally: Tally | None = None
     ) -> Iterator[Finding]:
-        """Every finding of a whole file in line order, then the repeated objectIds.
-
-        Repeats are found in flat memory: each line leaves the hash of its objectId in an array
-        (8 bytes a line, 0 for none) and a mark in a fixed table; only ids whose mark was
-        already set (a repeat, or a rare clash in the table) are looked at again after the pass.
-        """
+        """Every finding of a whole file in line order, then the repeated objectIds."""
         tally = tally if tally is not None else Tally()
+        hashes: array[int] = array("q")
+        names: dict[int, str] = {}
+        yield from self.walk(stream, tally, hashes, names)
+        yield from self.repeats(hashes, names, tally.bad_lines)
+
+    def walk(
+        self,
+        stream: Iterable[bytes],
+        tally: Tally,
+        hashes: array[int],
+        names: dict[int, str],
+        *,
+        bom: bool = True,
+    ) -> Iterator[Finding]:
+        """Findings of every line, in order; repeats are left to :meth:`repeats`.
+
+        Repeats are found in flat memory: each line leaves the hash of its objectId in
+        ``hashes`` (8 bytes a line, 0 for none) and a mark in a fixed table; an objectId whose
+        mark was already set (a repeat, or a rare clash in the table) goes to ``names``.
+        ``bom``: the stream starts at line 1 of a file, where a UTF-8 BOM is not content.
+        """
         loads, screen, bad = orjson.loads, self._screen, tally.bad_lines
         marks = bytearray(_MARK_SLOTS)
-        hashes = array("q")
         keep = hashes.append
-        suspects: list[tuple[int, str, int]] = []
         number = blank = 0
         for number, raw in enumerate(stream, 1):  # the hot loop: keep it lean
             try:
@@ -115,8 +129,9 @@ class Validator:
             except orjson.JSONDecodeError:
                 record = None
             if type(record) is not dict:  # blank, broken, not an object, or a BOM: careful path
-                if number == 1 and raw.startswith(BOM):
-                    yield from self.check_stream(_Rest(raw[len(BOM) :], stream), tally=tally)
+                if number == 1 and bom and raw.startswith(BOM):
+                    rest = _Rest(raw[len(BOM) :], stream)
+                    yield from self.walk(rest, tally, hashes, names, bom=False)
                     return
                 keep(0)
                 findings = self.check(parse_line(_line(number, raw)))
@@ -129,30 +144,30 @@ class Validator:
                 bad.update(f.line for f in findings if f.severity == ERROR)
                 yield from findings
             object_id = record.get("objectId")
-            if type(object_id) is str:
+            if type(object_id) is str and object_id:  # an empty one is missing, not repeated
                 key = hash(object_id)
                 keep(key)
                 if marks[key & _MARK_MASK]:
-                    suspects.append((number, object_id, key))
+                    names[number] = object_id
                 else:
                     marks[key & _MARK_MASK] = 1
             else:
                 keep(0)
         tally.lines += number - blank
-        yield from self._repeats(suspects, hashes, bad)
 
-    def _repeats(
-        self, suspects: list[tuple[int, str, int]], hashes: array[int], bad: set[int]
+    def repeats(
+        self, hashes: array[int], names: dict[int, str], bad: set[int]
     ) -> Iterator[Finding]:
-        """Duplicate objectIds among the suspects, each with the line it first appeared on."""
-        wanted = {key for _, _, key in suspects}
+        """Duplicate objectIds: each line in ``names`` whose hash is on an earlier line."""
+        wanted = {hashes[n - 1] for n in names}
         first: dict[int, int] = {}
         for index, key in enumerate(hashes):
             if key in wanted and key not in first:
                 first[key] = index + 1  # one hash per line, so the index is the line number
-        for number, object_id, key in suspects:
-            if first[key] != number:
-                finding = self._duplicate(number, object_id, first[key])
+        for number, object_id in names.items():
+            earliest = first[hashes[number - 1]]
+            if earliest != number:
+                finding = self._duplicate(number, object_id, earliest)
                 if finding.severity == ERROR:
                     bad.add(number)
                 yield finding

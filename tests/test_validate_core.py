@@ -129,3 +129,13 @@ def test_validator_duplicates_name_the_first_line_across_gaps_and_a_bom() -> Non
         (506, "Duplicate value for field [objectId]: 'a-1' already appears on line 1"),
     ]
     assert {f.severity for f in found} == {"warning"}
+
+
+def test_validator_empty_object_ids_are_missing_not_repeated() -> None:
+    """Two records with objectId "" are each 'missing', never a duplicate of each other."""
+    line = orjson.dumps({**GOOD, "objectId": ""}) + b"\n"
+    found = list(Validator("ACCOUNT").check_stream(io.BytesIO(line * 2)))
+    assert [(f.line, f.description) for f in found] == [
+        (1, "Mandatory field [objectId] is missing or empty"),
+        (2, "Mandatory field [objectId] is missing or empty"),
+    ]
