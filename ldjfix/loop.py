@@ -34,6 +34,7 @@ from .journal import (
     upload_name,
 )
 from .ledger import PENDING, Ledger, Settlement
+from .limits import MAX_UPLOAD_BYTES
 from .lineage import Verdict, hold_back_later_duplicates, map_status, write_upload_sets
 from .report import JobReport
 from .settle import Decisions, fix_reported, iter_records, propagate, read_records
@@ -56,6 +57,7 @@ class JobSpec:
     max_rounds: int = 10
     poll_timeout: float = 3600.0
     first_poll: float = 1.0
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
 
     @property
     def folder(self) -> Path:
@@ -260,7 +262,7 @@ class _Job:
         round_no = doc["round"] + 1
         partitions = self._partitions(doc["round"])
         keys = [self.ledger.keys[n] for part in partitions for n in part.lines]
-        shards = plan_shards(partitions, keys)
+        shards = plan_shards(partitions, keys, max_records=self._records_per_upload())
         names = {upload_name(round_no, i): lines for i, lines in enumerate(shards, 1)}
         write_upload_sets(
             self.spec.source,
@@ -281,6 +283,12 @@ class _Job:
             }
         self._save(uploads=uploads, round=round_no, phase="planned")
         self._emit("round_start", uploads=len(names), sent=sum(map(len, shards)))
+
+    def _records_per_upload(self) -> int:
+        """How many records fit in one upload: Gong takes at most 200 MB per file."""
+        size = self.journal.doc["sourceSize"] / max(self.ledger.records, 1)
+        # 80 %: lines differ in length, and fixed records may grow
+        return max(1, int(self.spec.max_upload_bytes * 0.8 / max(size, 1.0)))
 
     def _partitions(self, previous: int) -> list[Partition]:
         """Pending records grouped by the upload that last carried them."""

@@ -37,13 +37,18 @@ def shard_count(records: int, expected: int, *, target: int = TARGET_FAILURES) -
 
 
 def plan_shards(
-    partitions: Sequence[Partition], keys: Sequence[int], *, target: int = TARGET_FAILURES
+    partitions: Sequence[Partition],
+    keys: Sequence[int],
+    *,
+    target: int = TARGET_FAILURES,
+    max_records: int | None = None,
 ) -> list[list[int]]:
     """Cut the partitions into shards: every line in exactly one shard, groups kept together.
 
     ``keys[i]`` is the objectId key of ``partitions``' lines in the order they are walked
     (partition by partition); key 0 means "no objectId" and is never grouped. Partitions with
-    no failures expected are sent together as one shard.
+    no failures expected are sent together as one shard. A shard longer than ``max_records``
+    (what fits under Gong's 200 MB upload cap) is cut further.
     """
     key_of: dict[int, int] = {}
     at = 0
@@ -57,6 +62,12 @@ def plan_shards(
         if part.expected > 0:
             count = shard_count(len(part.lines), part.expected, target=target)
             shards.extend(split_keeping_groups(sorted(part.lines), count, key_of))
+    if max_records is not None:
+        shards = [
+            piece
+            for shard in shards
+            for piece in split_keeping_groups(shard, math.ceil(len(shard) / max_records), key_of)
+        ]
     return [shard for shard in shards if shard]
 
 

@@ -95,3 +95,23 @@ def test_loop_resent_record_never_overwrites_a_later_version(tmp_path: Path) -> 
     stored = SandboxStore(tmp_path / "sandbox").records(1, "ACCOUNT")
     assert stored["X"]["name"] == "X newer"
     assert_store_matches(tmp_path / "sandbox", result.job_dir / "corrected.ldjson")
+
+
+def test_loop_splits_a_source_too_big_for_one_upload(tmp_path: Path) -> None:
+    """Over the per-upload cap (here 20 kB instead of 200 MB): several uploads in round 1."""
+    source = tmp_path / "accounts.ldjson"
+    synth.write_file(source, "ACCOUNT", 300, seed=2)
+    size = source.stat().st_size
+    with sandbox_client(tmp_path / "sandbox") as client:
+        result = run_job(
+            JobSpec(source, "ACCOUNT", 1, max_upload_bytes=20_000),
+            client=client,
+            fixer=QuarantineFixer(),
+        )
+    assert (result.outcome, result.rounds) == ("DONE", 1)
+    uploads = result.doc["perRound"][0]["uploads"]
+    assert len(uploads) >= size // 20_000
+    sets = sorted((result.job_dir / "rounds").glob("r01-s*.ldjson"))
+    assert all(path.stat().st_size <= 20_000 for path in sets)
+    assert sum(u["records"] for u in uploads) == 300
+    assert_store_matches(tmp_path / "sandbox", result.job_dir / "corrected.ldjson")
