@@ -44,6 +44,22 @@ def test_faults_seeds_inject_every_fault_kind() -> None:
     assert any(plan.knobs["polls"] >= 3 for plan in plans)  # slow PENDING
 
 
+def test_faults_seeds_vary_the_source_shape(tmp_path: Path) -> None:
+    """The CI seeds' sources include \\r\\n endings, blank lines, a BOM and reused objectIds."""
+    seen = set()
+    for seed in CI_SEEDS:
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        data = faults.make_source(faults.plan_for(seed), folder).read_bytes()
+        lines = data.split(b"\n")
+        seen.add("crlf" if b"\r\n" in data else "lf")
+        seen.add("bom" if data.startswith(b"\xef\xbb\xbf") else "no-bom")
+        seen.add("blank" if any(not line.strip() for line in lines[:-1]) else "no-blank")
+        ids = [i for i in map(faults.object_id_of, lines) if i is not None]
+        seen.add("duplicates" if len(ids) != len(set(ids)) else "unique")
+    assert {"crlf", "bom", "blank", "duplicates"} <= seen
+
+
 def _finished_job(tmp_path: Path) -> Outcome:
     outcome = run_seed(3, tmp_path)
     assert outcome.violations == []
