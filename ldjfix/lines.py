@@ -167,7 +167,7 @@ def scan(
         pos = done = 0  # the current line starts at pos; chunk[:done] is handed out
         find = chunk.find
         while (end := find(b"\n", pos)) >= 0:
-            if (end == pos or chunk[pos] <= 32) and not shape.blank_lines:
+            if chunk[pos] <= 32 and not shape.blank_lines:  # also an empty line: b"\n" is 10
                 head_blank = state.blank if pos == 0 else True
                 shape.blank_lines = head_blank and not chunk[pos:end].strip(_JSON_SPACE)
             if line_no == target:
