@@ -10,8 +10,11 @@ Budgets (design section 9), each measured here:
 * ``ldjfix --help`` starts in under 0.3 s (median).
 
 Each repetition runs ``ldjfix validate`` and the parse loop back to back, alternating which goes
-first, so the ratio compares like with like. The input is made once by ``bench/generate.py``
-(seeded) and kept in bench/data/ (ignored by git). Prints a table and PASS/FAIL; exit 1 on FAIL.
+first, so the ratio compares like with like. Both are single-threaded, so their CPU time (user +
+system) equals their wall time on an idle machine; on a shared one the wall time swings with
+the neighbours' load while the CPU time does not, so the verdict uses the CPU-time ratio and the
+table shows both. The input is made once by ``bench/generate.py`` (seeded) and kept in
+bench/data/ (ignored by git). Prints a table and PASS/FAIL; exit 1 on FAIL.
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ PARSE_LOOP = (
 
 @dataclass(frozen=True)
 class Run:
-    """One finished process: wall time in seconds and peak resident memory in MiB."""
+    """One finished process: wall and CPU time in seconds, peak resident memory in MiB."""
 
     seconds: float
+    cpu: float
     peak_mib: float
 
 
@@ -57,7 +61,7 @@ def measure(argv: list[str], ok_codes: tuple[int, ...] = (0,)) -> Run:
     if code not in ok_codes:
         errors = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"{' '.join(argv)} failed ({code}): {errors}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def ldjfix_command() -> list[str]:
@@ -116,13 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     ):
         ours = [*ldjfix_command(), "validate", str(data), "-t", "ACCOUNT", *extra]
         mine, theirs = paired(ours, base, args.reps)
-        ratio = statistics.median(a.seconds / b.seconds for a, b in zip(mine, theirs, strict=True))
-        ok = ratio <= BUDGET_RATIO
-        failed |= not ok and label == "validate --json"
+        cpu = statistics.median(a.cpu / b.cpu for a, b in zip(mine, theirs, strict=True))
+        wall = statistics.median(a.seconds / b.seconds for a, b in zip(mine, theirs, strict=True))
+        ok = cpu <= BUDGET_RATIO
+        main_row = label == "validate --json"
+        failed |= not ok and main_row
         rows.append(
-            f"| ldjfix {label} | {statistics.median(r.seconds for r in mine):.3f} s "
-            f"| {statistics.median(r.seconds for r in theirs):.3f} s | {ratio:.2f}x "
-            f"| {verdict(ok) if label == 'validate --json' else '(info) ' + verdict(ok)} "
+            f"| ldjfix {label} | {statistics.median(r.cpu for r in mine):.3f} s "
+            f"| {statistics.median(r.cpu for r in theirs):.3f} s | {cpu:.2f}x | {wall:.2f}x "
+            f"| {verdict(ok) if main_row else '(info) ' + verdict(ok)} "
             f"| {max(r.peak_mib for r in mine):.1f} MiB |"
         )
     helps = [measure([*ldjfix_command(), "--help"]).seconds for _ in range(args.reps)]
@@ -132,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         f"ldjfix validate benchmark: {size:.0f} MB ACCOUNT file, "
         f"{args.reps} paired repetitions, medians\n"
     )
-    print("| kernel | ldjfix | orjson parse loop | ratio | <= 2.5x | peak RSS |")
-    print("| --- | ---: | ---: | ---: | :---: | ---: |")
+    print("| kernel | ldjfix CPU | parse loop CPU | CPU ratio | wall ratio | <= 2.5x | peak RSS |")
+    print("| --- | ---: | ---: | ---: | ---: | :---: | ---: |")
     print("\n".join(rows))
     print(
         f"\nldjfix --help: {statistics.median(helps):.3f} s (< {BUDGET_HELP_SECONDS} s): "

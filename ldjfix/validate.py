@@ -120,7 +120,7 @@ class Validator:
         ``bom``: the stream starts at line 1 of a file, where a UTF-8 BOM is not content.
         """
         loads, screen, bad = orjson.loads, self._screen, tally.bad_lines
-        marks = bytearray(_MARK_SLOTS)
+        marks, mask = bytearray(_MARK_SLOTS), _MARK_SLOTS - 1
         keep = hashes.append
         number = blank = 0
         for number, raw in enumerate(stream, 1):  # the hot loop: keep it lean
@@ -147,10 +147,11 @@ class Validator:
             if type(object_id) is str and object_id:  # an empty one is missing, not repeated
                 key = hash(object_id)
                 keep(key)
-                if marks[key & _MARK_MASK]:
+                slot = key & mask
+                if marks[slot]:
                     names[number] = object_id
                 else:
-                    marks[key & _MARK_MASK] = 1
+                    marks[slot] = 1
             else:
                 keep(0)
         tally.lines += number - blank
@@ -264,7 +265,6 @@ def load_entity_schema(path: str | Path) -> dict[str, Any]:
 
 _SHAPES_KEPT = 10_000
 _MARK_SLOTS = 1 << 24  # 16 MiB of marks: clashes stay rare up to millions of records
-_MARK_MASK = _MARK_SLOTS - 1
 
 
 def _by_line(finding: Finding) -> int:
