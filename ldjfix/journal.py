@@ -14,6 +14,7 @@ about it instead of uploading twice.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import os
@@ -143,6 +144,34 @@ class JobFolder:
                 f"job file {path} cannot be read ({exc}).",
                 hint="Remove the job folder to start the job afresh.",
             ) from None
+
+
+def job_identity(facts: SourceFacts, object_type: str, integration_id: int) -> dict[str, Any]:
+    """What a job folder must match to be resumed by a command: source content and options."""
+    return {
+        "sourceSha256": facts.sha256,
+        "objectType": object_type,
+        "integrationId": integration_id,
+    }
+
+
+def new_journal(source: Path, facts: SourceFacts, identity: Mapping[str, Any]) -> dict[str, Any]:
+    """The journal of a job that starts now."""
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return {
+        "version": JOURNAL_VERSION,
+        "jobId": make_job_id(source, facts, started),
+        "source": str(source.resolve()),
+        "sourceSize": facts.size,
+        **identity,
+        "started": started,
+        "phase": "new",
+        "round": 0,
+        "settled": [],
+        "uploads": {},
+        "apiCalls": 0,
+        "timings": {},
+    }
 
 
 def check_resumable(journal: Mapping[str, Any], expected: Mapping[str, Any], root: Path) -> None:

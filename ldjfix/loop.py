@@ -11,7 +11,6 @@ continues exactly where the last one stopped.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,22 +21,22 @@ from . import report as reports
 from .client import GongClient
 from .fixes import Fixer
 from .journal import (
-    JOURNAL_VERSION,
     JobFolder,
     Journal,
     SourceFacts,
     check_resumable,
     client_request_id,
     default_job_dir,
-    make_job_id,
+    job_identity,
+    new_journal,
     source_facts,
     upload_name,
 )
 from .ledger import PENDING, Ledger, Settlement
 from .limits import MAX_UPLOAD_BYTES
-from .lineage import Verdict, hold_back_later_duplicates, map_status, write_upload_sets
+from .lineage import Verdict, map_status, write_upload_sets
 from .report import JobReport
-from .settle import Decisions, fix_reported, iter_records, propagate, read_records
+from .settle import Decisions, fix_reported, settle_round
 from .shards import Partition, plan_shards
 from .status import Status, parse_status
 from .survey import Checker, local_settlement, survey
@@ -162,48 +161,33 @@ class _Job:
     # -- opening: new job or resume ---------------------------------------------------------
 
     def _open(self, facts: SourceFacts) -> None:
-        expected = {
-            "sourceSha256": facts.sha256,
-            "objectType": self.spec.object_type,
-            "integrationId": self.spec.integration_id,
-        }
+        """Resume the job in the folder, or start a new one (validating the source)."""
+        identity = job_identity(facts, self.spec.object_type, self.spec.integration_id)
         if self.folder.journal.exists():
             doc = self.folder.read_json(self.folder.journal)
-            check_resumable(doc, expected, self.folder.root)
-            doc["apiCallsBefore"] = doc.get("apiCalls", 0)
-            self.journal = Journal(self.folder, doc)
-            if doc["phase"] == "finished" and not self._reopen(doc):
-                return
-            self.maybe_sent = {n for n, e in doc["uploads"].items() if e["state"] == "planned"}
-            if doc["phase"] == "new":  # killed while validating: nothing was settled yet
-                self._timed("validate", lambda: self._survey(validate=True))
-                return
-            self._survey(validate=False)
-            for name in doc["settled"]:
-                self.ledger.apply(
-                    Settlement.from_json(self.folder.read_json(self.folder.rounds / name))
-                )
-            self._emit("job_resume")
+            check_resumable(doc, identity, self.folder.root)
+            self._resume(doc)
             return
-        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        doc = {
-            "version": JOURNAL_VERSION,
-            "jobId": make_job_id(self.spec.source, facts, started),
-            "source": str(self.spec.source.resolve()),
-            "sourceSize": facts.size,
-            **expected,
-            "started": started,
-            "phase": "new",
-            "round": 0,
-            "settled": [],
-            "uploads": {},
-            "apiCalls": 0,
-            "timings": {},
-        }
+        doc = new_journal(self.spec.source, facts, identity)
         self.journal = Journal(self.folder, doc)
         self._save()
         self._emit("job_start")
         self._timed("validate", lambda: self._survey(validate=True))
+
+    def _resume(self, doc: dict[str, Any]) -> None:
+        doc["apiCallsBefore"] = doc.get("apiCalls", 0)
+        self.journal = Journal(self.folder, doc)
+        if doc["phase"] == "finished" and not self._reopen(doc):
+            return
+        self.maybe_sent = {n for n, e in doc["uploads"].items() if e["state"] == "planned"}
+        if doc["phase"] == "new":  # killed while validating: nothing was settled yet
+            self._timed("validate", lambda: self._survey(validate=True))
+            return
+        self._survey(validate=False)
+        for name in doc["settled"]:
+            settled = self.folder.read_json(self.folder.rounds / name)
+            self.ledger.apply(Settlement.from_json(settled))
+        self._emit("job_resume")
 
     def _reopen(self, doc: dict[str, Any]) -> bool:
         """Continue a job that ended at --max-rounds when this command allows more rounds."""
@@ -335,19 +319,7 @@ class _Job:
     def _settle(self) -> None:
         round_no = self.journal.doc["round"]
         verdicts = [self._verdict(name) for name in self.journal.uploads_of(round_no)]
-        reported = {n: e for v in verdicts for n, e in v.failed.items()}
-        records = read_records(self.spec.source, reported, self.ledger.fixed)
-        decisions = Decisions()
-        changed = fix_reported(self.fixer, reported, records, decisions)
-        keys = self.ledger.keys
-        verdicts = [hold_back_later_duplicates(v, decisions.fixed, keys) for v in verdicts]
-        unknown = [n for v in verdicts for n in v.unknown]
-        spread: set[int] = set()
-        if changed and unknown:
-            spread = propagate(
-                self.fixer, iter_records(self.spec.source, unknown, self.ledger.fixed), decisions
-            )
-        settlement = reports.round_settlement(round_no, verdicts, decisions, spread)
+        settlement = settle_round(round_no, verdicts, self.fixer, self.spec.source, self.ledger)
         general = [g for v in verdicts for g in v.general]
         if general:
             self.journal.doc["stop"] = {"general": general}

@@ -9,7 +9,6 @@ not a JSON object). ``report.json`` is the job's contract with pipelines (README
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,8 @@ import orjson
 
 from .files import atomic_output, open_input
 from .journal import JobFolder
-from .ledger import QUARANTINED, Counts, InvariantBroken, Ledger, Settlement
-from .lineage import Verdict
+from .ledger import QUARANTINED, Counts, InvariantBroken, Ledger
 from .lines import Line, Shape, scan
-from .settle import Decisions
 
 CORRECTED = "corrected.ldjson"
 REJECTED = "rejected.ldjson"
@@ -52,54 +49,6 @@ def outcome_of(counts: Counts, stopped: bool) -> str:
     if stopped:
         return "STOPPED"
     return "QUARANTINED" if counts.pending == 0 else "PENDING"
-
-
-def round_settlement(
-    round_no: int, verdicts: Sequence[Verdict], decisions: Decisions, spread: set[int]
-) -> Settlement:
-    """Turn a round's mapped statuses and the fixer's decisions into its settlement."""
-    accepted = sorted(n for v in verdicts for n in v.accepted)
-    expected = {
-        v.name: max(0, v.unseen_failures - len(spread.intersection(v.unknown)))
-        for v in verdicts
-        if v.unknown
-    }
-    uploads = [
-        {
-            "upload": v.name,
-            "status": v.status,
-            "records": len(v.accepted) + len(v.unknown) + len(v.failed),
-            "listed": len(v.failed) + len(v.unmapped),
-            "totalErrorCount": v.total_error_count,
-        }
-        for v in verdicts
-    ]
-    notes = {
-        "round": round_no,
-        "uploads": uploads,
-        "accepted": len(accepted),
-        "failed": sum(len(v.failed) for v in verdicts),
-        "unknown": sum(len(v.unknown) for v in verdicts),
-        "fixed": len(decisions.fixed),
-        "propagated": len(spread),
-        "quarantined": len(decisions.quarantined),
-        "unmapped": [
-            {"upload": v.name, "line": e.line, "description": e.description}
-            for v in verdicts
-            for e in v.unmapped
-        ],
-        "general": [g for v in verdicts for g in v.general],
-        "progress": bool(accepted or decisions.quarantined or decisions.fixed),
-    }
-    return Settlement(
-        round_no,
-        tuple(accepted),
-        tuple(sorted(decisions.quarantined.items())),
-        tuple(sorted(decisions.fixed.items())),
-        tuple(decisions.fixes),
-        expected,
-        notes,
-    )
 
 
 def write_outputs(source: Path, folder: JobFolder, ledger: Ledger) -> None:

@@ -17,7 +17,8 @@ import orjson
 
 from .files import open_input
 from .fixes import Fix, Fixer, Outcome
-from .ledger import InvariantBroken
+from .ledger import InvariantBroken, Ledger, Settlement
+from .lineage import Verdict, hold_back_later_duplicates
 from .lines import Line, Shape, scan
 from .status import LineError
 
@@ -144,3 +145,67 @@ def propagate(
             decisions.fixes.extend(outcome.fixes)
         changed.add(line)
     return changed
+
+
+def settle_round(
+    round_no: int, verdicts: Sequence[Verdict], fixer: Fixer, source: Path, ledger: Ledger
+) -> Settlement:
+    """Fix what the round's uploads reported, propagate the fixes, and settle the round."""
+    reported = {n: e for v in verdicts for n, e in v.failed.items()}
+    decisions = Decisions()
+    records = read_records(source, reported, ledger.fixed)
+    changed = fix_reported(fixer, reported, records, decisions)
+    verdicts = [hold_back_later_duplicates(v, decisions.fixed, ledger.keys) for v in verdicts]
+    unknown = [n for v in verdicts for n in v.unknown]
+    spread: set[int] = set()
+    if changed and unknown:
+        spread = propagate(fixer, iter_records(source, unknown, ledger.fixed), decisions)
+    return round_settlement(round_no, verdicts, decisions, spread)
+
+
+def round_settlement(
+    round_no: int, verdicts: Sequence[Verdict], decisions: Decisions, spread: set[int]
+) -> Settlement:
+    """Turn a round's mapped statuses and the fixer's decisions into its settlement."""
+    accepted = sorted(n for v in verdicts for n in v.accepted)
+    expected = {
+        v.name: max(0, v.unseen_failures - len(spread.intersection(v.unknown)))
+        for v in verdicts
+        if v.unknown
+    }
+    uploads = [
+        {
+            "upload": v.name,
+            "status": v.status,
+            "records": len(v.accepted) + len(v.unknown) + len(v.failed),
+            "listed": len(v.failed) + len(v.unmapped),
+            "totalErrorCount": v.total_error_count,
+        }
+        for v in verdicts
+    ]
+    notes = {
+        "round": round_no,
+        "uploads": uploads,
+        "accepted": len(accepted),
+        "failed": sum(len(v.failed) for v in verdicts),
+        "unknown": sum(len(v.unknown) for v in verdicts),
+        "fixed": len(decisions.fixed),
+        "propagated": len(spread),
+        "quarantined": len(decisions.quarantined),
+        "unmapped": [
+            {"upload": v.name, "line": e.line, "description": e.description}
+            for v in verdicts
+            for e in v.unmapped
+        ],
+        "general": [g for v in verdicts for g in v.general],
+        "progress": bool(accepted or decisions.quarantined or decisions.fixed),
+    }
+    return Settlement(
+        round_no,
+        tuple(accepted),
+        tuple(sorted(decisions.quarantined.items())),
+        tuple(sorted(decisions.fixed.items())),
+        tuple(decisions.fixes),
+        expected,
+        notes,
+    )

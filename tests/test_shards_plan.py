@@ -66,8 +66,7 @@ def test_shards_cover_every_line_exactly_once(keys: list[int], expected: int) ->
 def test_shards_expected_failures_per_upload_discount_propagated_fixes() -> None:
     """Unseen failures per upload, minus its unknown records propagation changed, floor 0."""
     from ldjfix.lineage import Verdict
-    from ldjfix.report import round_settlement
-    from ldjfix.settle import Decisions
+    from ldjfix.settle import Decisions, round_settlement
     from ldjfix.status import LineError
 
     failed = {n: (LineError(n, "x"),) for n in range(1, 21)}
