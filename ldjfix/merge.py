@@ -80,11 +80,6 @@ def _read_edit(line: Line, where: str) -> Edit:
                 hint=f"Either repair the text in {RAW_KEY}, or replace {RAW_KEY} by the fields.",
             )
         return Edit(line.number, origin, None, raw)
-    if not record:
-        raise InputProblem(
-            f"{where} holds no fields besides {ORIGIN_KEY}.",
-            hint="Delete the whole line to keep the source line as it is.",
-        )
     return Edit(line.number, origin, record, None)
 
 
@@ -131,6 +126,11 @@ def _replacement(line: Line, edit: Edit, path: str | Path, fixed: str | Path) ->
     original = parse_line(line).record
     if original is not None and _canonical(original) == _canonical(record):
         return None  # keys reordered or re-spaced only: keep the source bytes
+    if not record:  # every field deleted: more likely a slip than a wish to send {}
+        raise InputProblem(
+            f"{fixed} line {edit.fixed_line} holds no fields besides {ORIGIN_KEY}.",
+            hint="Delete the whole line to keep the source line as it is.",
+        )
     return orjson.dumps(record)
 
 

@@ -272,3 +272,20 @@ def test_merge_accepts_fixed_saved_with_bom_and_crlf(extracted: Any, tmp_path: P
     result = run("merge", str(source), str(fixed), "-o", "-", "--only-corrected")
     assert result.exit_code == 0
     assert result.stdout == '{"objectId":"a5","name":"Five","n":5}\n'
+
+
+def test_merge_empty_record_left_as_extracted(tmp_path: Path) -> None:
+    """A source record that is {} comes back unchanged when FIXED leaves it as extracted."""
+    source = tmp_path / "s.ldjson"
+    source.write_bytes(b'{"objectId":"a1"}\n{ }\n')
+    status = tmp_path / "status.json"
+    status.write_bytes(b'{"status": "FAILED", "errors": [{"line": 2, "description": "x"}]}')
+    failing = tmp_path / "failing.ldjson"
+    assert (
+        run("extract", str(source), "--status-file", str(status), "-o", str(failing)).exit_code == 0
+    )
+    assert orjson.loads(failing.read_bytes())["_ldjfix"]["line"] == 2
+    out = tmp_path / "out.ldjson"
+    result = run("merge", str(source), str(failing), "-o", str(out))
+    assert result.exit_code == 0 and out.read_bytes() == source.read_bytes()
+    assert "0 record(s) corrected; 1 record(s) in" in result.stderr
