@@ -16,6 +16,7 @@ from ldjfix.sandbox_store import SandboxStore
 from ldjfix.validate import Validator
 from tests.conftest import SAMPLES
 from tests.loop_support import (
+    assert_invariant,
     assert_store_matches,
     records_of,
     sandbox_client,
@@ -115,3 +116,37 @@ def test_loop_splits_a_source_too_big_for_one_upload(tmp_path: Path) -> None:
     assert all(path.stat().st_size <= 20_000 for path in sets)
     assert sum(u["records"] for u in uploads) == 300
     assert_store_matches(tmp_path / "sandbox", result.job_dir / "corrected.ldjson")
+
+
+def test_loop_shard_listing_fewer_than_it_failed_is_split_again(tmp_path: Path) -> None:
+    """Failures bunched at the end of the file overflow a shard: the next round splits it."""
+    source = tmp_path / "bunched.ldjson"
+    records = [
+        {
+            "objectId": f"B{i}",
+            "modifiedDate": "2025-01-01T00:00:00Z",
+            "name": "N" * (300 if i >= 1_900 else 10),
+        }
+        for i in range(2_000)
+    ]
+    source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    with sandbox_client(tmp_path / "sandbox") as client:
+        result = run_job(JobSpec(source, "ACCOUNT", 1), client=client, fixer=QuarantineFixer())
+    per_round = result.doc["perRound"]
+    overflowing = [
+        (r["round"], u["upload"])
+        for r in per_round
+        for u in r["uploads"]
+        if u["status"] == "FAILED" and u["listed"] < u["totalErrorCount"]
+    ]
+    assert overflowing[0] == (1, "r01-s01")
+    # round 2's last shard holds 80 of the bunched failures, lists 20: round 3 cuts it up
+    assert (2, "r02-s10") in overflowing
+    assert len(per_round[2]["uploads"]) == 8
+    assert len(per_round) == 4
+    assert (result.outcome, result.counts.quarantined, result.counts.accepted) == (
+        "QUARANTINED",
+        100,
+        1_900,
+    )
+    assert_invariant(result.doc)
