@@ -119,7 +119,7 @@ def _decide(
     if first.record is None:
         fix_text = getattr(fixer, "fix_text", None)
         if fix_text is None:
-            reason = f"line is not a JSON object ({first.defect})"
+            reason = f"line is not a JSON object ({first.defect or 'the line is blank'})"
             outcome = Outcome(None, (), reason)
         else:
             outcome = fix_text(line, first.content, line_errors)
