@@ -2,6 +2,7 @@
 
     python bench/bench_rounds.py                     # 100,000 accounts, 1,500 bad, six kinds
     python bench/bench_rounds.py --records 20000 --bad 300
+    python bench/bench_rounds.py --no-rules          # nothing fixed: shards find every failure
 
 Both workflows run against the built-in sandbox (in-process, fresh state each) on the same
 generated file, with the same rules (samples/rules.toml) deciding every fix, so the only
@@ -31,6 +32,7 @@ import orjson
 from ldjfix import synth
 from ldjfix.client import GongClient, connect
 from ldjfix.connection import Connection
+from ldjfix.fixes import Fixer, QuarantineFixer
 from ldjfix.loop import JobSpec, run_job
 from ldjfix.rulefix import RulesFixer
 from ldjfix.rules import load_rules
@@ -58,6 +60,7 @@ class Tally:
     uploads: int
     api_calls: int
     records_sent: int
+    left_out: int  # records dropped (Gong's workflow) or quarantined (ldjfix)
     seconds: float
 
 
@@ -65,11 +68,17 @@ def _client(state: Path) -> GongClient:
     return connect(Connection(sandbox=True, sandbox_dir=state, calls_per_second=1000), env=KNOBS)
 
 
-def gong_workflow(source: Path, work: Path, max_rounds: int) -> Tally:
+def _fixer(rules: bool, validator: Validator) -> Fixer:
+    """The sample rules, or (``--no-rules``) none: every reported record is dropped."""
+    return RulesFixer(load_rules(RULES), validator=validator) if rules else QuarantineFixer()
+
+
+def gong_workflow(source: Path, work: Path, max_rounds: int, rules: bool) -> Tally:
     """Whole file up, fix the listed lines, whole file up again, until DONE."""
     started = time.perf_counter()
     lines = [x for x in source.read_bytes().split(b"\n") if x.strip()]
-    fixer = RulesFixer(load_rules(RULES), validator=Validator("ACCOUNT"))
+    total = len(lines)
+    fixer = _fixer(rules, Validator("ACCOUNT"))
     rounds = sent = 0
     outcome = "PENDING"
     with _client(work / "sandbox-gong") as client:
@@ -93,11 +102,12 @@ def gong_workflow(source: Path, work: Path, max_rounds: int) -> Tally:
         rounds,
         calls,
         sent,
+        total - len(lines),
         time.perf_counter() - started,
     )
 
 
-def _fix_listed(lines: list[bytes], errors: tuple, fixer: RulesFixer) -> list[bytes]:  # type: ignore[type-arg]
+def _fix_listed(lines: list[bytes], errors: tuple, fixer: Fixer) -> list[bytes]:  # type: ignore[type-arg]
     """Fix the listed lines (by the rules); delete those no rule fixes."""
     by_line: dict[int, list] = {}  # type: ignore[type-arg]
     for error in errors:
@@ -117,11 +127,11 @@ def _fix_listed(lines: list[bytes], errors: tuple, fixer: RulesFixer) -> list[by
     return [x for n, x in enumerate(lines, 1) if n not in dropped]
 
 
-def ldjfix_workflow(source: Path, work: Path, max_rounds: int) -> Tally:
+def ldjfix_workflow(source: Path, work: Path, max_rounds: int, rules: bool) -> Tally:
     """``ldjfix run`` with the same rules."""
     started = time.perf_counter()
     validator = Validator("ACCOUNT")
-    fixer = RulesFixer(load_rules(RULES), validator=validator)
+    fixer = _fixer(rules, validator)
     spec = JobSpec(source, "ACCOUNT", 1, work / "job", max_rounds=max_rounds)
     with _client(work / "sandbox-ldjfix") as client:
         report = run_job(spec, client=client, fixer=fixer, validator=validator)
@@ -133,6 +143,7 @@ def ldjfix_workflow(source: Path, work: Path, max_rounds: int) -> Tally:
         report.uploads,
         report.api_calls,
         sent,
+        report.counts.quarantined,
         time.perf_counter() - started,
     )
 
@@ -144,6 +155,9 @@ def main() -> None:
     parser.add_argument("--bad", type=int, default=1_500)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--max-rounds", type=int, default=200)
+    parser.add_argument(
+        "--no-rules", action="store_true", help="no rules: every reported record is dropped"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-rounds-") as tmp:
         work = Path(tmp)
@@ -151,20 +165,25 @@ def main() -> None:
         synth.write_file(
             source, "ACCOUNT", args.records, seed=args.seed, defects=synth.spread(args.bad, KINDS)
         )
+        rules = not args.no_rules
         print(
             f"{args.records:,} ACCOUNT records, {args.bad:,} bad ({len(KINDS)} kinds, "
-            f"2 server-only), rules: samples/rules.toml, sandbox in-process\n"
+            f"2 server-only), rules: {'samples/rules.toml' if rules else 'none'}, "
+            "sandbox in-process\n"
         )
         tallies = [
-            gong_workflow(source, work, args.max_rounds),
-            ldjfix_workflow(source, work, args.max_rounds),
+            gong_workflow(source, work, args.max_rounds, rules),
+            ldjfix_workflow(source, work, args.max_rounds, rules),
         ]
-    print("| workflow | outcome | rounds | uploads | API calls | records uploaded | seconds |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| workflow | outcome | rounds | uploads | API calls | records uploaded "
+        "| left out | seconds |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for t in tallies:
         print(
             f"| {t.name} | {t.outcome} | {t.rounds} | {t.uploads} | {t.api_calls} | "
-            f"{t.records_sent:,} | {t.seconds:.1f} |"
+            f"{t.records_sent:,} | {t.left_out:,} | {t.seconds:.1f} |"
         )
     base, ours = tallies
     print(
