@@ -131,8 +131,8 @@ def plan_for(seed: int, *, subprocess_mode: bool = False) -> Plan:
     burst = tuple(rng.choice(("500", "503")) for _ in range(rng.randint(0, 3)))
     script = storm + burst if rng.random() < 0.5 else burst + storm
     if subprocess_mode:
-        # real processes really sleep: 429s with Retry-After 0 only, and few other faults
-        shares = {"429": rng.uniform(0, 0.2)}
+        # real processes really sleep: 429s with Retry-After 0, and a few faults that back off
+        shares = {"429": rng.uniform(0, 0.2), rng.choice(("lost", "truncate", "cut")): 0.06}
         knobs = dict(
             polls=0, calls_per_second=0, retry_after=0, script=storm, shares=shares, seed=seed
         )

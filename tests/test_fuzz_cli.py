@@ -6,10 +6,12 @@ traceback, and leaves no half-written output behind.
 
 from __future__ import annotations
 
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +24,7 @@ from tests.test_fuzz_parsers import (
     rules_text,
     schema_bytes,
     status_bytes,
+    toml_docs,
 )
 
 CLI_FUZZ = settings(max_examples=max(10, EXAMPLES // 4), deadline=None)
@@ -130,3 +133,42 @@ def test_fuzz_cli_run_with_any_rules_file_exits_cleanly(rules: bytes) -> None:
         assert_clean(result, {0, 1, 3})
         if result.exit_code == 3:
             assert not (folder / "sb").exists()  # refused before anything reached the sandbox
+
+
+@settings(max_examples=max(5, EXAMPLES // 10), deadline=None)
+@given(data=st.data(), manifest=st.booleans())
+def test_fuzz_cli_run_with_any_config_or_manifest_exits_cleanly(
+    data: st.DataObject, manifest: bool
+) -> None:
+    """run with any ldjfix.toml or job manifest exits 0-3, and never reaches the network."""
+    config = data.draw(toml_docs(manifest=manifest))
+    spy: list[object] = []
+
+    def no_lookup(*args: object, **kw: object) -> list[object]:
+        spy.append(args)
+        raise OSError("the test forbids name lookups")
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", no_lookup)
+        folder = Path(tmp)
+        p = _files(folder, src=RUN_SOURCE, cfg=config)
+        state = ["--sandbox", "--sandbox-dir", str(folder / "sb")]
+        if manifest:
+            args = ["run", "--manifest", p["cfg"], "--integration-id", "5", *state]
+        else:
+            args = [
+                "run",
+                p["src"],
+                "-t",
+                "ACCOUNT",
+                "--config",
+                p["cfg"],
+                "--integration-id",
+                "5",
+                *state,
+            ]
+        result = CliRunner(
+            env={"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}', "GONG_BASE_URL": ""}
+        ).invoke(cli, args)
+        assert_clean(result, {0, 1, 2, 3})
+    assert spy == []

@@ -363,11 +363,11 @@ CONFIG_KEYS = [
 CONFIG_VALUES = (
     st.sampled_from(
         [
-            "https://x.api.gong.io",
+            "https://gong.invalid",
             "http://example.com",
             "ACCOUNT",
             "deal",
-            "a.ldjson",
+            "src",
             "",
             "text",
             "json",
@@ -383,26 +383,58 @@ CONFIG_VALUES = (
 )
 
 
-@st.composite
-def toml_docs(draw: Any) -> bytes:
-    """A config file or manifest: top-level keys and [[job]] tables, maybe damaged."""
-    top = draw(st.dictionaries(st.sampled_from(CONFIG_KEYS), CONFIG_VALUES, max_size=4))
-    jobs = draw(
-        st.lists(
-            st.dictionaries(st.sampled_from(CONFIG_KEYS), CONFIG_VALUES, max_size=4), max_size=3
+SETTING_KEYS = CONFIG_KEYS[:9]
+JOB_KEYS = ["file", "object_type", "rules", "job_dir"]
+GOOD_VALUES = {
+    "file": st.just("src"),
+    "job_dir": st.sampled_from(["jobs", "jobs/a"]),
+    "object_type": st.sampled_from(["ACCOUNT", "account", "DEAL"]),
+    "integration_id": st.integers(1, 2**63 - 1),
+    "calls_per_second": st.floats(0.5, 50),
+    "max_rounds": st.integers(1, 5),
+    "max_api_calls": st.integers(1, 500),
+    "sandbox": st.booleans(),
+    "log_format": st.sampled_from(["text", "json"]),
+}
+
+
+def _table(draw: Any, keys: list[str], odd: list[str]) -> dict[str, Any]:
+    """Keys mostly from ``keys`` with values mostly of the right kind; sometimes odd ones."""
+    chosen = draw(st.lists(st.sampled_from(keys), max_size=4, unique=True))
+    if draw(st.integers(0, 4)) == 0:
+        chosen.append(draw(st.sampled_from(odd)))
+    return {
+        key: draw(
+            GOOD_VALUES.get(key, CONFIG_VALUES) | CONFIG_VALUES
+            if draw(st.booleans())
+            else GOOD_VALUES.get(key, CONFIG_VALUES)
         )
-    )
+        for key in chosen
+    }
+
+
+@st.composite
+def toml_docs(draw: Any, *, manifest: bool | None = None) -> bytes:
+    """A config file (settings) or a manifest ([[job]] tables), mostly plausible, maybe damaged."""
+    manifest = draw(st.booleans()) if manifest is None else manifest
+    top = {} if manifest and draw(st.integers(0, 4)) else _table(draw, SETTING_KEYS, ["api_key"])
+    jobs = []
+    if manifest:
+        for _ in range(draw(st.integers(1, 3)) if draw(st.integers(0, 9)) else 0):
+            job = {"file": "src", "object_type": "ACCOUNT"} if draw(st.integers(0, 4)) else {}
+            job.update(_table(draw, JOB_KEYS, ["base_url", "token"]))
+            jobs.append(job)
 
     def value(v: Any) -> str:
-        if isinstance(v, float):
-            return repr(v).replace("inf", "inf").replace("nan", "nan")
-        return toml_value(v)
+        return repr(v) if isinstance(v, float) else toml_value(v)
 
     text = "".join(f"{k} = {value(v)}\n" for k, v in top.items() if k != "job")
     text += "".join(
         "[[job]]\n" + "".join(f"{k} = {value(v)}\n" for k, v in job.items()) for job in jobs
     )
-    return mutated(text.encode(), draw)
+    if draw(st.integers(0, 2)) == 0:
+        return mutated(text.encode(), draw)
+    return text.encode()
 
 
 @FUZZ
