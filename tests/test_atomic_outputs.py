@@ -68,6 +68,24 @@ def workspace(folder: Path) -> Path:
         ],
     )
     assert done.exit_code == 0, done.output
+    fixed = CliRunner().invoke(
+        cli,
+        [
+            "fix",
+            str(folder / "accounts.ldjson"),
+            "--status-file",
+            str(folder / "accounts-status.json"),
+            "-t",
+            "ACCOUNT",
+            "--rules",
+            str(folder / "rules.toml"),
+            "-o",
+            str(folder / "base-fixed.ldjson"),
+            "--fixes",
+            str(folder / "base.fixes.jsonl"),
+        ],
+    )
+    assert fixed.exit_code in (0, 1), fixed.output
     lines = (folder / "failing.ldjson").read_bytes().splitlines()
     first = orjson.loads(lines[0])
     first["name"] = "Edited by the test"
@@ -94,6 +112,10 @@ COMMANDS = {
             "-o",
             "out.ldjson",
         ],
+        "out.ldjson",
+    ),
+    "replay": (
+        ["replay", "accounts.ldjson", "--fixes", "base.fixes.jsonl", "-o", "out.ldjson"],
         "out.ldjson",
     ),
     "fix-fixes": (

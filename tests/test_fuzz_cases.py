@@ -91,12 +91,17 @@ def _cli_args(kind: str, path: Path) -> list[str] | None:
         return ["annotate", str(source), "--status-file", str(path)]
     if kind == "schema":
         return ["validate", str(source), "-t", "ACCOUNT", "--schema-file", str(path)]
+    state = ["--integration-id", "1", "--sandbox", "--sandbox-dir", str(path.parent / "sb")]
+    if kind == "config":
+        return ["run", str(source), "-t", "ACCOUNT", "--config", str(path), *state]
+    if kind == "manifest":
+        return ["run", "--manifest", str(path), *state]
     if kind == "fixed":
         return ["merge", str(source), str(path), "-o", str(path.parent / "out.ldjson")]
     return None
 
 
-CLI_KINDS = ("rules", "status", "schema", "fixed")  # config files reach the batch command
+CLI_KINDS = ("rules", "status", "schema", "fixed", "config", "manifest")
 CLI_CASES = [c for c in CASES if c.name.split("-")[0] in CLI_KINDS]
 
 
