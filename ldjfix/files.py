@@ -60,6 +60,8 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
         sys.stdout.buffer.flush()
         return
     target = Path(path)
+    if target.is_dir():
+        raise InputProblem(f"cannot write {target}: it is a folder.", hint="Name a file.")
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
@@ -72,11 +74,18 @@ def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
             stream.flush()
             _kill_hook(target)
             os.fsync(stream.fileno())
-        os.replace(temp, target)
+        _replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _replace(temp: str, target: Path) -> None:
+    try:
+        os.replace(temp, target)
+    except OSError as exc:  # e.g. the target became a folder meanwhile
+        raise InputProblem(f"cannot write {target}: {exc.strerror}.") from None
 
 
 def _kill_hook(target: Path) -> None:
