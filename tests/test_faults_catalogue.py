@@ -105,6 +105,18 @@ ROWS = [
         2,
     ),
     Row(
+        "output path is a folder",
+        "merge accounts.ldjson failing.ldjson -o folder",
+        "Error: cannot write folder: it is a folder. Name a file.",
+        3,
+    ),
+    Row(
+        "output folder does not exist",
+        "extract accounts.ldjson --status-file accounts-status.json -o nowhere/out.ldjson",
+        "Error: cannot write nowhere/out.ldjson: No such file or directory.",
+        3,
+    ),
+    Row(
         "rules file not TOML",
         "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --rules broken.toml -o out.ldjson",
         "Error: broken.toml is not valid TOML: Expected ']]' at the end of an array declaration (at line 1, column 7). See \"Rules files\" in the README; each rule is a [[rule]] table.",
