@@ -12,9 +12,11 @@ resuming after every kill. Then it checks what the design promises:
 * no ``clientRequestId`` was used for two uploads (the sandbox's upload log);
 * the source file is unchanged (SHA-256).
 
-Two modes: *in-process* (the loop with a manual clock, so backoff and polling never sleep; a
+Three modes: *in-process* (the loop with a manual clock, so backoff and polling never sleep; a
 kill raises out of the loop's crash hook) and *subprocess* (a real ``ldjfix run`` process,
-SIGKILLed at a random step or a random moment, resumed with the same command).
+SIGKILLed at a random step or a random moment, resumed with the same command); and *batch*
+(one ``ldjfix run`` of the five sample files, whose contacts and deals refer to the accounts,
+users and stages, SIGKILLed at random moments and resumed; every file's job is checked).
 
     python scripts/faults.py --seeds 500        # prints the tally; exit 1 on any violation
 """
@@ -26,6 +28,7 @@ import collections
 import hashlib
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -257,6 +260,87 @@ def run_seed(seed: int, workdir: Path, *, subprocess_mode: bool = False) -> Outc
     return outcome
 
 
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+BATCH = (
+    ("users.ldjson", "BUSINESS_USER"),
+    ("stages.ldjson", "STAGE"),
+    ("accounts.ldjson", "ACCOUNT"),
+    ("contacts.ldjson", "CONTACT"),
+    ("deals.ldjson", "DEAL"),
+)
+
+
+def run_batch_seed(seed: int, workdir: Path) -> Outcome:
+    """A batch ``ldjfix run`` of the five sample files (references across them), SIGKILLed at
+    random moments and resumed; every file's job is checked like a single one."""
+    rng = random.Random(f"batch:{seed}")
+    outcome = Outcome(seed)
+    for name, _ in BATCH:
+        shutil.copy(SAMPLES / name, workdir / name)
+    (workdir / "rules.toml").write_bytes(RULES)
+    before = {name: sha256(workdir / name) for name, _ in BATCH}
+    fault = rng.choice(("lost", "truncate", "cut", "drop"))
+    knobs = Knobs(
+        polls=0,
+        calls_per_second=0,
+        retry_after=0,
+        seed=seed,
+        shares={"429": rng.uniform(0, 0.2), fault: 0.04},
+    )
+    with serving(workdir / "sandbox", knobs) as sandbox:
+        command = [
+            sys.executable,
+            "-m",
+            "ldjfix",
+            "run",
+            "--job-dir",
+            str(workdir / "jobs"),
+            "--integration-id",
+            str(INTEGRATION_ID),
+            "--rules",
+            "rules.toml",
+            "--base-url",
+            sandbox.url,
+            "--calls-per-second",
+            "200",
+        ]
+        for name, kind in BATCH:
+            command += ["--file", f"{name}:{kind}"]
+        try:
+            _drive_processes(command, workdir, rng, outcome)
+        except Exception:
+            outcome.broke("crash", traceback.format_exc(limit=8))
+        outcome.faults.update(call.fault for call in sandbox.app.calls if call.fault != "ok")
+    for name, kind in BATCH:
+        if sha256(workdir / name) != before[name]:
+            outcome.broke("source_changed", name)
+        job = workdir / "jobs" / f"{name}.ldjfix-job"
+        if not outcome.violations:
+            check_job(workdir / name, job, SandboxStore(workdir / "sandbox"), outcome, kind)
+    outcome.outcome = outcome.outcome or "BATCH"
+    return outcome
+
+
+def _drive_processes(command: list[str], cwd: Path, rng: random.Random, outcome: Outcome) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GONG_", "LDJFIX_"))}
+    env.update(CREDENTIALS)
+    while outcome.starts < MAX_STARTS:
+        outcome.starts += 1
+        kill = rng.uniform(0.3, 1.2) if outcome.kills < 3 and rng.random() < 0.8 else None
+        code = _run_once(command, env, kill, cwd=cwd)
+        if code == -signal.SIGKILL:
+            outcome.kills += 1
+        elif code == 4:
+            outcome.gave_up += 1
+        elif code in (0, 1):
+            outcome.outcome = "BATCH"
+            return
+        else:
+            outcome.broke("exit_code", f"ldjfix run exited {code}")
+            return
+    outcome.broke("no_end", f"not finished after {MAX_STARTS} starts")
+
+
 def _kill_steps(plan: Plan) -> list[tuple[str, int]]:
     rng = random.Random(f"kills:{plan.seed}")
     return [(rng.choice(STEPS), rng.randint(1, 6)) for _ in range(plan.kills)]
@@ -370,9 +454,11 @@ def _drive_subprocess(
     outcome.broke("no_end", f"not finished after {MAX_STARTS} starts")
 
 
-def _run_once(command: list[str], env: dict[str, str], kill_after: float | None) -> int:
+def _run_once(
+    command: list[str], env: dict[str, str], kill_after: float | None, cwd: Path | None = None
+) -> int:
     with subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as process:
         try:
             _, err = process.communicate(timeout=kill_after if kill_after else 120)
@@ -411,7 +497,13 @@ def _settlements(job: Path, journal: Mapping[str, Any]) -> Iterator[dict[str, An
         yield orjson.loads((job / "rounds" / name).read_bytes())
 
 
-def check_job(source: Path, job: Path, store: SandboxStore, outcome: Outcome) -> None:
+def check_job(
+    source: Path,
+    job: Path,
+    store: SandboxStore,
+    outcome: Outcome,
+    object_type: str = OBJECT_TYPE,
+) -> None:
     """Check a finished job against the source and the sandbox; record every violation."""
     report = orjson.loads((job / "report.json").read_bytes())
     journal = orjson.loads((job / "journal.json").read_bytes())
@@ -432,7 +524,7 @@ def check_job(source: Path, job: Path, store: SandboxStore, outcome: Outcome) ->
     _check_rounds(job, journal, outcome)
     corrected = _corrected_by_line(job, lines, quarantined, outcome)
     by_number = dict(enumerate(lines, 1))
-    _check_sandbox(store, accepted, quarantined, corrected, by_number, outcome)
+    _check_sandbox(store, accepted, quarantined, corrected, by_number, outcome, object_type)
     _check_request_ids(store, journal, outcome)
     rejected = (job / "rejected.ldjson").read_bytes().splitlines()
     if len(rejected) != len(quarantined):
@@ -497,9 +589,10 @@ def _check_sandbox(
     corrected: Mapping[int, bytes],
     source_records: Mapping[int, bytes],
     outcome: Outcome,
+    object_type: str = OBJECT_TYPE,
 ) -> None:
     """Gong holds, for every accepted objectId, the newest accepted version (the last line)."""
-    held = store.records(INTEGRATION_ID, OBJECT_TYPE)
+    held = store.records(INTEGRATION_ID, object_type)
     newest: dict[str, tuple[int, dict[str, Any]]] = {}
     for line in sorted(accepted):
         if line not in corrected:
@@ -539,13 +632,19 @@ def _check_request_ids(store: SandboxStore, journal: Mapping[str, Any], outcome:
 # --- the runner -----------------------------------------------------------------------------
 
 
-def run_seeds(seeds: range, *, every_subprocess: int = 0, report: Any = None) -> list[Outcome]:
-    """Run ``seeds``; every ``every_subprocess``-th one as real processes (0 = none)."""
+def run_seeds(
+    seeds: range, *, every_subprocess: int = 0, every_batch: int = 0, report: Any = None
+) -> list[Outcome]:
+    """Run ``seeds``; every ``every_subprocess``-th one as real processes, every
+    ``every_batch``-th one as a batch of the five sample files (0 = never)."""
     outcomes = []
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix=f"ldjfix-faults-{seed}-") as tmp:
             sub = bool(every_subprocess) and seed % every_subprocess == 0
-            outcome = run_seed(seed, Path(tmp), subprocess_mode=sub)
+            if every_batch and seed % every_batch == every_batch - 1:
+                outcome = run_batch_seed(seed, Path(tmp))
+            else:
+                outcome = run_seed(seed, Path(tmp), subprocess_mode=sub)
         outcomes.append(outcome)
         if report is not None:
             report(outcome)
@@ -572,7 +671,7 @@ def tally(outcomes: list[Outcome]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``--seeds N [--first S] [--every-subprocess K]``; exit 1 on violations."""
+    """``--seeds N [--first S] [--every-subprocess K] [--every-batch B]``; 1 on violations."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="how many seeds to run")
     parser.add_argument("--first", type=int, default=0, help="the first seed")
@@ -582,6 +681,13 @@ def main(argv: list[str] | None = None) -> int:
         default=10,
         metavar="K",
         help="run every K-th seed as real SIGKILLed processes (0 = never)",
+    )
+    parser.add_argument(
+        "--every-batch",
+        type=int,
+        default=20,
+        metavar="B",
+        help="run every B-th seed as a SIGKILLed batch of the five sample files (0 = never)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="a line per seed")
     args = parser.parse_args(argv)
@@ -599,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = run_seeds(
         range(args.first, args.first + args.seeds),
         every_subprocess=args.every_subprocess,
+        every_batch=args.every_batch,
         report=show,
     )
     print(tally(outcomes))
