@@ -195,6 +195,32 @@ def check_resumable(journal: Mapping[str, Any], expected: Mapping[str, Any], roo
             )
 
 
+_JOURNAL_SHAPE = {"jobId": str, "phase": str, "round": int, "settled": list, "uploads": dict}
+
+
+def check_journal(journal: object, root: Path) -> None:
+    """Refuse a journal.json without the keys the loop reads (hand-edited, or not ldjfix's)."""
+    if not _looks_like_journal(journal):
+        raise InputProblem(
+            f"{root / 'journal.json'} is not a job journal ldjfix can resume (damaged, or not "
+            "written by ldjfix).",
+            hint="Remove the job folder or pass another --job-dir.",
+        )
+
+
+def _looks_like_journal(journal: object) -> bool:
+    """The keys the loop reads are there with the right types (a hand-edited file may differ)."""
+    if not isinstance(journal, Mapping):
+        return False
+    if journal.get("version") != JOURNAL_VERSION:
+        return True  # another version: check_resumable says so in its own words
+    uploads = journal.get("uploads")
+    return all(isinstance(journal.get(k), t) for k, t in _JOURNAL_SHAPE.items()) and all(
+        isinstance(e, dict) and {"round", "state", "clientRequestId"} <= set(e)
+        for e in (uploads.values() if isinstance(uploads, dict) else ())
+    )
+
+
 def crash_hook_from_env(env: Mapping[str, str] | None = None) -> Callable[[str], None]:
     """The test hook: ``LDJFIX_CRASH_AT=<step>:<n>`` kills the process at the n-th ``step``.
 

@@ -24,6 +24,7 @@ from .journal import (
     JobFolder,
     Journal,
     SourceFacts,
+    check_journal,
     check_resumable,
     client_request_id,
     default_job_dir,
@@ -165,6 +166,7 @@ class _Job:
         identity = job_identity(facts, self.spec.object_type, self.spec.integration_id)
         if self.folder.journal.exists():
             doc = self.folder.read_json(self.folder.journal)
+            check_journal(doc, self.folder.root)
             check_resumable(doc, identity, self.folder.root)
             self._resume(doc)
             return
