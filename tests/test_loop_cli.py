@@ -138,3 +138,34 @@ def test_loop_cli_subprocess_reaches_done_on_clean_data(tmp_path: Path) -> None:
     job = tmp_path / "clean.ldjson.ldjfix-job"
     assert (job / "corrected.ldjson").read_bytes() == source.read_bytes()
     assert (job / "rejected.ldjson").read_bytes() == b""
+
+
+def test_loop_cli_draws_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    """With stderr on a real pseudo-terminal, the line is redrawn in place, then the summary."""
+    import pty
+
+    source = _sample(tmp_path)
+    main, replica = pty.openpty()
+    env = {**os.environ, "LDJFIX_SANDBOX_KNOBS": FAST_KNOBS}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ldjfix", *_args(source, tmp_path)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=replica,
+    )
+    os.close(replica)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the other side closed: the process is done
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert process.wait(timeout=60) == 1
+    os.close(main)
+    text = b"".join(chunks).decode()
+    assert "\r\x1b[2Kldjfix: round 1 · uploads 0/1" in text
+    assert "\r\x1b[2Kldjfix: QUARANTINED:" in text  # the line is cleared before the summary
