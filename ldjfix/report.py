@@ -135,6 +135,8 @@ def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict
 
 def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
     if outcome == "DONE":
+        if counts.records == 0:
+            return "the source holds no records: nothing to upload"
         return f"all {counts.records} records accepted by Gong"
     if outcome == "STOPPED":
         general = "; ".join((doc.get("stop") or {}).get("general", []))

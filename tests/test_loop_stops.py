@@ -145,3 +145,14 @@ def test_loop_reports_events_with_counts(tmp_path: Path) -> None:
         0,
         5,
     )
+
+
+def test_loop_source_without_records_is_done_without_uploading(tmp_path: Path) -> None:
+    """Only blank lines: nothing to upload, DONE (exit 0), no API call, lines kept as they were."""
+    source = tmp_path / "blank.ldjson"
+    source.write_bytes(b"\n  \r\n")
+    with sandbox_client(tmp_path / "sandbox") as client:
+        result = run_job(JobSpec(source, "ACCOUNT", 1), client=client, fixer=QuarantineFixer())
+    assert (result.outcome, result.exit_code, result.api_calls) == ("DONE", 0, 0)
+    assert result.message == "the source holds no records: nothing to upload"
+    assert (result.job_dir / "corrected.ldjson").read_bytes() == b"\n  \r\n"
