@@ -195,11 +195,47 @@ def check_resumable(journal: Mapping[str, Any], expected: Mapping[str, Any], roo
             )
 
 
-_JOURNAL_SHAPE = {"jobId": str, "phase": str, "round": int, "settled": list, "uploads": dict}
+_PHASES = ("new", "settled", "planned", "sent", "finished")
+_STATES = ("planned", "uploaded", "polled")
+_REQUIRED: dict[str, Any] = {  # key -> the check its value must pass
+    "jobId": lambda v: isinstance(v, str) and bool(v),
+    "source": lambda v: isinstance(v, str),
+    "sourceSize": lambda v: _count(v),
+    "phase": lambda v: v in _PHASES,
+    "round": lambda v: _count(v),
+    "settled": lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v),
+    "uploads": lambda v: isinstance(v, dict) and all(map(_upload_entry, v.values())),
+}
+_OPTIONAL: dict[str, Any] = {
+    "apiCalls": lambda v: _count(v),
+    "timings": lambda v: isinstance(v, dict) and all(_number(t) for t in v.values()),
+    "end": lambda v: (
+        isinstance(v, dict) and all(isinstance(v.get(k), str) for k in ("outcome", "reason"))
+    ),
+    "stop": lambda v: v is None or (isinstance(v, dict) and isinstance(v.get("general"), list)),
+}
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _upload_entry(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and _count(entry.get("round"))
+        and _count(entry.get("records", 0))
+        and entry.get("state") in _STATES
+        and isinstance(entry.get("clientRequestId"), str)
+    )
 
 
 def check_journal(journal: object, root: Path) -> None:
-    """Refuse a journal.json without the keys the loop reads (hand-edited, or not ldjfix's)."""
+    """Refuse a journal.json the loop cannot read (hand-edited, damaged, or not ldjfix's)."""
     if not _looks_like_journal(journal):
         raise InputProblem(
             f"{root / 'journal.json'} is not a job journal ldjfix can resume (damaged, or not "
@@ -209,15 +245,13 @@ def check_journal(journal: object, root: Path) -> None:
 
 
 def _looks_like_journal(journal: object) -> bool:
-    """The keys the loop reads are there with the right types (a hand-edited file may differ)."""
+    """Every key the loop reads is there (or optional) with a value of the right kind."""
     if not isinstance(journal, Mapping):
         return False
     if journal.get("version") != JOURNAL_VERSION:
         return True  # another version: check_resumable says so in its own words
-    uploads = journal.get("uploads")
-    return all(isinstance(journal.get(k), t) for k, t in _JOURNAL_SHAPE.items()) and all(
-        isinstance(e, dict) and {"round", "state", "clientRequestId"} <= set(e)
-        for e in (uploads.values() if isinstance(uploads, dict) else ())
+    return all(key in journal and ok(journal[key]) for key, ok in _REQUIRED.items()) and all(
+        ok(journal[key]) for key, ok in _OPTIONAL.items() if key in journal
     )
 
 
