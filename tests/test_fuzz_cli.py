@@ -6,6 +6,7 @@ traceback, and leaves no half-written output behind.
 
 from __future__ import annotations
 
+import json
 import socket
 import tempfile
 from pathlib import Path
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from ldjfix.cli import cli
 from tests.test_fuzz_parsers import (
     EXAMPLES,
+    JSON,
     LINE_BYTES,
     fixed_files,
     rules_text,
@@ -172,3 +174,47 @@ def test_fuzz_cli_run_with_any_config_or_manifest_exits_cleanly(
         ).invoke(cli, args)
         assert_clean(result, {0, 1, 2, 3})
     assert spy == []
+
+
+def _mutate_json(value: Any, data: st.DataObject) -> Any:
+    """A JSON document with some keys dropped, some values replaced by random JSON."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            roll = data.draw(st.integers(0, 9))
+            if roll == 0:
+                continue  # dropped
+            out[key] = data.draw(JSON) if roll == 1 else _mutate_json(item, data)
+        return out
+    if isinstance(value, list):
+        return [_mutate_json(item, data) for item in value if data.draw(st.integers(0, 9))]
+    return value
+
+
+@settings(max_examples=max(5, EXAMPLES // 5), deadline=None)
+@given(data=st.data())
+def test_fuzz_cli_run_resumes_or_refuses_a_damaged_journal(data: st.DataObject) -> None:
+    """A hand-damaged journal.json makes run resume or refuse (exit 0-3), never crash."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        p = _files(folder, src=RUN_SOURCE)
+        args = [
+            "run",
+            p["src"],
+            "-t",
+            "ACCOUNT",
+            "--integration-id",
+            "5",
+            "--sandbox",
+            "--sandbox-dir",
+            str(folder / "sb"),
+            "--job-dir",
+            str(folder / "job"),
+        ]
+        env = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}', "GONG_BASE_URL": ""}
+        first = CliRunner(env=env).invoke(cli, [*args, "--max-rounds", "1"])
+        assert first.exit_code in (0, 1), first.output
+        journal = folder / "job" / "journal.json"
+        damaged = _mutate_json(json.loads(journal.read_bytes()), data)
+        journal.write_text(json.dumps(damaged))
+        assert_clean(CliRunner(env=env).invoke(cli, args), {0, 1, 2, 3})
