@@ -11,12 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from click.testing import CliRunner
 
 from ldjfix.cli import cli
 from ldjfix.config import load_config, load_manifest
 from ldjfix.errors import LdjfixError
+from ldjfix.journal import check_journal
 from ldjfix.merge import merge_fixed
 from ldjfix.rules import load_rules
 from ldjfix.status import parse_status
@@ -37,7 +39,14 @@ def _fixed(path: Path) -> Any:
     return merge_fixed(source, path, path.parent / "out.ldjson")
 
 
+def _journal(path: Path) -> Any:
+    job = path.parent / "job"
+    job.mkdir(exist_ok=True)
+    return check_journal(orjson.loads(path.read_bytes()), job)
+
+
 PARSERS: dict[str, Callable[[Path], Any]] = {
+    "journal": _journal,
     "rules": load_rules,
     "status": lambda p: parse_status(p.read_bytes(), source=str(p)),
     "schema": _schema,
@@ -45,6 +54,13 @@ PARSERS: dict[str, Callable[[Path], Any]] = {
     "manifest": load_manifest,
     "fixed": _fixed,
 }
+
+
+def named(path: Path) -> str:
+    """The file a case's error message names: the case itself, or the journal it became."""
+    if path.name.startswith("journal-"):
+        return str(path.parent / "job" / "journal.json")
+    return str(path)
 
 
 def _copy(case: Path, tmp_path: Path) -> Path:
@@ -66,7 +82,7 @@ def test_fuzz_case_is_refused_clearly(case: Path, tmp_path: Path) -> None:
     with pytest.raises(LdjfixError) as caught:
         PARSERS[case.name.split("-")[0]](path)
     assert caught.value.exit_code in (2, 3)
-    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert named(path) in str(caught.value) and "\n" not in str(caught.value)
 
 
 def _cli_args(kind: str, path: Path) -> list[str] | None:
@@ -92,6 +108,11 @@ def _cli_args(kind: str, path: Path) -> list[str] | None:
     if kind == "schema":
         return ["validate", str(source), "-t", "ACCOUNT", "--schema-file", str(path)]
     state = ["--integration-id", "1", "--sandbox", "--sandbox-dir", str(path.parent / "sb")]
+    if kind == "journal":
+        job = path.parent / "job"
+        job.mkdir(exist_ok=True)
+        (job / "journal.json").write_bytes(path.read_bytes())
+        return ["run", str(source), "-t", "ACCOUNT", "--job-dir", str(job), *state]
     if kind == "config":
         return ["run", str(source), "-t", "ACCOUNT", "--config", str(path), *state]
     if kind == "manifest":
@@ -101,7 +122,7 @@ def _cli_args(kind: str, path: Path) -> list[str] | None:
     return None
 
 
-CLI_KINDS = ("rules", "status", "schema", "fixed", "config", "manifest")
+CLI_KINDS = ("rules", "status", "schema", "fixed", "config", "manifest", "journal")
 CLI_CASES = [c for c in CASES if c.name.split("-")[0] in CLI_KINDS]
 
 
@@ -116,4 +137,4 @@ def test_fuzz_case_through_cli_is_an_error_not_a_traceback(case: Path, tmp_path:
     assert isinstance(result.exception, SystemExit)  # not an escaped exception
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1 and str(path) in errors[0]
+    assert len(errors) == 1 and named(path) in errors[0]
