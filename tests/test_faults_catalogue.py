@@ -185,6 +185,12 @@ ROWS = [
         3,
     ),
     Row(
+        "job folder with a damaged journal",
+        "run accounts.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state --job-dir strange-job",
+        "Error: strange-job/journal.json is not a job journal ldjfix can resume (damaged, or not written by ldjfix). Remove the job folder or pass another --job-dir.",
+        3,
+    ),
+    Row(
         "run from stdin",
         "run - -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state",
         "Error: run needs a file, not - (stdin): it reads the source again on resume.",
@@ -293,6 +299,8 @@ def make_workspace(folder: Path) -> None:
     for name in ("accounts.ldjson", "accounts-status.json", "contacts.ldjson"):
         shutil.copy(SAMPLES / name, folder / name)
     (folder / "folder").mkdir()
+    (folder / "strange-job").mkdir()
+    (folder / "strange-job" / "journal.json").write_bytes(b"[1]\n")
     (folder / "cut.json").write_bytes(b'{"status": "FAILED", "errors": [{"li')
     (folder / "list.json").write_bytes(b"[1, 2]")
     (folder / "past.json").write_bytes(
