@@ -142,6 +142,8 @@ def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
         general = "; ".join((doc.get("stop") or {}).get("general", []))
         return f"Gong rejected the whole file: {general}"
     parts = []
+    if counts.quarantined and not counts.pending:
+        parts.append(f"Gong accepted all {counts.accepted} records it was sent")
     if counts.quarantined:
         parts.append(f"{counts.quarantined} records quarantined (see {REJECTED})")
     if counts.pending:
