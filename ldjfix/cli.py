@@ -158,9 +158,7 @@ def _load_status(
 
     asked = integration_id is not None or client_request_id is not None
     if status_file is not None and asked:
-        raise UsageProblem(
-            "Use --status-file or --integration-id/--client-request-id, not both."
-        )
+        raise UsageProblem("Use --status-file or --integration-id/--client-request-id, not both.")
     if asked:
         if integration_id is None or client_request_id is None:
             raise UsageProblem("--integration-id and --client-request-id go together.")
@@ -310,18 +308,40 @@ def _show_poll(status: Status) -> None:
 
 
 @cli.command()
-@click.option("--integration-id", required=True, type=INTEGRATION_ID, metavar="ID",
-              help="Gong's integrationId (64-bit, kept exact).")
-@click.option("--client-request-id", required=True, metavar="CRID",
-              help="The clientRequestId the upload was sent with.")
+@click.option(
+    "--integration-id",
+    required=True,
+    type=INTEGRATION_ID,
+    metavar="ID",
+    help="Gong's integrationId (64-bit, kept exact).",
+)
+@click.option(
+    "--client-request-id",
+    required=True,
+    metavar="CRID",
+    help="The clientRequestId the upload was sent with.",
+)
 @click.option("--wait", is_flag=True, help="Poll (growing intervals) until DONE or FAILED.")
-@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
-              metavar="S", help="With --wait: give up after S seconds (exit 4).")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print Gong's response fields unchanged (JSON).")
+@click.option(
+    "--timeout",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    metavar="S",
+    help="With --wait: give up after S seconds (exit 4).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print Gong's response fields unchanged (JSON)."
+)
 @remote_options
-def status(integration_id: int, client_request_id: str, wait: bool, timeout: float,
-           as_json: bool, **remote: Any) -> None:
+def status(
+    integration_id: int,
+    client_request_id: str,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+    **remote: Any,
+) -> None:
     """Ask Gong for the status of an upload (GET /v2/crm/request-status).
 
     Exit 0 for DONE, PENDING or IN_PROGRESS; 1 for FAILED (the data has defects); 4 when Gong
@@ -333,8 +353,10 @@ def status(integration_id: int, client_request_id: str, wait: bool, timeout: flo
     with connect(_connection(**remote)) as client:
         if wait:
             found = client.wait_for_status(
-                integration_id=integration_id, client_request_id=client_request_id,
-                timeout=timeout, on_poll=None if as_json else _show_poll,
+                integration_id=integration_id,
+                client_request_id=client_request_id,
+                timeout=timeout,
+                on_poll=None if as_json else _show_poll,
             )
         else:
             found = client.request_status(
@@ -346,20 +368,48 @@ def status(integration_id: int, client_request_id: str, wait: bool, timeout: flo
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--object-type", "-t", required=True, metavar="T",
-              help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE (case-sensitive).")
-@click.option("--integration-id", required=True, type=INTEGRATION_ID, metavar="ID",
-              help="Gong's integrationId (64-bit, kept exact).")
-@click.option("--client-request-id", metavar="CRID",
-              help="Letters, digits, - and _; a fresh one is made when left out.")
+@click.option(
+    "--object-type",
+    "-t",
+    required=True,
+    metavar="T",
+    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE (case-sensitive).",
+)
+@click.option(
+    "--integration-id",
+    required=True,
+    type=INTEGRATION_ID,
+    metavar="ID",
+    help="Gong's integrationId (64-bit, kept exact).",
+)
+@click.option(
+    "--client-request-id",
+    metavar="CRID",
+    help="Letters, digits, - and _; a fresh one is made when left out.",
+)
 @click.option("--wait", is_flag=True, help="Then poll until DONE or FAILED and show the result.")
-@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
-              metavar="S", help="With --wait: give up after S seconds (exit 4).")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print {clientRequestId, requestId, status} as JSON.")
+@click.option(
+    "--timeout",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    metavar="S",
+    help="With --wait: give up after S seconds (exit 4).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {clientRequestId, requestId, status} as JSON."
+)
 @remote_options
-def upload(file: str, object_type: str, integration_id: int, client_request_id: str | None,
-           wait: bool, timeout: float, as_json: bool, **remote: Any) -> None:
+def upload(
+    file: str,
+    object_type: str,
+    integration_id: int,
+    client_request_id: str | None,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+    **remote: Any,
+) -> None:
     """Upload one LDJSON FILE to Gong (POST /v2/crm/entities).
 
     Prints the clientRequestId on stdout (keep it: `ldjfix status` needs it). Refuses, before
@@ -373,14 +423,19 @@ def upload(file: str, object_type: str, integration_id: int, client_request_id: 
 
     def uploaded(receipt: Receipt) -> None:
         ref = f" (Gong requestId {receipt.request_id})" if receipt.request_id else ""
-        click.echo(f"uploaded {file} as clientRequestId {receipt.client_request_id}{ref}",
-                   err=True)
+        click.echo(f"uploaded {file} as clientRequestId {receipt.client_request_id}{ref}", err=True)
 
     with connect(_connection(**remote)) as client:
         done = submit(
-            client, Path(file), object_type=object_type, integration_id=integration_id,
-            client_request_id=client_request_id, wait=wait, timeout=timeout,
-            on_uploaded=uploaded, on_poll=None if as_json else _show_poll,
+            client,
+            Path(file),
+            object_type=object_type,
+            integration_id=integration_id,
+            client_request_id=client_request_id,
+            wait=wait,
+            timeout=timeout,
+            on_uploaded=uploaded,
+            on_poll=None if as_json else _show_poll,
         )
     if as_json:
         import orjson
@@ -406,34 +461,80 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Loopback address to listen on (never another interface).")
-@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="Port; 0 picks a free one (the URL is printed).")
-@click.option("--sandbox-dir", envvar="LDJFIX_SANDBOX_DIR", metavar="D",
-              help="State folder (env LDJFIX_SANDBOX_DIR; default ~/.local/state/ldjfix/sandbox).")
-@click.option("--knobs", envvar="LDJFIX_SANDBOX_KNOBS", metavar="JSON",
-              help='Fault knobs as JSON, e.g. \'{"polls": 0, "shares": {"500": 0.1}}\'.')
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Loopback address to listen on (never another interface).",
+)
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one (the URL is printed).",
+)
+@click.option(
+    "--sandbox-dir",
+    envvar="LDJFIX_SANDBOX_DIR",
+    metavar="D",
+    help="State folder (env LDJFIX_SANDBOX_DIR; default ~/.local/state/ldjfix/sandbox).",
+)
+@click.option(
+    "--knobs",
+    envvar="LDJFIX_SANDBOX_KNOBS",
+    metavar="JSON",
+    help='Fault knobs as JSON, e.g. \'{"polls": 0, "shares": {"500": 0.1}}\'.',
+)
 @click.option("--polls", type=click.IntRange(min=0), help="Polls before an upload is finished.")
-@click.option("--calls-per-second", type=click.FloatRange(min=0),
-              help="Answer 429 above this many calls a second (0 = no limit).")
-@click.option("--fault", "script", multiple=True, metavar="F",
-              help="Fault for the next call, in order (429, 500, 503, drop, lost, stall, ok).")
+@click.option(
+    "--calls-per-second",
+    type=click.FloatRange(min=0),
+    help="Answer 429 above this many calls a second (0 = no limit).",
+)
+@click.option(
+    "--fault",
+    "script",
+    multiple=True,
+    metavar="F",
+    help="Fault for the next call, in order (429, 500, 503, drop, lost, stall, ok).",
+)
 @click.option("--seed", type=int, help="Seed for the random faults of --knobs shares.")
-@click.option("--require-auth", is_flag=True,
-              help="Accept only the credentials in this process's GONG_* variables.")
-def serve(host: str, port: int, sandbox_dir: str | None, knobs: str | None, polls: int | None,
-          calls_per_second: float | None, script: tuple[str, ...], seed: int | None,
-          require_auth: bool) -> None:
+@click.option(
+    "--require-auth",
+    is_flag=True,
+    help="Accept only the credentials in this process's GONG_* variables.",
+)
+def serve(
+    host: str,
+    port: int,
+    sandbox_dir: str | None,
+    knobs: str | None,
+    polls: int | None,
+    calls_per_second: float | None,
+    script: tuple[str, ...],
+    seed: int | None,
+    require_auth: bool,
+) -> None:
     """Serve the sandbox on a loopback socket until Ctrl-C; prints its URL on stdout."""
     from .sandbox_server import serve_forever, settings_from_options
 
     app_settings = settings_from_options(
-        sandbox_dir=sandbox_dir, knobs=knobs, polls=polls, calls_per_second=calls_per_second,
-        script=script, seed=seed, require_auth=require_auth,
+        sandbox_dir=sandbox_dir,
+        knobs=knobs,
+        polls=polls,
+        calls_per_second=calls_per_second,
+        script=script,
+        seed=seed,
+        require_auth=require_auth,
     )
-    serve_forever(app_settings, host=host, port=port, announce=click.echo,
-                  note=lambda line: click.echo(line, err=True))
+    serve_forever(
+        app_settings,
+        host=host,
+        port=port,
+        announce=click.echo,
+        note=lambda line: click.echo(line, err=True),
+    )
 
 
 # --- run: the correction loop ---------------------------------------------------------------
@@ -441,41 +542,95 @@ def serve(host: str, port: int, sandbox_dir: str | None, knobs: str | None, poll
 
 @cli.command()
 @click.argument("files", nargs=-1, metavar="FILE...")
-@click.option("--object-type", "-t", "object_types", multiple=True, metavar="T",
-              help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE "
-              "(one for every FILE, or one per FILE in order).")
-@click.option("--integration-id", type=int, metavar="ID",
-              help="Gong's integrationId (64-bit, kept exact); or integration_id in ldjfix.toml.")
+@click.option(
+    "--object-type",
+    "-t",
+    "object_types",
+    multiple=True,
+    metavar="T",
+    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE "
+    "(one for every FILE, or one per FILE in order).",
+)
+@click.option(
+    "--integration-id",
+    type=int,
+    metavar="ID",
+    help="Gong's integrationId (64-bit, kept exact); or integration_id in ldjfix.toml.",
+)
 @click.option("--rules", default=None, metavar="R", help="Rules file (TOML) saying how to fix.")
 @click.option("--interactive", is_flag=True, help="Fix reported records at the terminal.")
-@click.option("--job-dir", default=None, metavar="D",
-              help="Job folder (default: FILE.ldjfix-job beside the file); resumed if present. "
-              "With several files: the folder holding one job folder per file.")
-@click.option("--max-rounds", default=None, type=click.IntRange(min=1),
-              help="Stop after this many rounds of uploads.  [default: 10]")
-@click.option("--calls-per-second", default=None,
-              type=click.FloatRange(min=0, min_open=True),
-              help="Rate limit for API calls, shared by all files.  [default: 3]")
+@click.option(
+    "--job-dir",
+    default=None,
+    metavar="D",
+    help="Job folder (default: FILE.ldjfix-job beside the file); resumed if present. "
+    "With several files: the folder holding one job folder per file.",
+)
+@click.option(
+    "--max-rounds",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Stop after this many rounds of uploads.  [default: 10]",
+)
+@click.option(
+    "--calls-per-second",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Rate limit for API calls, shared by all files.  [default: 3]",
+)
 @remote_options
-@click.option("--file", "file_specs", multiple=True, metavar="FILE:T",
-              help="A file and its object type, e.g. deals.ldjson:DEAL (repeatable).")
-@click.option("--manifest", metavar="M",
-              help="Job manifest (TOML): [[job]] tables with file, object_type, rules, job_dir.")
-@click.option("--config", metavar="C",
-              help="Settings file (default: ldjfix.toml in the working folder, if any).")
-@click.option("--max-api-calls", type=click.IntRange(min=1), metavar="N",
-              help="Make at most N API calls in this run, then stop cleanly (resumable).")
-@click.option("--log-format", type=click.Choice(["text", "json"]),
-              help="json: one JSON event per line on stderr, for log collectors.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the JSON summary on stdout (always done with several files).")
-@click.option("--summary-md", metavar="PATH",
-              help="Also write the batch's Markdown table (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option(
+    "--file",
+    "file_specs",
+    multiple=True,
+    metavar="FILE:T",
+    help="A file and its object type, e.g. deals.ldjson:DEAL (repeatable).",
+)
+@click.option(
+    "--manifest",
+    metavar="M",
+    help="Job manifest (TOML): [[job]] tables with file, object_type, rules, job_dir.",
+)
+@click.option(
+    "--config",
+    metavar="C",
+    help="Settings file (default: ldjfix.toml in the working folder, if any).",
+)
+@click.option(
+    "--max-api-calls",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Make at most N API calls in this run, then stop cleanly (resumable).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="json: one JSON event per line on stderr, for log collectors.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the JSON summary on stdout (always done with several files).",
+)
+@click.option(
+    "--summary-md",
+    metavar="PATH",
+    help="Also write the batch's Markdown table (e.g. $GITHUB_STEP_SUMMARY).",
+)
 def run(
-    files: tuple[str, ...], object_types: tuple[str, ...], integration_id: int | None,
-    rules: str | None, interactive: bool, job_dir: str | None, max_rounds: int | None,
-    calls_per_second: float | None, base_url: str | None, sandbox: bool,
-    sandbox_dir: str | None, **batch: Any,
+    files: tuple[str, ...],
+    object_types: tuple[str, ...],
+    integration_id: int | None,
+    rules: str | None,
+    interactive: bool,
+    job_dir: str | None,
+    max_rounds: int | None,
+    calls_per_second: float | None,
+    base_url: str | None,
+    sandbox: bool,
+    sandbox_dir: str | None,
+    **batch: Any,
 ) -> None:
     """Take FILE to DONE: validate, upload, fix, resubmit in rounds; resumable.
 
@@ -496,15 +651,27 @@ def run(
 
     if rules and interactive:
         raise UsageProblem("Use --rules or --interactive, not both.")
-    resolved = resolve_run(RunOptions(
-        files, object_types, integration_id=integration_id, rules=rules, job_dir=job_dir,
-        max_rounds=max_rounds, calls_per_second=calls_per_second, base_url=base_url,
-        sandbox=sandbox, sandbox_dir=sandbox_dir, **batch,
-    ))
+    resolved = resolve_run(
+        RunOptions(
+            files,
+            object_types,
+            integration_id=integration_id,
+            rules=rules,
+            job_dir=job_dir,
+            max_rounds=max_rounds,
+            calls_per_second=calls_per_second,
+            base_url=base_url,
+            sandbox=sandbox,
+            sandbox_dir=sandbox_dir,
+            **batch,
+        )
+    )
     if resolved.batch:
         if interactive:
-            raise UsageProblem("--interactive takes one FILE and no batch option "
-                               "(--file, --manifest, --json, --max-api-calls, ...).")
+            raise UsageProblem(
+                "--interactive takes one FILE and no batch option "
+                "(--file, --manifest, --json, --max-api-calls, ...)."
+            )
         raise click.exceptions.Exit(
             run_session(resolved, sandbox_dir=sandbox_dir, summary_md=batch["summary_md"])
         )
@@ -515,17 +682,26 @@ def run(
         job_dir = str(job_folder(job, settings.job_dir))
     max_rounds = settings.max_rounds or DEFAULT_MAX_ROUNDS
     calls_per_second, base_url, sandbox = (
-        settings.calls_per_second, settings.base_url, settings.sandbox
+        settings.calls_per_second,
+        settings.base_url,
+        settings.sandbox,
     )
     connection = Connection(
-        base_url=base_url, sandbox=sandbox, calls_per_second=calls_per_second,
+        base_url=base_url,
+        sandbox=sandbox,
+        calls_per_second=calls_per_second,
         sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
     )
     ticker = Ticker(sys.stderr) if sys.stderr.isatty() else None
     report = run_one(
-        Path(file), object_type=object_type, integration_id=integration_id,
-        choice=FixChoice(Path(rules) if rules else None, interactive), connection=connection,
-        job_dir=Path(job_dir) if job_dir else None, max_rounds=max_rounds, on_event=ticker,
+        Path(file),
+        object_type=object_type,
+        integration_id=integration_id,
+        choice=FixChoice(Path(rules) if rules else None, interactive),
+        connection=connection,
+        job_dir=Path(job_dir) if job_dir else None,
+        max_rounds=max_rounds,
+        on_event=ticker,
     )
     click.echo(summary(report), err=True)
     raise click.exceptions.Exit(report.exit_code)

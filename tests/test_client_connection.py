@@ -40,8 +40,8 @@ def test_client_connection_normalizes_base_url(given: str, expected: str) -> Non
         ("ftp://api.gong.io", "not an http(s) URL"),
         ("http://api.gong.io", "Refusing to send Gong credentials over plain http to api.gong.io"),
         ("http://10.0.0.5:8080", "over plain http to 10.0.0.5"),
-    ("https://key:s3cr3t@api.gong.io", "must not carry credentials"),
-    ("https://api.gong.io:port", "not an http(s) URL"),
+        ("https://key:s3cr3t@api.gong.io", "must not carry credentials"),
+        ("https://api.gong.io:port", "not an http(s) URL"),
     ],
 )
 def test_client_connection_refuses_unsafe_or_missing_url(given: str | None, words: str) -> None:
