@@ -245,6 +245,13 @@ ROWS = [
         CREDS,
     ),
     Row(
+        "credentials inside the base URL",
+        "status --integration-id 1 --client-request-id x --base-url https://key:secret@gong.invalid",
+        "Error: --base-url must not carry credentials (user:password@). Set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (an API key pair from Gong's API page), or GONG_BEARER_TOKEN (an OAuth token).",
+        2,
+        CREDS,
+    ),
+    Row(
         "credentials refused (401)",
         "status --integration-id 1 --client-request-id x --base-url {url}",
         "Error: Request status of x: Gong answered HTTP 401: Access denied: invalid credentials (Gong requestId …). Access denied: check the credentials (Set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (an API key pair from Gong's API page), or GONG_BEARER_TOKEN (an OAuth token).) and --base-url.",
