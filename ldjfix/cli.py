@@ -497,7 +497,8 @@ def sandbox() -> None:
     "script",
     multiple=True,
     metavar="F",
-    help="Fault for the next call, in order (429, 500, 503, drop, lost, stall, ok).",
+    help="Fault for the next call, in order "
+    "(429, 500, 503, drop, lost, stall, cut, truncate, flap, ok).",
 )
 @click.option("--seed", type=int, help="Seed for the random faults of --knobs shares.")
 @click.option(
