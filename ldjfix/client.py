@@ -143,7 +143,7 @@ class GongClient:
                 return self._http.post("/v2/crm/entities", params=params, files=files)
 
         try:
-            response = self._call(f"Upload of {path.name}", attempt)
+            response = self._call(f"Upload of {path.name}", attempt, conflicts=True)
         except Conflict as conflict:
             raise RequestIdUsed(
                 f"{conflict.error.message.rstrip('.')}: clientRequestId "
@@ -275,7 +275,9 @@ class GongClient:
         body = json_object(response, "deletion")
         return Receipt(str_or_none(body.get("requestId")), client_request_id)
 
-    def _call(self, what: str, attempt: Callable[[], httpx.Response]) -> httpx.Response:
+    def _call(
+        self, what: str, attempt: Callable[[], httpx.Response], *, conflicts: bool = False
+    ) -> httpx.Response:
         """Send with rate limiting and retries; return a 2xx response or raise ApiError."""
         uncertain = False  # an earlier attempt may have reached Gong (drop, timeout, 5xx)
         for number in range(1, self._policy.attempts + 1):
@@ -292,7 +294,7 @@ class GongClient:
             else:
                 if response.is_success:
                     return response
-                failure, retry_after = self._retryable(response, what, uncertain)
+                failure, retry_after = self._retryable(response, what, uncertain, conflicts)
                 uncertain = uncertain or response.status_code != 429
             if number == self._policy.attempts:
                 raise RemoteProblem(
@@ -303,11 +305,11 @@ class GongClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retryable(
-        self, response: httpx.Response, what: str, uncertain: bool
+        self, response: httpx.Response, what: str, uncertain: bool, conflicts: bool = False
     ) -> tuple[str, float | None]:
         """For a 429/5xx: what failed and Gong's Retry-After; any other error is raised."""
         error = api_error(response, what)
-        if response.status_code == 409:
+        if response.status_code == 409 and conflicts:  # only upload says what a 409 means
             raise Conflict(error, uncertain)
         if not is_retryable_status(response.status_code):
             raise error
