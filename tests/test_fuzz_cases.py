@@ -7,7 +7,10 @@ documented exit code, through the library and through the command line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import http.server
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,8 @@ from ldjfix.validate import Validator, load_entity_schema
 
 FUZZ_CASES = Path(__file__).parent / "cases" / "fuzz"
 SOURCE = b'{"objectId":"a1","name":"x"}\n{"objectId":"a2"\n[1]\n\n{"objectId":"a3","n":1}\n'
-CASES = sorted(p for p in FUZZ_CASES.iterdir() if not p.name.startswith("."))
+CASES = sorted(p for p in FUZZ_CASES.iterdir() if not p.name.startswith((".", "answer-")))
+ANSWER_CASES = sorted(FUZZ_CASES.glob("answer-*.json"))  # HTTP answers that crashed the client
 
 
 def _schema(path: Path) -> Any:
@@ -138,3 +142,50 @@ def test_fuzz_case_through_cli_is_an_error_not_a_traceback(case: Path, tmp_path:
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and named(path) in errors[0]
+
+
+@contextlib.contextmanager
+def replaying(answers: list[dict[str, Any]]) -> Iterator[str]:
+    """A loopback HTTP server that gives the recorded answers in order; yields its URL."""
+    queue = list(answers)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            item = queue.pop(0) if queue else {"code": 500, "body": "{}"}
+            body = item["body"].encode()
+            self.send_response(item["code"])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+CALLS = {"status": ["status", "--integration-id", "1", "--client-request-id", "c1"]}
+
+
+@pytest.mark.parametrize("case", ANSWER_CASES, ids=[c.name for c in ANSWER_CASES])
+def test_fuzz_answer_case_is_a_remote_problem(case: Path) -> None:
+    """Gong's recorded answers that once crashed the client now end in one Error: line, exit 4."""
+    doc = orjson.loads(case.read_bytes())
+    with replaying(doc["answers"]) as url:
+        result = CliRunner(env={"GONG_BEARER_TOKEN": "t", "GONG_BASE_URL": url}).invoke(
+            cli, CALLS[doc["call"]]
+        )
+    assert result.exit_code == 4, result.output
+    assert isinstance(result.exception, SystemExit)
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "Gong answered HTTP" in errors[0]

@@ -218,3 +218,73 @@ def test_fuzz_cli_run_resumes_or_refuses_a_damaged_journal(data: st.DataObject) 
         damaged = _mutate_json(json.loads(journal.read_bytes()), data)
         journal.write_text(json.dumps(damaged))
         assert_clean(CliRunner(env=env).invoke(cli, args), {0, 1, 2, 3})
+
+
+ANSWER_CODES = st.sampled_from([200, 201, 202, 204, 301, 400, 401, 403, 404, 409, 429, 500, 503])
+RETRY_AFTER = st.none() | st.sampled_from(["0", "1", "-1", "nan", "inf", "1e308", "soon", ""])
+
+
+@st.composite
+def answers(draw: Any) -> list[tuple[int, str | None, bytes]]:
+    """A run of HTTP answers Gong (or something in between) might send."""
+    body = st.builds(dumps_any, STATUS_LIKE) | st.binary(max_size=60)
+    return draw(st.lists(st.tuples(ANSWER_CODES, RETRY_AFTER, body), min_size=1, max_size=8))
+
+
+def dumps_any(value: Any) -> bytes:
+    """JSON bytes of any value, big integers included."""
+    return json.dumps(value).encode()
+
+
+STATUS_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(["DONE", "FAILED", "PENDING", "IN_PROGRESS"]) | JSON,
+        "errors": st.lists(st.fixed_dictionaries({}, optional={"line": JSON, "description": JSON}))
+        | JSON,
+        "totalErrorCount": JSON,
+        "requestId": JSON,
+        "clientRequestId": JSON,
+        "objectTypeToSelectedFields": JSON,
+        "integrationId": JSON,
+    },
+)
+
+
+@settings(max_examples=max(20, EXAMPLES), deadline=None)
+@given(script=answers(), call=st.sampled_from(["status", "wait", "upload", "schema"]))
+def test_fuzz_client_reads_any_answer_or_raises_a_remote_problem(
+    script: list[tuple[int, str | None, bytes]], call: str
+) -> None:
+    """Whatever Gong answers, the client returns a result or raises an LdjfixError (exit 2-4)."""
+    import httpx
+
+    from ldjfix.client import GongClient
+    from ldjfix.errors import LdjfixError
+
+    replies = iter(script)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        code, retry_after, body = next(replies, (200, None, b'{"status": "DONE"}'))
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        return httpx.Response(code, headers=headers, content=body)
+
+    http = httpx.Client(base_url="https://gong.invalid", transport=httpx.MockTransport(answer))
+    client = GongClient(http, sleep=lambda s: None)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "a.ldjson"
+        source.write_bytes(RUN_SOURCE)
+        try:
+            if call == "status":
+                client.request_status(integration_id=1, client_request_id="c1")
+            elif call == "wait":
+                client.wait_for_status(integration_id=1, client_request_id="c1", timeout=0.0)
+            elif call == "upload":
+                client.upload(
+                    source, object_type="ACCOUNT", integration_id=1, client_request_id="c1"
+                )
+            else:
+                client.entity_schema(integration_id=1, object_type="ACCOUNT")
+        except LdjfixError as exc:
+            assert exc.exit_code in (2, 3, 4)
+            assert str(exc) and "\n" not in str(exc)
