@@ -71,9 +71,20 @@ def test_rules_fixer_quarantines_a_fix_that_leaves_a_defect(tmp_path: Path) -> N
     assert "left a defect" in (outcome.quarantine_reason or "")
 
 
-def test_rules_fixer_propagates_a_dangling_fix_to_the_same_value() -> None:
+def test_rules_fixer_quarantines_dangling_references_with_the_sample_rules() -> None:
+    """The sample rules keep a deal whose account is unknown for a person, link intact."""
+    record = {"objectId": "d1", "modifiedDate": "2024-01-01T00:00:00Z", "accountId": "gone"}
+    error = LineError(1, descriptions.dangling("accountId", "gone"))
+    outcome = _fixer("DEAL").fix(1, record, [error])
+    assert outcome.quarantined
+    assert "Referenced object [accountId] 'gone' was not found" in (outcome.quarantine_reason or "")
+
+
+def test_rules_fixer_propagates_a_dangling_fix_to_the_same_value(tmp_path: Path) -> None:
     """A dangling reference fixed once is fixed on every record with the same value."""
-    fixer = _fixer("DEAL")
+    rules = tmp_path / "r.toml"
+    rules.write_text('[[rule]]\nfield = "accountId"\nkind = "dangling"\naction = "drop"\n')
+    fixer = RulesFixer(load_rules(rules), validator=Validator("DEAL"), now=lambda: NOW)
     good = {"objectId": "d1", "modifiedDate": "2024-01-01T00:00:00Z"}
     error = LineError(1, descriptions.dangling("accountId", "gone"))
     assert fixer.fix(1, {**good, "accountId": "gone"}, [error]).record == good
