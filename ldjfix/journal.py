@@ -299,6 +299,24 @@ class Journal:
             self.doc.update(changes)
             self.folder.write_json(self.folder.journal, self.doc)
 
+    def save_calls(self, calls: int) -> None:
+        """Put ``calls`` into the journal last saved, leaving the rest of it as it was written.
+
+        For a run stopped by an error: the document in memory may be half-way through a step,
+        but the calls made are real, so only the count goes to disk.
+        """
+        path = self.folder.journal
+        with self._lock:
+            try:
+                saved = orjson.loads(path.read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                return  # nothing saved yet (or unreadable): the next run says so
+            if not isinstance(saved, dict) or saved.get("apiCalls") == calls:
+                return
+            saved["apiCalls"] = calls
+            with contextlib.suppress(OSError, InputProblem):  # keep the error that stopped us
+                self.folder.write_json(path, saved)
+
     def upload(self, name: str) -> dict[str, Any]:
         """A copy of the journal entry of upload ``name``."""
         with self._lock:

@@ -116,19 +116,27 @@ class _Job:
         facts = source_facts(self.spec.source)
         self.folder.create()
         with self.folder.locked():
-            self._open(facts)
-            while (phase := self.journal.doc["phase"]) != "finished":
-                if phase == "settled":
-                    reason = self._stop_reason()
-                    if reason is None:
-                        self._timed("plan", self._plan)
-                    else:
-                        self._finish(reason)
-                elif phase == "planned":
-                    self._timed("remote", self._send)
-                elif phase == "sent":
-                    self._timed("fix", self._settle)
+            try:
+                self._open(facts)
+                self._drive()
+            except BaseException:  # budget, Gong down, Ctrl-C: keep the calls made so far
+                if self.client.calls != self.calls_at_start:
+                    self.journal.save_calls(self._calls())
+                raise
             return reports.job_report(self.folder)
+
+    def _drive(self) -> None:
+        while (phase := self.journal.doc["phase"]) != "finished":
+            if phase == "settled":
+                reason = self._stop_reason()
+                if reason is None:
+                    self._timed("plan", self._plan)
+                else:
+                    self._finish(reason)
+            elif phase == "planned":
+                self._timed("remote", self._send)
+            elif phase == "sent":
+                self._timed("fix", self._settle)
 
     def _timed(self, phase: str, step: Callable[[], None]) -> None:
         started = self.clock()
@@ -140,22 +148,25 @@ class _Job:
         timings = self.journal.doc.setdefault("timings", {})
         timings[phase] = round(timings.get(phase, 0.0) + self.clock() - started, 3)
 
+    def _calls(self) -> int:
+        """Every API call of the job: earlier runs' and this run's."""
+        before: int = self.journal.doc.get("apiCallsBefore", 0)
+        return before + self.client.calls - self.calls_at_start
+
     def _save(self, **changes: Any) -> None:
-        calls = self.journal.doc.get("apiCallsBefore", 0) + self.client.calls - self.calls_at_start
-        self.journal.save(apiCalls=calls, **changes)
+        self.journal.save(apiCalls=self._calls(), **changes)
         self.hook("journal")
 
     def _emit(self, event: str, **fields: Any) -> None:
         if self.on_event is None:
             return
         counts = self.ledger.counts()
-        calls = self.journal.doc.get("apiCallsBefore", 0) + self.client.calls - self.calls_at_start
         self.on_event(
             event,
             file=str(self.spec.source),
             round=self.journal.doc.get("round", 0),
             **counts.as_json(),
-            apiCalls=calls,
+            apiCalls=self._calls(),
             **fields,
         )
 

@@ -187,6 +187,18 @@ def stopped_result(
     )
 
 
+def write_stopped_report(folder: Path, result: FileResult, seen: Mapping[str, Any]) -> None:
+    """Write report.json for a job stopped midway: what its summary entry says, and records.
+
+    The job's next run, on reaching its end, replaces it with the loop's full report.
+    """
+    from .files import write_bytes_atomic
+
+    records = seen.get("records", 0)
+    doc = {**result.as_json(), "records": records if isinstance(records, int) else 0}
+    write_bytes_atomic(folder / "report.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+
+
 def _calls_so_far(folder: Path) -> int:
     """API calls the job's journal counted in earlier runs (0 for a new job)."""
     try:
@@ -240,12 +252,17 @@ def run_files(
             except BudgetExhausted as exc:
                 sink("budget_exhausted", file=str(job.file), apiCalls=shared.used)
                 fields = {"round": 0, **seen.fields, "apiCalls": before + client.calls}
-                return stopped_result(job, part.folder, str(exc), fields)
+                ended = stopped_result(job, part.folder, str(exc), fields)
+                write_stopped_report(part.folder, ended, fields)
+                return ended
             except LdjfixError as exc:  # e.g. Gong down after retries: the journal is intact
                 fields = {**seen.fields, "apiCalls": before + client.calls}
-                return stopped_result(
+                ended = stopped_result(
                     job, part.folder, str(exc), fields, outcome=ERROR, exit_code=exc.exit_code
                 )
+                if client.calls:  # it held the folder (not, say, refused as in use elsewhere)
+                    write_stopped_report(part.folder, ended, fields)
+                return ended
         result = result_from_report(job, report.doc)
         write_job_reports(part.folder, result)
         return result

@@ -16,6 +16,7 @@ from ldjfix.retry import RetryPolicy
 from ldjfix.runner import Remote, run_files
 from ldjfix.sandbox import Knobs
 from ldjfix.sandbox_server import RunningSandbox, serving
+from ldjfix.sandbox_store import SandboxStore
 from ldjfix.session import report
 from tests.batch_support import (
     CREDENTIALS,
@@ -86,6 +87,26 @@ def test_batch_budget_stop_resumes_to_same_outcome(tmp_path: Path) -> None:
     request_ids = [u["clientRequestId"] for u in uploads]
     assert len(request_ids) == len(set(request_ids))  # no upload sent twice
     assert_documented_order(uploads)
+
+
+def job_reports(summary: dict[str, object]) -> list[dict[str, object]]:
+    """The report.json of every job of a summary that has one."""
+    folders = [Path(str(e["jobDir"])) for e in summary["files"]]  # type: ignore[attr-defined]
+    return [orjson.loads((f / "report.json").read_bytes()) for f in folders]
+
+
+def test_batch_budget_stop_reports_count_every_call(tmp_path: Path) -> None:
+    """Stopped by the budget, then resumed: the reports' apiCalls add up to the calls Gong saw."""
+    with serving(tmp_path / "state", KNOBS) as sandbox:
+        _, first, _ = run_batch_on(sandbox, tmp_path, max_calls=7)
+        budget_stopped = [e for e in first["files"] if e["outcome"] == "BUDGET_EXHAUSTED"]  # type: ignore[attr-defined]
+        assert budget_stopped
+        assert_summary_matches_reports({"files": budget_stopped})
+        _, second, _ = run_batch_on(sandbox, tmp_path)
+    seen = len(SandboxStore(tmp_path / "state").calls())
+    assert seen == first["apiCallsThisRun"] + second["apiCallsThisRun"]  # type: ignore[operator]
+    assert sum(int(r["apiCalls"]) for r in job_reports(second)) == seen  # type: ignore[call-overload]
+    assert_summary_matches_reports(second)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("budget", [1, 9])
