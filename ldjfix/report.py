@@ -133,6 +133,10 @@ def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict
     return report
 
 
+def _records(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
+
+
 def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
     if outcome == "DONE":
         if counts.records == 0:
@@ -143,11 +147,11 @@ def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
         return f"Gong rejected the whole file: {general}"
     parts = []
     if counts.quarantined and not counts.pending:
-        parts.append(f"Gong accepted all {counts.accepted} records it was sent")
+        parts.append(f"Gong accepted all {_records(counts.accepted)} it was sent")
     if counts.quarantined:
-        parts.append(f"{counts.quarantined} records quarantined (see {REJECTED})")
+        parts.append(f"{_records(counts.quarantined)} quarantined (see {REJECTED})")
     if counts.pending:
-        parts.append(f"{counts.pending} records still pending ({doc['end']['reason']})")
+        parts.append(f"{_records(counts.pending)} still pending ({doc['end']['reason']})")
     return "; ".join(parts)
 
 
