@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -20,6 +21,8 @@ from .errors import InputProblem, UsageProblem
 
 STDIO = "-"
 KILL_ENV = "LDJFIX_KILL_IN_WRITE"  # test hook, see _kill_hook
+# What atomic_output's mkstemp names look like: ".<target>.<8 of [a-z0-9_]>.tmp"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def _umask() -> int:
@@ -97,6 +100,22 @@ def _kill_hook(target: Path) -> None:
     """
     if os.environ.get(KILL_ENV) == target.name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Remove the temporary files :func:`atomic_output` left in ``folder`` when killed mid-write.
+
+    Only for a folder the caller holds (no other writer can be mid-write there): the name
+    pattern is ldjfix's own, so files of other programs stay.
+    """
+    removed = []
+    with contextlib.suppress(OSError):  # no folder: nothing left over
+        for entry in os.scandir(folder):
+            if _TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:

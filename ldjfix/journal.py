@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from .errors import InputProblem, UsageProblem
-from .files import open_input, write_bytes_atomic
+from .files import open_input, remove_stale_temps, write_bytes_atomic
 
 JOURNAL_VERSION = 1
 CRASH_ENV = "LDJFIX_CRASH_AT"
@@ -105,6 +105,10 @@ class JobFolder:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Remove temporary files a killed run left mid-write (only while holding the folder)."""
+        return [*remove_stale_temps(self.root), *remove_stale_temps(self.rounds)]
 
     @property
     def journal(self) -> Path:

@@ -116,6 +116,7 @@ class _Job:
         facts = source_facts(self.spec.source)
         self.folder.create()
         with self.folder.locked():
+            self.folder.remove_stale_temps()  # a run killed mid-write left them; none is ours
             try:
                 self._open(facts)
                 self._drive()

@@ -20,6 +20,7 @@ import pytest
 from ldjfix import synth
 from ldjfix.client import connect
 from ldjfix.connection import Connection
+from ldjfix.files import KILL_ENV
 from ldjfix.fixes import QuarantineFixer
 from ldjfix.loop import JobSpec, run_job
 from ldjfix.sandbox import Knobs
@@ -196,3 +197,26 @@ def test_resume_with_rules_gives_the_same_outcome(
     assert (job / "corrected.ldjson").read_bytes() == (ref_dir / "corrected.ldjson").read_bytes()
     uploads = [u["clientRequestId"] for u in SandboxStore(state).uploads()]
     assert len(uploads) == len(set(uploads)) == reference["uploads"]
+
+
+def test_resume_removes_temp_files_left_by_a_kill_mid_write(source: Path, tmp_path: Path) -> None:
+    """Killed while writing report.json: the resumed run removes the job's stale temp files."""
+    job, state = tmp_path / "job", tmp_path / "sandbox"
+    args = _command(source, job, state)
+    killed = subprocess.run(
+        args, env={**_env(None), KILL_ENV: "report.json"}, capture_output=True, timeout=60
+    )
+    assert killed.returncode == -9
+    left = [p.name for p in job.iterdir() if p.name.startswith(".report.json.")]
+    assert len(left) == 1 and left[0].endswith(".tmp")
+    in_rounds = job / "rounds" / ".r01-s01.ldjson.ab_c1234.tmp"
+    in_rounds.write_bytes(b"half")
+    kept = [tmp_path / ".accounts.ldjson.abcd1234.tmp", job / "notes.tmp", job / ".x.short.tmp"]
+    for path in kept:
+        path.write_bytes(b"not ldjfix's to remove")
+    resumed = subprocess.run(args, env=_env(None), capture_output=True, text=True, timeout=60)
+    assert resumed.returncode == 1, resumed.stderr  # 1: some records quarantined
+    assert "ldjfix: QUARANTINED" in resumed.stderr
+    assert not (job / left[0]).exists() and not in_rounds.exists()
+    assert all(path.read_bytes() == b"not ldjfix's to remove" for path in kept)
+    assert orjson.loads((job / "report.json").read_bytes())["outcome"] == "QUARANTINED"
