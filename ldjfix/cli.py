@@ -291,6 +291,37 @@ def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
 # --- status / upload / sandbox: talking to Gong ---------------------------------------------
 
 
+def request_options(
+    *, crid_required: bool, crid_help: str, wait_help: str, json_help: str
+) -> Callable[[F], F]:
+    """The options of a command about one upload: its ids, --wait/--timeout, --json, remote."""
+
+    def decorate(command: F) -> F:
+        command = remote_options(command)
+        command = click.option("--json", "as_json", is_flag=True, help=json_help)(command)
+        command = click.option(
+            "--timeout",
+            default=3600.0,
+            show_default=True,
+            type=click.FloatRange(min=0),
+            metavar="S",
+            help="With --wait: give up after S seconds (exit 4).",
+        )(command)
+        command = click.option("--wait", is_flag=True, help=wait_help)(command)
+        command = click.option(
+            "--client-request-id", required=crid_required, metavar="CRID", help=crid_help
+        )(command)
+        return click.option(
+            "--integration-id",
+            required=True,
+            type=INTEGRATION_ID,
+            metavar="ID",
+            help="Gong's integrationId (64-bit, kept exact).",
+        )(command)
+
+    return decorate
+
+
 def _print_status(status: Status, as_json: bool) -> None:
     """Print a request status: Gong's own fields unchanged (--json), or for people."""
     if as_json:
@@ -308,32 +339,12 @@ def _show_poll(status: Status) -> None:
 
 
 @cli.command()
-@click.option(
-    "--integration-id",
-    required=True,
-    type=INTEGRATION_ID,
-    metavar="ID",
-    help="Gong's integrationId (64-bit, kept exact).",
+@request_options(
+    crid_required=True,
+    crid_help="The clientRequestId the upload was sent with.",
+    wait_help="Poll (growing intervals) until DONE or FAILED.",
+    json_help="Print Gong's response fields unchanged (JSON).",
 )
-@click.option(
-    "--client-request-id",
-    required=True,
-    metavar="CRID",
-    help="The clientRequestId the upload was sent with.",
-)
-@click.option("--wait", is_flag=True, help="Poll (growing intervals) until DONE or FAILED.")
-@click.option(
-    "--timeout",
-    default=3600.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    metavar="S",
-    help="With --wait: give up after S seconds (exit 4).",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print Gong's response fields unchanged (JSON)."
-)
-@remote_options
 def status(
     integration_id: int,
     client_request_id: str,
@@ -375,31 +386,12 @@ def status(
     metavar="T",
     help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE (case-sensitive).",
 )
-@click.option(
-    "--integration-id",
-    required=True,
-    type=INTEGRATION_ID,
-    metavar="ID",
-    help="Gong's integrationId (64-bit, kept exact).",
+@request_options(
+    crid_required=False,
+    crid_help="Letters, digits, - and _; a fresh one is made when left out.",
+    wait_help="Then poll until DONE or FAILED and show the result.",
+    json_help="Print {clientRequestId, requestId, status} as JSON.",
 )
-@click.option(
-    "--client-request-id",
-    metavar="CRID",
-    help="Letters, digits, - and _; a fresh one is made when left out.",
-)
-@click.option("--wait", is_flag=True, help="Then poll until DONE or FAILED and show the result.")
-@click.option(
-    "--timeout",
-    default=3600.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    metavar="S",
-    help="With --wait: give up after S seconds (exit 4).",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print {clientRequestId, requestId, status} as JSON."
-)
-@remote_options
 def upload(
     file: str,
     object_type: str,
@@ -506,29 +498,11 @@ def sandbox() -> None:
     is_flag=True,
     help="Accept only the credentials in this process's GONG_* variables.",
 )
-def serve(
-    host: str,
-    port: int,
-    sandbox_dir: str | None,
-    knobs: str | None,
-    polls: int | None,
-    calls_per_second: float | None,
-    script: tuple[str, ...],
-    seed: int | None,
-    require_auth: bool,
-) -> None:
+def serve(host: str, port: int, **options: Any) -> None:
     """Serve the sandbox on a loopback socket until Ctrl-C; prints its URL on stdout."""
     from .sandbox_server import serve_forever, settings_from_options
 
-    app_settings = settings_from_options(
-        sandbox_dir=sandbox_dir,
-        knobs=knobs,
-        polls=polls,
-        calls_per_second=calls_per_second,
-        script=script,
-        seed=seed,
-        require_auth=require_auth,
-    )
+    app_settings = settings_from_options(**options)  # the state, knobs and auth options
     serve_forever(
         app_settings,
         host=host,
