@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputProblem
+from .files import open_file
 
 CONFIG_NAME = "ldjfix.toml"
 OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
@@ -67,12 +68,9 @@ def _problem(where: Path | str, key: str | None, what: str) -> InputProblem:
 def load_toml(path: Path, *, what: str) -> dict[str, Any]:
     """Read a TOML file, turning every failure into a message that names the file."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputProblem(f"{what} {path} does not exist.", hint="Check the path.") from None
-    except IsADirectoryError:
-        raise InputProblem(f"{what} {path} is a folder, not a file.") from None
-    except OSError as exc:
+        with open_file(path, what=what) as stream:
+            text = stream.read().decode("utf-8")
+    except OSError as exc:  # opened, then failed to read (open_file explains open failures)
         raise InputProblem(f"cannot read {what} {path}: {exc.strerror}.") from None
     except UnicodeDecodeError as exc:
         raise _problem(path, None, f"not UTF-8 text (byte {exc.start}).") from None

@@ -37,16 +37,20 @@ def open_input(path: str | Path, *, what: str = "input file") -> Iterator[Binary
     if str(path) == STDIO:
         yield sys.stdin.buffer
         return
+    with open_file(path, what=what) as stream:
+        yield stream
+
+
+def open_file(path: str | Path, *, what: str = "input file") -> BinaryIO:
+    """Open the file ``path`` (never stdin) for binary reading; a clear error if it cannot be."""
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed below
+        return open(path, "rb")  # the caller closes it
     except FileNotFoundError:
         raise InputProblem(f"{what} {path} does not exist.", hint="Check the path.") from None
     except IsADirectoryError:
         raise InputProblem(f"{what} {path} is a folder, not a file.") from None
     except OSError as exc:
         raise InputProblem(f"cannot read {what} {path}: {exc.strerror}.") from None
-    with stream:
-        yield stream
 
 
 def read_input(path: str | Path, *, what: str = "input file") -> bytes:
