@@ -25,6 +25,26 @@ LOCAL_KINDS = (
 )
 
 
+def run_args(source: Path, state: Path, *extra: str, job: Path | None = None) -> list[str]:
+    """``ldjfix run`` arguments: ``source`` as ACCOUNTs into the sandbox kept in ``state``."""
+    folder = ["--job-dir", str(job)] if job is not None else []
+    return [
+        "run",
+        str(source),
+        "--object-type",
+        "ACCOUNT",
+        "--integration-id",
+        "1",
+        *folder,
+        "--sandbox",
+        "--sandbox-dir",
+        str(state),
+        "--calls-per-second",
+        "50",
+        *extra,
+    ]
+
+
 def sandbox_client(state: Path, *, calls_per_second: float = 50.0) -> GongClient:
     """A client for the in-process sandbox kept in ``state``."""
     conn = Connection(sandbox=True, sandbox_dir=state, calls_per_second=calls_per_second)

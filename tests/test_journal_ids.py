@@ -82,24 +82,13 @@ def test_journal_folder_refuses_a_second_run_at_the_same_time(tmp_path: Path) ->
 
     from ldjfix.cli import cli
     from ldjfix.journal import JobFolder
+    from tests.loop_support import run_args
 
     source = tmp_path / "a.ldjson"
     source.write_bytes(b'{"objectId": "A1", "modifiedDate": "2025-01-01T00:00:00Z"}\n')
     folder = JobFolder(tmp_path / "job")
     folder.create()
-    args = [
-        "run",
-        str(source),
-        "--object-type",
-        "ACCOUNT",
-        "--integration-id",
-        "1",
-        "--job-dir",
-        str(folder.root),
-        "--sandbox",
-        "--sandbox-dir",
-        str(tmp_path / "sb"),
-    ]
+    args = run_args(source, tmp_path / "sb", job=folder.root)
     with folder.locked():
         result = CliRunner().invoke(cli, args)
     assert result.exit_code == 3

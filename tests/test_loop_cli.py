@@ -14,24 +14,11 @@ from click.testing import CliRunner
 from ldjfix.cli import cli
 from ldjfix.sandbox_store import SandboxStore
 from tests.conftest import SAMPLES
-from tests.loop_support import FAST_KNOBS, assert_store_matches
+from tests.loop_support import FAST_KNOBS, assert_store_matches, run_args
 
 
 def _args(source: Path, tmp_path: Path, *extra: str) -> list[str]:
-    return [
-        "run",
-        str(source),
-        "--object-type",
-        "ACCOUNT",
-        "--integration-id",
-        "1",
-        "--sandbox",
-        "--sandbox-dir",
-        str(tmp_path / "sandbox"),
-        "--calls-per-second",
-        "50",
-        *extra,
-    ]
+    return run_args(source, tmp_path / "sandbox", *extra)
 
 
 def _sample(tmp_path: Path) -> Path:

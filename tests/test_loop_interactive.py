@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 
 from ldjfix.cli import cli
 from ldjfix.sandbox_store import SandboxStore
-from tests.loop_support import FAST_KNOBS, records_of
+from tests.loop_support import FAST_KNOBS, records_of, run_args
 
 GOOD = b'{"objectId":"A1","modifiedDate":"2025-01-01T00:00:00Z","name":"Acme"}\n'
 LONG = b'{"objectId":"A2","modifiedDate":"2025-01-01T00:00:00Z","name":"' + b"x" * 300 + b'"}\n'
@@ -20,20 +20,7 @@ def _run(tmp_path: Path, answers: str) -> Result:
     source = tmp_path / "accounts.ldjson"
     if not source.exists():
         source.write_bytes(GOOD + LONG + BROKEN)
-    args = [
-        "run",
-        str(source),
-        "--object-type",
-        "ACCOUNT",
-        "--integration-id",
-        "1",
-        "--interactive",
-        "--sandbox",
-        "--sandbox-dir",
-        str(tmp_path / "sandbox"),
-        "--calls-per-second",
-        "50",
-    ]
+    args = run_args(source, tmp_path / "sandbox", "--interactive")
     return CliRunner().invoke(cli, args, input=answers, env={"LDJFIX_SANDBOX_KNOBS": FAST_KNOBS})
 
 

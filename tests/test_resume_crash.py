@@ -27,7 +27,7 @@ from ldjfix.sandbox import Knobs
 from ldjfix.sandbox_server import serving
 from ldjfix.sandbox_store import SandboxStore
 from tests.conftest import SAMPLES
-from tests.loop_support import FAST_KNOBS, assert_invariant
+from tests.loop_support import FAST_KNOBS, assert_invariant, run_args
 
 # What may differ between an interrupted and an uninterrupted run of the same job.
 RUN_SPECIFIC = ("timings", "apiCalls", "jobId", "jobDir", "source")
@@ -91,26 +91,8 @@ def test_resume_after_sigkill_gives_the_same_report(
 ) -> None:
     """Killed at ``crash_at`` and resumed: same report, same outputs, each set uploaded once."""
     job, state = tmp_path / "job", tmp_path / "sandbox"
-    env = {**os.environ, "LDJFIX_CRASH_AT": crash_at, "LDJFIX_SANDBOX_KNOBS": FAST_KNOBS}
-    command = [
-        sys.executable,
-        "-m",
-        "ldjfix",
-        "run",
-        str(source),
-        "--object-type",
-        "ACCOUNT",
-        "--integration-id",
-        "1",
-        "--job-dir",
-        str(job),
-        "--sandbox",
-        "--sandbox-dir",
-        str(state),
-        "--calls-per-second",
-        "50",
-    ]
-    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    command = _command(source, job, state)
+    killed = subprocess.run(command, env=_env(crash_at), capture_output=True, text=True, timeout=60)
     assert killed.returncode == -9, killed.stderr
     assert not (job / "report.json").exists() or crash_at == "report:1"
     report = _resume(source, job, state)
@@ -149,25 +131,7 @@ def ruled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
 
 
 def _command(source: Path, job: Path, state: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "ldjfix",
-        "run",
-        str(source),
-        "--object-type",
-        "ACCOUNT",
-        "--integration-id",
-        "1",
-        "--job-dir",
-        str(job),
-        "--sandbox",
-        "--sandbox-dir",
-        str(state),
-        "--calls-per-second",
-        "50",
-        *extra,
-    ]
+    return [sys.executable, "-m", "ldjfix", *run_args(source, state, *extra, job=job)]
 
 
 def _env(crash_at: str | None) -> dict[str, str]:
