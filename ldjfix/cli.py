@@ -685,21 +685,26 @@ def run(
 # --- validate / fix / replay (local checks and fixing) ---------------------------------------
 
 
+def schema_options(command: F) -> F:
+    """--object-type and --schema-file: which rules a record is checked against."""
+    command = click.option(
+        "--schema-file",
+        default=None,
+        metavar="F",
+        help="A saved GET /v2/crm/entity-schema response: types the custom fields.",
+    )(command)
+    return click.option(
+        "--object-type",
+        "-t",
+        required=True,
+        metavar="T",
+        help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.",
+    )(command)
+
+
 @cli.command()
 @click.argument("file")
-@click.option(
-    "--object-type",
-    "-t",
-    required=True,
-    metavar="T",
-    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.",
-)
-@click.option(
-    "--schema-file",
-    default=None,
-    metavar="F",
-    help="A saved GET /v2/crm/entity-schema response: types the custom fields.",
-)
+@schema_options
 @click.option(
     "--integration-id",
     type=INTEGRATION_ID,
@@ -780,19 +785,7 @@ def _terminal_ask(prompt: str) -> str:
 @cli.command()
 @click.argument("file")
 @status_source
-@click.option(
-    "--object-type",
-    "-t",
-    required=True,
-    metavar="T",
-    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.",
-)
-@click.option(
-    "--schema-file",
-    default=None,
-    metavar="F",
-    help="A saved GET /v2/crm/entity-schema response: types the custom fields.",
-)
+@schema_options
 @click.option("--rules", default=None, metavar="R", help="Rules file (TOML) saying how to fix.")
 @click.option(
     "--interactive", is_flag=True, help="Ask at the terminal (rules, if given, are tried first)."
