@@ -128,6 +128,9 @@ def test_batch_remote_failure_blocks_dependants_then_resumes(tmp_path: Path) -> 
     with serving(tmp_path / "state", knobs) as sandbox:
         remote = Remote(Connection(base_url=sandbox.url), 1, 10, CREDENTIALS, policy)
         first = run_files(pair, Settings(), remote=remote, budget=CallBudget(RATE), emit=ignore)
+        folder = jobs[0].job_dir
+        assert orjson.loads((folder / "journal.json").read_bytes())["apiCalls"] == 2
+        assert orjson.loads((folder / "report.json").read_bytes())["outcome"] == "ERROR"
         second = run_files(pair, Settings(), remote=remote, budget=CallBudget(RATE), emit=ignore)
     account, contact = first.results
     assert first.exit_code == 4
