@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 from . import convert, descriptions
 from .fixes import Fix, Outcome
 from .rules import Rule, Rules, defect_kind, target_field
@@ -200,10 +202,18 @@ def apply_action(
         new = resolve_value(opts["value"], now)
     else:
         new = _normalize(rule, old)
-    if new == old and name in record:
+    if name in record and _same(new, old):
         return []
     record[name] = new
     return [(name, old, new)]
+
+
+def _same(new: Any, old: Any) -> bool:
+    """Equal as JSON: ``True`` and ``1`` are different values in a record (Python says equal)."""
+    try:
+        return orjson.dumps(new) == orjson.dumps(old)
+    except TypeError:
+        return bool(new == old)
 
 
 def resolve_value(value: Any, now: Callable[[], datetime]) -> Any:

@@ -1,0 +1,31 @@
+"""Reviewer's tests: conformance of the remote-facing and rules modules with Gong's reference."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ldjfix.cli import cli
+
+STAGE = '{"objectId":"s-%d","name":"Won","isActive":%s,"sortOrder":1}'
+BAD_BOOL = "Invalid value for field [isActive]: expected a boolean"
+
+
+def test_rulefix_coerce_number_to_boolean_is_a_fix(tmp_path: Path) -> None:
+    """coerce to boolean turns isActive 1/0 into true/false instead of quarantining the record."""
+    source = tmp_path / "stages.ldjson"
+    source.write_text(STAGE % (1, "1") + "\n" + STAGE % (2, "0") + "\n")
+    status = tmp_path / "status.json"
+    errors = [{"line": 1, "description": BAD_BOOL}, {"line": 2, "description": BAD_BOOL}]
+    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 2}))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nfield = "isActive"\naction = "coerce"\nto = "boolean"\n')
+    out = tmp_path / "out.ldjson"
+    args = ["fix", str(source), "--status-file", str(status), "-t", "STAGE"]
+    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 fixed, 0 quarantined" in result.output
+    fixed = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["isActive"] for r in fixed] == [True, False]
