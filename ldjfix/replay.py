@@ -104,7 +104,9 @@ def _replayed(
         record = orjson.loads(raw[len(bom) :])
     except orjson.JSONDecodeError:
         return raw
-    if type(record) is not dict or record.get("objectId") not in by_id:
+    if type(record) is not dict or not isinstance(record.get("objectId"), str):
+        return raw
+    if record["objectId"] not in by_id:
         return raw
     if not _apply(record, by_id, report):
         return raw

@@ -1,0 +1,21 @@
+"""Review tests: line mapping, byte-exact outputs and the offline commands (annotate ... replay)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ldjfix.cli import cli
+
+
+def test_replay_record_with_non_string_object_id_is_copied(tmp_path: Path) -> None:
+    """A record whose objectId is a list or object is copied as it is, not a traceback."""
+    export = tmp_path / "export.ldjson"
+    export.write_bytes(b'{"objectId":["a"],"name":"x"}\n{"objectId":"b","name":"y"}\n')
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text('{"objectId":"b","field":"name","old":"y","new":"z","line":2}\n')
+    out = tmp_path / "out.ldjson"
+    result = CliRunner().invoke(cli, ["replay", str(export), "--fixes", str(fixes), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == b'{"objectId":["a"],"name":"x"}\n{"objectId":"b","name":"z"}\n'
