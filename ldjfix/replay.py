@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from .errors import InputProblem
-from .files import atomic_output, open_input
+from .files import atomic_output, open_input, refuse_overwrite
 from .lines import BOM
 
 _FIX_KEYS = ("objectId", "field", "old", "new")
@@ -85,6 +85,7 @@ def _item(raw: bytes, number: int, path: str | Path) -> dict[str, Any]:
 
 def replay_fixes(path: str | Path, fixes: str | Path, *, output: str | Path) -> ReplayReport:
     """Apply the changes in ``fixes`` to ``path``, writing the result to ``output``."""
+    refuse_overwrite(path, output)
     by_id, unkeyed = load_changes(fixes)
     report = ReplayReport(unkeyed=unkeyed)
     with open_input(path) as source, atomic_output(output) as out:

@@ -19,3 +19,16 @@ def test_replay_record_with_non_string_object_id_is_copied(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["replay", str(export), "--fixes", str(fixes), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == b'{"objectId":["a"],"name":"x"}\n{"objectId":"b","name":"z"}\n'
+
+
+def test_replay_refuses_output_that_is_the_export(tmp_path: Path) -> None:
+    """replay -o naming its own input exits 2 and leaves the export untouched."""
+    export = tmp_path / "export.ldjson"
+    original = b'{"objectId":"b","name":"y"}\r\n'
+    export.write_bytes(original)
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text('{"objectId":"b","field":"name","old":"y","new":"z","line":1}\n')
+    args = ["replay", str(export), "--fixes", str(fixes), "-o", str(export)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert export.read_bytes() == original
