@@ -125,4 +125,6 @@ def describe_transport(exc: httpx.TransportError) -> str:
         return f"cannot connect ({exc})"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "the connection was dropped without an answer"
+    if isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header: credentials
+        return "the request could not be sent (an invalid header)"
     return f"network error ({type(exc).__name__}: {exc})"

@@ -78,6 +78,13 @@ def credentials_from_env(env: Mapping[str, str]) -> SecretAuth | None:
         raise UsageProblem(f"{present} is set but {missing} is not.", hint=CREDENTIAL_HINT)
     token = env.get(ENV_BEARER_TOKEN, "")
     if token:
+        if any(c.isspace() or not c.isprintable() for c in token):
+            # it would go into the Authorization header as is: h11 refuses it and its error
+            # message quotes the header, token and all
+            raise UsageProblem(
+                f"{ENV_BEARER_TOKEN} holds a space, line break or control character.",
+                hint="Set it to the token alone (check for a trailing newline).",
+            )
         return SecretAuth(f"Bearer {token}", "Bearer")
     return None
 

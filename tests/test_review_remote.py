@@ -8,6 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ldjfix.cli import cli
+from ldjfix.sandbox import Knobs
+from ldjfix.sandbox_server import serving
 
 STAGE = '{"objectId":"s-%d","name":"Won","isActive":%s,"sortOrder":1}'
 BAD_BOOL = "Invalid value for field [isActive]: expected a boolean"
@@ -29,3 +31,14 @@ def test_rulefix_coerce_number_to_boolean_is_a_fix(tmp_path: Path) -> None:
     assert "2 fixed, 0 quarantined" in result.output
     fixed = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r["isActive"] for r in fixed] == [True, False]
+
+
+def test_connection_token_with_line_break_is_refused_unprinted(tmp_path: Path) -> None:
+    """A bearer token with a trailing line break is refused up front, never echoed in a message."""
+    env = {"GONG_BEARER_TOKEN": "sekrit-token\n"}
+    with serving(tmp_path / "state", Knobs(calls_per_second=0)) as sandbox:
+        args = ["status", "--integration-id", "1", "--client-request-id", "x"]
+        result = CliRunner().invoke(cli, [*args, "--base-url", sandbox.url], env=env)
+    assert "sekrit" not in result.output
+    assert result.exit_code == 2, result.output
+    assert "GONG_BEARER_TOKEN" in result.output
