@@ -124,9 +124,9 @@ def _apply(record: dict[str, Any], by_id: dict[str, list[Change]], report: Repla
         change = queue.pop(0)
         report.used.add(change.number)
         current = record.get(change.field)
-        if current == change.new and (change.new is not None or change.field not in record):
+        if _same(current, change.new) and (change.new is not None or change.field not in record):
             report.already += 1
-        elif current != change.old:
+        elif not _same(current, change.old):
             report.stale += 1
         else:
             if change.new is None:
@@ -138,3 +138,10 @@ def _apply(record: dict[str, Any], by_id: dict[str, list[Change]], report: Repla
             if change.field == "objectId" and isinstance(change.new, str):
                 queue += [c for c in by_id.get(change.new, []) if c.number not in report.used]
     return changed
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON: ``true`` and ``1`` are different values in a record (Python says equal)."""
+    return orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
+        b, option=orjson.OPT_SORT_KEYS
+    )
