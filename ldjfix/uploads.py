@@ -4,8 +4,8 @@ Each shard runs in its own thread; the client's shared rate limiter keeps the wh
 any other job sharing it) within Gong's calls per second. The journal records each shard's
 progress: *planned* (its file is written and its ``clientRequestId`` fixed), *uploaded*, then
 *polled* (its terminal status saved). A shard found *planned* in a journal read back from disk
-may have been uploaded just before a crash, so it is first asked about, never blindly resent;
-a 409 (id already used) is taken the same way.
+may have been uploaded just before a crash, so it is first asked about (once: "never used" is
+noted), never blindly resent; a 409 (id already used) is taken the same way.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def _settle_one(
     if entry["state"] == "polled":
         return parse_status(folder.status(name).read_bytes(), source=str(folder.status(name)))
     if entry["state"] == "planned":
-        request_id = _upload_once(name, remote, folder, crid, maybe)
+        maybe = maybe and not entry.get("unused")
+        request_id = _upload_once(name, remote, journal, crid, maybe)
         hook("upload")
         journal.set_upload(name, state="uploaded", requestId=request_id)
     status = remote.client.wait_for_status(
@@ -93,15 +94,17 @@ def _settle_one(
     return status
 
 
-def _upload_once(
-    name: str, remote: Remote, folder: JobFolder, crid: str, maybe: bool
-) -> str | None:
+def _upload_once(name: str, remote: Remote, journal: Journal, crid: str, maybe: bool) -> str | None:
     """Upload unless Gong already has this id; returns Gong's requestId when it gave one."""
-    if maybe and _already_sent(remote, crid):
-        return None
+    if maybe:
+        if _already_sent(remote, crid):
+            return None
+        # Noted, so a run stopped before the upload (budget) does not ask again on resume;
+        # should that upload arrive before a crash, the next one gets a 409, taken as sent.
+        journal.set_upload(name, unused=True)
     try:
         receipt = remote.client.upload(
-            folder.upload_set(name),
+            journal.folder.upload_set(name),
             object_type=remote.object_type,
             integration_id=remote.integration_id,
             client_request_id=crid,
