@@ -36,7 +36,8 @@ _FORMATS = (
 )
 _TRUE = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "off", "f"})
-_NUMBER_JUNK = re.compile(r"[\s$€£¥,_']")
+_NUMBER_JUNK = re.compile(r"[\s$€£¥_']")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?%?")
 
 
 class ConversionError(ValueError):
@@ -112,7 +113,11 @@ def to_number(value: Any) -> float | int:
         raise ConversionError(f"cannot read {value!r} as a number")
     if isinstance(value, int | float):
         return value
-    text = _NUMBER_JUNK.sub("", str(value)).removesuffix("%")
+    text = _NUMBER_JUNK.sub("", str(value))
+    if "," in text and not _GROUPED.fullmatch(text):
+        # "1,5" or "1.200,50": a decimal comma; dropping it would multiply the value
+        raise ConversionError(f"cannot read {value!r} as a number (a comma that is not 1,000s)")
+    text = text.replace(",", "").removesuffix("%")
     try:
         return float(text)
     except ValueError:

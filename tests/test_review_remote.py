@@ -42,3 +42,21 @@ def test_connection_token_with_line_break_is_refused_unprinted(tmp_path: Path) -
     assert "sekrit" not in result.output
     assert result.exit_code == 2, result.output
     assert "GONG_BEARER_TOKEN" in result.output
+
+
+def test_convert_coerce_number_refuses_a_decimal_comma(tmp_path: Path) -> None:
+    """coerce to number quarantines "1,5" and "1.200,50" instead of writing 15.0 and 1.2005."""
+    deal = '{"objectId":"d-%d","modifiedDate":"2024-01-01T00:00:00Z","amount":"%s"}'
+    source = tmp_path / "deals.ldjson"
+    source.write_text(deal % (1, "1,5") + "\n" + deal % (2, "1.200,50") + "\n")
+    status = tmp_path / "status.json"
+    bad = "Invalid value for field [amount]: expected a number"
+    errors = [{"line": 1, "description": bad}, {"line": 2, "description": bad}]
+    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 2}))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nfield = "amount"\naction = "coerce"\nto = "number"\n')
+    out = tmp_path / "out.ldjson"
+    args = ["fix", str(source), "--status-file", str(status), "-t", "DEAL"]
+    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    assert "0 fixed, 2 quarantined" in result.output
+    assert out.read_text() == ""
