@@ -28,7 +28,7 @@ def field_span(text: str, field: str | None) -> tuple[int, int] | None:
             continue
         try:
             _, end = _DECODER.raw_decode(text, key.end())
-        except ValueError:  # a broken line: mark the key alone
+        except (ValueError, RecursionError):  # a broken or too deep line: mark the key alone
             end = key.end()
         return key.start(), end
     return None

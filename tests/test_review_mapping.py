@@ -49,3 +49,18 @@ def test_replay_boolean_fix_applies_to_one_and_zero(tmp_path: Path) -> None:
     assert out.read_bytes() == (
         b'{"objectId":"b","isDeleted":true}\n{"objectId":"c","isDeleted":false}\n'
     )
+
+
+def test_annotate_deeply_nested_value_is_shown_not_a_traceback(tmp_path: Path) -> None:
+    """A line nested too deep to parse is annotated as a defect: exit 1, no RecursionError."""
+    source = tmp_path / "deep.ldjson"
+    source.write_text('{"objectId":"a","x":' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    status = tmp_path / "status.json"
+    status.write_text(
+        '{"status":"FAILED","totalErrorCount":1,'
+        '"errors":[{"line":1,"description":"Invalid value for field [x]"}]}'
+    )
+    result = CliRunner().invoke(cli, ["annotate", str(source), "--status-file", str(status)])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1
+    assert "line 1  no objectId" in result.output
