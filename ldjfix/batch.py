@@ -34,6 +34,7 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 NOT_STARTED = "NOT_STARTED"  # budget used up, Ctrl-C, or a parent file did not finish
 BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"  # stopped midway by --max-api-calls (or Ctrl-C)
 ERROR = "ERROR"  # the job raised an ldjfix error (its message says which)
+STOPPED = "STOPPED"  # Gong rejected a whole upload (line 0): the file is not in Gong yet
 JITTER_MARGIN = 0.1  # seconds of arrival jitter the spacing absorbs per one-second window
 
 
@@ -128,7 +129,7 @@ def finished(result: FileResult) -> bool:
     """True when a file reached an end state its dependants can build on."""
     # PENDING (--max-rounds, no progress) counts: its settled records are in Gong, like those
     # of a file with quarantined records, and blocking on it could block dependants forever.
-    return result.exit_code <= 1 and result.outcome not in (NOT_STARTED, BUDGET_EXHAUSTED)
+    return result.exit_code <= 1 and result.outcome not in (NOT_STARTED, BUDGET_EXHAUSTED, STOPPED)
 
 
 Runner = Callable[[BatchJob, CallBudget, EventSink], FileResult]

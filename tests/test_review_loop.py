@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import httpx
+
 from ldjfix import synth
-from ldjfix.batch import BudgetExhausted, CallBudget
-from ldjfix.client import connect
+from ldjfix.batch import NOT_STARTED, BudgetExhausted, CallBudget, run_batch
+from ldjfix.client import GongClient, connect
 from ldjfix.connection import Connection
+from ldjfix.events import EventSink, ignore
 from ldjfix.fixes import QuarantineFixer
 from ldjfix.loop import JobSpec, run_job
+from ldjfix.manifest import BatchJob
+from ldjfix.ratelimit import RateLimiter
 from ldjfix.report import JobReport
+from ldjfix.runner import result_from_report
 from ldjfix.sandbox_store import SandboxStore
+from ldjfix.summary import FileResult
 
 QUICK_ENV = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 1000}'}
 
@@ -47,3 +54,43 @@ def test_loop_small_budget_resumes_make_progress(tmp_path: Path) -> None:
     assert not_found <= 8  # at most one "was it sent?" question per shard, over all resumes
     assert result.api_calls == len(store.calls())
     assert runs <= 1 + 8 + 8 + 8  # round 1; then a probe, an upload and a poll per shard
+
+
+def _line_zero_client() -> GongClient:
+    """A Gong that takes every upload and then rejects the whole file (line 0)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            crid = request.url.params["clientRequestId"]
+            return httpx.Response(201, json={"requestId": "r1", "clientRequestId": crid})
+        general = {"line": 0, "description": "File could not be processed"}
+        body = {"status": "FAILED", "totalErrorCount": 1, "totalSuccessCount": 0}
+        return httpx.Response(200, json={"requestId": "r2", **body, "errors": [general]})
+
+    http = httpx.Client(base_url="https://gong.test", transport=httpx.MockTransport(answer))
+    return GongClient(http, limiter=RateLimiter(1000.0))
+
+
+def test_batch_stopped_parent_blocks_dependants(tmp_path: Path) -> None:
+    """Gong rejected the whole ACCOUNT file (line 0): the CONTACT file is not started."""
+    accounts, contacts = tmp_path / "accounts.ldjson", tmp_path / "contacts.ldjson"
+    accounts.write_bytes(b'{"objectId":"A1","modifiedDate":"2025-01-01T00:00:00Z"}\n')
+    contacts.write_bytes(b'{"objectId":"C1","accountId":"A1"}\n')
+    jobs = [BatchJob(accounts, "ACCOUNT"), BatchJob(contacts, "CONTACT")]
+    ran: list[str] = []
+
+    def runner(job: BatchJob, budget: CallBudget, emit: EventSink) -> FileResult:
+        ran.append(job.object_type)
+        with _line_zero_client() as client:
+            spec = JobSpec(job.file, job.object_type, 1, first_poll=0.0)
+            report = run_job(spec, client=client, fixer=QuarantineFixer())
+        return result_from_report(job, report.doc)
+
+    def stopped(job: BatchJob, reason: str) -> FileResult:
+        return FileResult(str(job.file), job.object_type, NOT_STARTED, 1, message=reason)
+
+    result = run_batch(jobs, runner=runner, stopped=stopped, budget=CallBudget(1000.0), emit=ignore)
+    assert ran == ["ACCOUNT"]
+    assert [r.outcome for r in result.results] == ["STOPPED", NOT_STARTED]
+    assert f"{accounts} did not finish" in (result.results[1].message or "")
+    assert result.exit_code == 1
