@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import open_input
+from .files import STDIO, open_input
 from .lines import Line, Shape, parse_line, read_lines
 from .status import LineError, Status
 
@@ -64,7 +64,7 @@ def map_errors(path: str | Path, status: Status) -> Annotation:
         errors=tuple(mapped),
         unmapped=tuple(unmapped),
         general=status.general_errors,
-        warnings=tuple(_warnings(str(path), status, shape, unmapped)),
+        warnings=tuple(_warnings(_name(path), status, shape, unmapped)),
         shape=shape,
     )
 
@@ -80,6 +80,10 @@ def _map_one(error: LineError, line: Line) -> MappedError:
         content=line.content,
         defect=parsed.defect,
     )
+
+
+def _name(path: str | Path) -> str:
+    return "stdin" if str(path) == STDIO else str(path)
 
 
 def _warnings(name: str, status: Status, shape: Shape, unmapped: list[LineError]) -> list[str]:
