@@ -36,6 +36,7 @@ _FORMATS = (
 )
 _TRUE = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "off", "f"})
+_YEAR_OF_SECONDS = 365 * 24 * 3600
 _NUMBER_JUNK = re.compile(r"[\s$€£¥_']")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?%?")
 
@@ -54,6 +55,9 @@ def parse_datetime(value: Any, *, zone: tzinfo = UTC, day_first: bool = False) -
     if isinstance(value, bool):
         raise ConversionError(f"cannot read {value!r} as a date-time")
     if isinstance(value, int | float):
+        # before 1971 it is likelier a YYYYMMDD date such as 20250304; from 1e13 out of range
+        if not _YEAR_OF_SECONDS <= abs(value) < 1e13:
+            raise ConversionError(f"cannot read {value!r} as a date-time (not an epoch time)")
         return _from_epoch(float(value))
     if not isinstance(value, str) or not value.strip():
         raise ConversionError(f"cannot read {value!r} as a date-time")

@@ -60,3 +60,38 @@ def test_convert_coerce_number_refuses_a_decimal_comma(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
     assert "0 fixed, 2 quarantined" in result.output
     assert out.read_text() == ""
+
+
+def test_convert_reformat_date_refuses_a_yyyymmdd_number(tmp_path: Path) -> None:
+    """reformat_datetime quarantines closeDate 20250304 (a number) instead of writing 1970-08-23."""
+    deal = '{"objectId":"d-1","modifiedDate":"2024-01-01T00:00:00Z","closeDate":20250304}'
+    source = tmp_path / "deals.ldjson"
+    source.write_text(deal + "\n")
+    status = tmp_path / "status.json"
+    bad = "Invalid value for field [closeDate]: expected a date YYYY-MM-DD without a time"
+    errors = [{"line": 1, "description": bad}]
+    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 1}))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nfield = "closeDate"\naction = "reformat_datetime"\nto = "date"\n')
+    out = tmp_path / "out.ldjson"
+    args = ["fix", str(source), "--status-file", str(status), "-t", "DEAL"]
+    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    assert "0 fixed, 1 quarantined" in result.output
+    assert "1970" not in out.read_text()
+
+
+def test_convert_reformat_datetime_huge_number_is_quarantined(tmp_path: Path) -> None:
+    """reformat_datetime on modifiedDate 1e16 quarantines the record instead of a traceback."""
+    source = tmp_path / "users.ldjson"
+    source.write_text('{"objectId":"u-1","modifiedDate":1e16,"emailAddress":"a@b.com"}\n')
+    status = tmp_path / "status.json"
+    bad = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
+    errors = [{"line": 1, "description": bad}]
+    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 1}))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nfield = "modifiedDate"\naction = "reformat_datetime"\n')
+    out = tmp_path / "out.ldjson"
+    args = ["fix", str(source), "--status-file", str(status), "-t", "BUSINESS_USER"]
+    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "0 fixed, 1 quarantined" in result.output
