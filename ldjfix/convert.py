@@ -94,11 +94,11 @@ def _from_epoch(seconds: float) -> datetime:
 
 def to_gong_datetime(value: Any, *, zone: tzinfo = UTC, day_first: bool = False) -> str:
     """Any readable datetime as Gong wants it: UTC, ``Z``, whole seconds."""
-    return (
-        parse_datetime(value, zone=zone, day_first=day_first)
-        .astimezone(UTC)
-        .strftime(GONG_DATETIME)
-    )
+    found = parse_datetime(value, zone=zone, day_first=day_first)
+    try:
+        return found.astimezone(UTC).strftime(GONG_DATETIME)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
+        raise ConversionError(f"{value!r} is out of range in UTC") from None
 
 
 def to_gong_date(value: Any, *, zone: tzinfo = UTC, day_first: bool = False) -> str:

@@ -95,3 +95,23 @@ def test_convert_reformat_datetime_huge_number_is_quarantined(tmp_path: Path) ->
     result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "0 fixed, 1 quarantined" in result.output
+
+
+def test_convert_reformat_datetime_year_9999_is_quarantined(tmp_path: Path) -> None:
+    """reformat_datetime on the 9999-12-31 sentinel with an offset quarantines, no traceback."""
+    source = tmp_path / "users.ldjson"
+    record = (
+        '{"objectId":"u-1","modifiedDate":"9999-12-31T23:59:59.000-05:00","emailAddress":"a@b.com"}'
+    )
+    source.write_text(record + "\n")
+    status = tmp_path / "status.json"
+    bad = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
+    errors = [{"line": 1, "description": bad}]
+    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 1}))
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nfield = "modifiedDate"\naction = "reformat_datetime"\n')
+    out = tmp_path / "out.ldjson"
+    args = ["fix", str(source), "--status-file", str(status), "-t", "BUSINESS_USER"]
+    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "0 fixed, 1 quarantined" in result.output
