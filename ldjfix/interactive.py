@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -278,13 +279,17 @@ class InteractiveFixer:
         self.say(marked(work, {e.field for e in errors if e.field}))
 
 
+_KEY = re.compile(r'^  ("(?:[^"\\]|\\.)*"):')
+
+
 def marked(record: dict[str, Any], fields: set[str]) -> str:
     """The record as indented JSON, each line of an offending field marked with ``>>``."""
     out = []
     current = None
     for text in orjson.dumps(record, option=orjson.OPT_INDENT_2).decode().splitlines():
         if text.startswith('  "') and not text.startswith("   "):
-            current = orjson.loads(text.strip().split(":", 1)[0]) if ":" in text else None
+            key = _KEY.match(text)  # the key itself may hold ':' (a custom field name)
+            current = orjson.loads(key.group(1)) if key else None
         elif text in ("{", "}"):
             current = None
         out.append((">> " if current in fields else "   ") + text)
