@@ -41,6 +41,8 @@ def explain(
     if keyword == "maxLength":
         return [(name, descriptions.too_long(name, int(where["maxLength"])))]
     detail = where.get("description", f"failed rule {keyword!r}")
+    if keyword == "type" and where.get("type") == "string":  # objectId: not its characters
+        detail = "must be a string"
     return [(name, descriptions.invalid(name, detail))]
 
 

@@ -131,3 +131,13 @@ def test_interactive_record_with_a_colon_in_a_key_is_shown(tmp_path: Path) -> No
     assert result.exit_code == 0, result.exception
     assert '>>   "status": "Won"' in result.output
     assert json.loads(out.read_text())["status"] == "WON"
+
+
+def test_validate_numeric_object_id_says_it_must_be_a_string(tmp_path: Path) -> None:
+    """objectId 12345 (a number) is reported as not a string, not as holding bad characters."""
+    source = tmp_path / "accounts.ldjson"
+    source.write_text('{"objectId":12345,"modifiedDate":"2025-03-04T10:15:00Z"}\n')
+    result = CliRunner().invoke(cli, ["validate", str(source), "-t", "ACCOUNT"])
+    assert result.exit_code == 1
+    assert "Invalid value for field [objectId]: must be a string" in result.output
+    assert "only letters" not in result.output
