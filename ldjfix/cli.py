@@ -528,7 +528,7 @@ def serve(host: str, port: int, **options: Any) -> None:
 )
 @click.option(
     "--integration-id",
-    type=int,
+    type=INTEGRATION_ID,
     metavar="ID",
     help="Gong's integrationId (64-bit, kept exact); or integration_id in ldjfix.toml.",
 )

@@ -21,6 +21,7 @@ from typing import Any
 
 from .errors import InputProblem
 from .files import open_file
+from .limits import MAX_INTEGRATION_ID
 
 CONFIG_NAME = "ldjfix.toml"
 OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
@@ -121,7 +122,8 @@ def _as_positive(value: Any, where: Path | str, key: str, *, integer: bool) -> f
 def _as_integration_id(value: Any, where: Path | str, key: str) -> str:
     # Kept as text: Gong's ids are 64-bit and must survive exactly (no float anywhere).
     text = str(value).strip() if isinstance(value, int | str) else ""
-    if isinstance(value, bool) or not text.isdigit():
+    digits = text.isascii() and text.isdigit()
+    if isinstance(value, bool) or not digits or not 0 < int(text) <= MAX_INTEGRATION_ID:
         raise _problem(where, key, f"must be Gong's numeric integration id, not {value!r}.")
     return text
 

@@ -6,9 +6,12 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
+from click.testing import CliRunner
 
 from ldjfix import synth
 from ldjfix.batch import NOT_STARTED, BudgetExhausted, CallBudget, run_batch
+from ldjfix.cli import cli
 from ldjfix.client import GongClient, connect
 from ldjfix.connection import Connection
 from ldjfix.events import EventSink, ignore
@@ -94,3 +97,25 @@ def test_batch_stopped_parent_blocks_dependants(tmp_path: Path) -> None:
     assert [r.outcome for r in result.results] == ["STOPPED", NOT_STARTED]
     assert f"{accounts} did not finish" in (result.results[1].message or "")
     assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "named"),
+    [
+        (["--integration-id", "0"], 2, "--integration-id"),
+        (["--integration-id", "-3"], 2, "--integration-id"),
+        ([], 3, "LDJFIX_INTEGRATION_ID"),
+    ],
+)
+def test_run_integration_id_zero_refused_before_the_job_folder(
+    tmp_path: Path, how: list[str], code: int, named: str
+) -> None:
+    """A mistyped integration id stops at once; no job folder is bound to it for later runs."""
+    source = tmp_path / "one.ldjson"
+    source.write_bytes(b'{"objectId":"A1","modifiedDate":"2025-01-01T00:00:00Z"}\n')
+    args = ["run", str(source), "--object-type", "ACCOUNT", *how, "--sandbox"]
+    env = {**QUICK_ENV, "LDJFIX_SANDBOX_DIR": str(tmp_path / "sb"), "LDJFIX_INTEGRATION_ID": "0"}
+    result = CliRunner().invoke(cli, [*args, "--sandbox-dir", str(tmp_path / "sb")], env=env)
+    assert result.exit_code == code, result.output
+    assert named in result.output
+    assert not (tmp_path / "one.ldjson.ldjfix-job").exists()
