@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -97,6 +97,9 @@ def resolve_run(
         raise UsageProblem(
             "Nothing to run: give FILE --object-type T, --file FILE:T or --manifest."
         )
+    if options.job_dir and len(jobs) == 1 and not options.manifest:
+        # one file on the command line: --job-dir is its job folder, whichever path runs it
+        jobs = (replace(jobs[0], job_dir=Path(options.job_dir)),)
     batch = (
         len(jobs) > 1
         or bool(options.manifest or options.file_specs or options.as_json or options.summary_md)

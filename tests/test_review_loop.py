@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -119,3 +120,22 @@ def test_run_integration_id_zero_refused_before_the_job_folder(
     assert result.exit_code == code, result.output
     assert named in result.output
     assert not (tmp_path / "one.ldjson.ldjfix-job").exists()
+
+
+def test_run_one_file_with_json_resumes_the_job_dir_given(tmp_path: Path) -> None:
+    """One FILE, --job-dir D: adding --json (the batch path) resumes D, not a new job inside it."""
+    source = tmp_path / "accounts.ldjson"
+    synth.write_file(source, "ACCOUNT", 300, seed=1, defects={"name_too_long": 40})
+    job, state = tmp_path / "jobs" / "a", tmp_path / "sb"
+    args = ["run", str(source), "--object-type", "ACCOUNT", "--integration-id", "1"]
+    args += ["--sandbox", "--sandbox-dir", str(state), "--job-dir", str(job)]
+    first = CliRunner().invoke(cli, [*args, "--max-rounds", "1"], env=QUICK_ENV)
+    assert first.exit_code == 1, first.output
+    sent_before = len(SandboxStore(state).uploads())
+    second = CliRunner().invoke(cli, [*args, "--json"], env=QUICK_ENV)
+    assert second.exit_code == 1, second.output
+    entry = orjson.loads(second.stdout)["files"][0]
+    assert entry["jobDir"] == str(job)
+    assert (entry["outcome"], entry["quarantined"]) == ("QUARANTINED", 40)
+    assert not (job / "accounts.ldjson.ldjfix-job").exists()
+    assert len(SandboxStore(state).uploads()) == sent_before + entry["uploads"] - 1  # r01 once
