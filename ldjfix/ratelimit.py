@@ -30,17 +30,27 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next = float("-inf")
+        self._held_until = float("-inf")
 
     def acquire(self) -> None:
         """Block until this caller may make one call."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
+        while True:
+            with self._lock:
+                now = self._clock()
+                slot = max(now, self._next)
+                self._next = slot + self.interval
+            if slot > now:
+                self._sleep(slot - now)
+            with self._lock:
+                if slot >= self._held_until:  # no hold-off came while this caller waited
+                    return
 
     def hold_off(self, seconds: float) -> None:
-        """Make every caller wait at least ``seconds`` from now (after a 429 with Retry-After)."""
+        """Make every caller wait at least ``seconds`` from now (after a 429 with Retry-After).
+
+        Callers already waiting for an earlier slot wait again, after the hold-off.
+        """
         with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
+            until = self._clock() + seconds
+            self._next = max(self._next, until)
+            self._held_until = max(self._held_until, until)

@@ -141,3 +141,24 @@ def test_validate_numeric_object_id_says_it_must_be_a_string(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "Invalid value for field [objectId]: must be a string" in result.output
     assert "only letters" not in result.output
+
+
+def test_ratelimit_hold_off_also_delays_a_caller_already_waiting() -> None:
+    """A Retry-After hold-off reaches a thread already waiting for its slot: it waits it out too."""
+    import threading
+    import time
+
+    from ldjfix.ratelimit import RateLimiter
+
+    limiter = RateLimiter(3.0)
+    start = time.monotonic()
+    limiter.acquire()  # the call that gets the 429
+    returned: list[float] = []
+    waiting = threading.Thread(
+        target=lambda: (limiter.acquire(), returned.append(time.monotonic()))
+    )
+    waiting.start()  # reserves the slot at +0.33 s and sleeps
+    time.sleep(0.1)
+    limiter.hold_off(1.0)  # the 429 said Retry-After: 1
+    waiting.join(timeout=5)
+    assert returned and returned[0] - start >= 1.0
