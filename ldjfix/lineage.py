@@ -84,7 +84,8 @@ def map_status(name: str, status: Status, lineage: Sequence[int]) -> Verdict:
             unmapped.append(error)
     general = tuple(e.description for e in status.general_errors)
     others = [n for n in lineage if n not in failed]
-    settled = status.all_failures_listed and not general and not unmapped
+    # a FAILED that names no failing line says nothing about which records got in
+    settled = status.all_failures_listed and bool(failed) and not general and not unmapped
     return Verdict(
         name,
         status.status,

@@ -62,17 +62,10 @@ def test_loop_small_budget_resumes_make_progress(tmp_path: Path) -> None:
 
 def _line_zero_client() -> GongClient:
     """A Gong that takes every upload and then rejects the whole file (line 0)."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            crid = request.url.params["clientRequestId"]
-            return httpx.Response(201, json={"requestId": "r1", "clientRequestId": crid})
-        general = {"line": 0, "description": "File could not be processed"}
-        body = {"status": "FAILED", "totalErrorCount": 1, "totalSuccessCount": 0}
-        return httpx.Response(200, json={"requestId": "r2", **body, "errors": [general]})
-
-    http = httpx.Client(base_url="https://gong.test", transport=httpx.MockTransport(answer))
-    return GongClient(http, limiter=RateLimiter(1000.0))
+    general = {"line": 0, "description": "File could not be processed"}
+    return _gong_answering(
+        {"status": "FAILED", "totalErrorCount": 1, "totalSuccessCount": 0, "errors": [general]}
+    )
 
 
 def test_batch_stopped_parent_blocks_dependants(tmp_path: Path) -> None:
@@ -139,3 +132,29 @@ def test_run_one_file_with_json_resumes_the_job_dir_given(tmp_path: Path) -> Non
     assert (entry["outcome"], entry["quarantined"]) == ("QUARANTINED", 40)
     assert not (job / "accounts.ldjson.ldjfix-job").exists()
     assert len(SandboxStore(state).uploads()) == sent_before + entry["uploads"] - 1  # r01 once
+
+
+def _gong_answering(status: dict[str, object]) -> GongClient:
+    """A Gong that takes every upload and then answers ``status`` to every status call."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            crid = request.url.params["clientRequestId"]
+            return httpx.Response(201, json={"requestId": "r1", "clientRequestId": crid})
+        return httpx.Response(200, json={"requestId": "r2", **status})
+
+    http = httpx.Client(base_url="https://gong.test", transport=httpx.MockTransport(answer))
+    return GongClient(http, limiter=RateLimiter(1000.0))
+
+
+def test_loop_failed_status_naming_no_line_accepts_nothing(tmp_path: Path) -> None:
+    """FAILED with no error listed and totalErrorCount 0: records stay pending, never DONE."""
+    source = tmp_path / "accounts.ldjson"
+    source.write_bytes(b'{"objectId":"A1","modifiedDate":"2025-01-01T00:00:00Z"}\n')
+    status = {"status": "FAILED", "totalErrorCount": 0, "totalSuccessCount": 0, "errors": []}
+    with _gong_answering(status) as client:
+        spec = JobSpec(source, "ACCOUNT", 1, first_poll=0.0)
+        result = run_job(spec, client=client, fixer=QuarantineFixer())
+    assert (result.outcome, result.exit_code) == ("PENDING", 1)
+    assert (result.counts.accepted, result.counts.pending) == (0, 1)
+    assert "all 1 records accepted" not in result.message
