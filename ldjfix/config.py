@@ -21,10 +21,10 @@ from typing import Any
 
 from .errors import InputProblem
 from .files import open_file
-from .limits import MAX_INTEGRATION_ID
+from .limits import MAX_INTEGRATION_ID, UPLOAD_TYPES
 
 CONFIG_NAME = "ldjfix.toml"
-OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
+OBJECT_TYPES = UPLOAD_TYPES
 LOG_FORMATS = ("text", "json")
 CREDENTIAL_ENV = "GONG_ACCESS_KEY + GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN"
 _SECRET_WORDS = re.compile(

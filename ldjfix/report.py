@@ -147,7 +147,7 @@ def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
         return f"Gong rejected the whole file: {general}"
     parts = []
     if counts.quarantined and not counts.pending:
-        parts.append(f"Gong accepted all {_records(counts.accepted)} it was sent")
+        parts.append(f"{_records(counts.accepted)} accepted by Gong")
     if counts.quarantined:
         parts.append(f"{_records(counts.quarantined)} quarantined (see {REJECTED})")
     if counts.pending:

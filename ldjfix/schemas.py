@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputProblem
+from .identifiers import check_object_type
+from .limits import UPLOAD_TYPES
 
-OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
+OBJECT_TYPES = UPLOAD_TYPES
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 OBJECT_ID_LIMIT = 64
 
@@ -158,19 +159,9 @@ class SchemaPair:
         return SchemaPair(both, _empty(), self.mandatory_hard | self.mandatory_soft, frozenset())
 
 
-def check_object_type(object_type: str) -> str:
-    """Return ``object_type`` if Gong knows it (case-sensitive), else raise InputProblem."""
-    if object_type not in OBJECT_TYPES:
-        raise InputProblem(
-            f"unknown object type {object_type!r}.",
-            hint=f"Use one of {', '.join(OBJECT_TYPES)} (case-sensitive).",
-        )
-    return object_type
-
-
 def build(object_type: str, custom: Mapping[str, dict[str, Any]] | None = None) -> SchemaPair:
     """The schemas of ``object_type``, with custom fields (from Gong's entity schema) if given."""
-    check_object_type(object_type)
+    check_object_type(object_type, OBJECT_TYPES)
     properties = {**COMMON, **FIELDS[object_type]}
     for name, schema in (custom or {}).items():
         properties.setdefault(name, schema)  # a custom field never overrides a standard one

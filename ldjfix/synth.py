@@ -22,9 +22,10 @@ import orjson
 from . import words as w
 from .files import atomic_output
 from .injection import KINDS, Injected, check_kinds, inject
+from .limits import UPLOAD_TYPES
 from .universe import SELLER_DOMAIN, Universe, ascii_slug, sf_id
 
-OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
+OBJECT_TYPES = UPLOAD_TYPES
 _EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z: modified dates fall in 2024 and H1 2025
 _SPAN = 545 * 86_400
 _CRM = "https://northstar.my.salesforce.com/lightning/r"

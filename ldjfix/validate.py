@@ -24,8 +24,9 @@ from .errors import InputProblem
 from .explain import at, explain, failure_shape
 from .files import open_input, read_input
 from .findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
+from .identifiers import check_object_type
 from .lines import BOM, Line, Parsed, parse_line
-from .schemas import SchemaPair, build, check_object_type
+from .schemas import SchemaPair, build
 
 __all__ = [
     "ERROR",

@@ -32,7 +32,7 @@ def test_loop_interactive_quit_then_resume_asks_only_what_is_open(tmp_path: Path
     assert "Field [name] exceeds the maximum length of 255 characters" in first.stderr
     second = _run(tmp_path, "s\nname\nAcme Two\n")
     assert second.exit_code == 1, second.stderr
-    assert "ldjfix: QUARANTINED: Gong accepted all 2 records it was sent; 1 record quarantined" in (
+    assert "ldjfix: QUARANTINED: 2 records accepted by Gong; 1 record quarantined" in (
         second.stderr
     )
     assert "[d]rop" not in second.stderr.split("Field [name]")[0]  # line 3 was not asked again

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ldjfix.errors import InputProblem
+from ldjfix.errors import UsageProblem
 from ldjfix.validate import Validator, validate_file
 
 GOOD = {
@@ -90,9 +90,9 @@ def test_validate_file_counts_valid_and_invalid(tmp_path: Any) -> None:
     assert (report.valid, report.invalid) == (1, 1)
 
 
-def test_validator_unknown_object_type_is_an_input_problem() -> None:
-    """A misspelt object type stops with exit 3 and the list of types."""
-    with pytest.raises(InputProblem, match="unknown object type 'account'"):
+def test_validator_unknown_object_type_is_a_usage_problem() -> None:
+    """A misspelt object type stops with exit 2 (usage) and the list of types."""
+    with pytest.raises(UsageProblem, match="objectType 'account' is not one of ACCOUNT, CONTACT"):
         Validator("account")
 
 
