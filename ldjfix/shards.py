@@ -19,6 +19,10 @@ GONG_LISTED = 20
 # Expect 8 failures per shard, not 20: failures land by chance, and a shard holding more
 # than 20 needs one more round. With 8 expected, more than 20 happens about once in 10,000.
 TARGET_FAILURES = 8
+# At most this many uploads in one round: each is an upload plus its polls (against a quota of
+# 10,000 calls a day) and an open file while the round is written. With more failures than
+# that, shards expect more than TARGET_FAILURES each and the overflowing ones split next round.
+MAX_SHARDS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +46,15 @@ def plan_shards(
     *,
     target: int = TARGET_FAILURES,
     max_records: int | None = None,
+    max_shards: int = MAX_SHARDS,
 ) -> list[list[int]]:
     """Cut the partitions into shards: every line in exactly one shard, groups kept together.
 
     ``keys[i]`` is the objectId key of ``partitions``' lines in the order they are walked
     (partition by partition); key 0 means "no objectId" and is never grouped. Partitions with
     no failures expected are sent together as one shard. A shard longer than ``max_records``
-    (what fits under Gong's 200 MB upload cap) is cut further.
+    (what fits under Gong's 200 MB upload cap) is cut further. When that would make more than
+    ``max_shards`` shards, each shard is made to expect more failures instead.
     """
     key_of: dict[int, int] = {}
     at = 0
@@ -56,6 +62,25 @@ def plan_shards(
         for line in part.lines:
             key_of[line] = keys[at]
             at += 1
+    while True:
+        shards = _cut(partitions, key_of, target, max_records)
+        if len(shards) <= max_shards or _fewest(partitions, target):
+            return shards
+        target = math.ceil(target * len(shards) / max_shards)
+
+
+def _fewest(partitions: Sequence[Partition], target: int) -> bool:
+    """True when no partition would be cut into more than one shard at ``target``."""
+    return all(shard_count(len(p.lines), p.expected, target=target) <= 1 for p in partitions)
+
+
+def _cut(
+    partitions: Sequence[Partition],
+    key_of: dict[int, int],
+    target: int,
+    max_records: int | None,
+) -> list[list[int]]:
+    """One cut of the partitions at ``target`` expected failures per shard."""
     clean = sorted(line for part in partitions if part.expected <= 0 for line in part.lines)
     shards = [clean] if clean else []
     for part in partitions:

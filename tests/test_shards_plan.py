@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ldjfix.shards import GONG_LISTED, TARGET_FAILURES, Partition, plan_shards, shard_count
+from ldjfix.shards import (
+    GONG_LISTED,
+    MAX_SHARDS,
+    TARGET_FAILURES,
+    Partition,
+    plan_shards,
+    shard_count,
+)
 
 
 def _keys(partitions: list[Partition], key_of: dict[int, int]) -> list[int]:
@@ -95,3 +102,20 @@ def test_shards_expected_failures_per_upload_discount_propagated_fixes() -> None
         "listed": 20,
         "totalErrorCount": 120,
     }
+
+
+def test_shards_per_round_are_capped_with_more_failures_each() -> None:
+    """50,000 unseen failures would need 6,250 shards: the round sends at most MAX_SHARDS."""
+    parts = [Partition(tuple(range(1, 100_001)), 50_000)]
+    shards = plan_shards(parts, _keys(parts, {}))
+    assert len(shards) <= MAX_SHARDS
+    assert len(shards) >= MAX_SHARDS // 2  # still as many as the cap allows, not one big upload
+    assert sorted(n for s in shards for n in s) == list(range(1, 100_001))
+
+
+def test_shards_cap_gives_way_to_the_upload_size_limit() -> None:
+    """When only the 200 MB cut makes many shards, planning ends with those, not a loop."""
+    parts = [Partition(tuple(range(1, 1_001)), 0)]
+    shards = plan_shards(parts, _keys(parts, {}), max_records=5, max_shards=10)
+    assert len(shards) == 200
+    assert sorted(n for s in shards for n in s) == list(range(1, 1_001))
