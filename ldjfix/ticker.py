@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -99,7 +100,17 @@ def summary(report: JobReport) -> str:
             f"    round {entry['round']}: {len(entry['uploads'])} upload(s), "
             f"{entry['accepted']:,} accepted, {entry['failed']:,} reported, "
             f"{entry['fixed']:,} fixed ({entry['propagated']:,} by propagation), "
-            f"{entry['quarantined']:,} quarantined"
+            f"{entry['quarantined']:,} quarantined{_gong_said(entry['uploads'])}"
         )
     lines.append(f"  job folder: {report.job_dir} (report.json, corrected.ldjson, ...)")
     return "\n".join(lines)
+
+
+def _gong_said(uploads: list[dict[str, Any]]) -> str:
+    """What Gong answered the round's uploads, e.g. "; Gong: DONE" or "; Gong: 3 FAILED, 5 DONE"."""
+    said = Counter(str(u["status"]) for u in uploads if u.get("status"))
+    if not said:
+        return ""
+    if len(uploads) == 1:
+        return f"; Gong: {next(iter(said))}"
+    return "; Gong: " + ", ".join(f"{n} {status}" for status, n in sorted(said.items()))

@@ -79,3 +79,13 @@ def test_loop_summary_names_outcome_counts_and_rounds(tmp_path: Path) -> None:
     )
     assert "records 300: accepted 294, quarantined 6, pending 0" in text
     assert "round 1: 1 upload(s), 288 accepted, 6 reported" in text
+
+
+def test_loop_ticker_summary_says_what_gong_answered_each_round() -> None:
+    """Each round's line ends with Gong's answers: one status, or a count per status."""
+    from ldjfix.ticker import _gong_said
+
+    assert _gong_said([{"status": "DONE"}]) == "; Gong: DONE"
+    shards = [{"status": "FAILED"}, {"status": "DONE"}, {"status": "FAILED"}]
+    assert _gong_said(shards) == "; Gong: 1 DONE, 2 FAILED"
+    assert _gong_said([{}]) == ""
