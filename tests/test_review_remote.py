@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from ldjfix.cli import cli
 from ldjfix.sandbox import Knobs
@@ -13,20 +13,32 @@ from ldjfix.sandbox_server import serving
 
 STAGE = '{"objectId":"s-%d","name":"Won","isActive":%s,"sortOrder":1}'
 BAD_BOOL = "Invalid value for field [isActive]: expected a boolean"
+BAD_DATETIME = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
+
+
+def _fix_by_rule(
+    tmp_path: Path, lines: list[str], description: str, rule: str, object_type: str
+) -> tuple[Result, Path]:
+    """Run ``ldjfix fix`` with one rule over ``lines``, every line reported with ``description``."""
+    source = tmp_path / "records.ldjson"
+    source.write_text("".join(line + "\n" for line in lines))
+    errors = [{"line": n, "description": description} for n in range(1, len(lines) + 1)]
+    status = tmp_path / "status.json"
+    status.write_text(
+        json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": len(lines)})
+    )
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\n" + rule)
+    out = tmp_path / "out.ldjson"
+    args = ["fix", str(source), "--status-file", str(status), "-t", object_type]
+    return CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)]), out
 
 
 def test_rulefix_coerce_number_to_boolean_is_a_fix(tmp_path: Path) -> None:
     """coerce to boolean turns isActive 1/0 into true/false instead of quarantining the record."""
-    source = tmp_path / "stages.ldjson"
-    source.write_text(STAGE % (1, "1") + "\n" + STAGE % (2, "0") + "\n")
-    status = tmp_path / "status.json"
-    errors = [{"line": 1, "description": BAD_BOOL}, {"line": 2, "description": BAD_BOOL}]
-    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 2}))
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nfield = "isActive"\naction = "coerce"\nto = "boolean"\n')
-    out = tmp_path / "out.ldjson"
-    args = ["fix", str(source), "--status-file", str(status), "-t", "STAGE"]
-    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    lines = [STAGE % (1, "1"), STAGE % (2, "0")]
+    rule = 'field = "isActive"\naction = "coerce"\nto = "boolean"\n'
+    result, out = _fix_by_rule(tmp_path, lines, BAD_BOOL, rule, "STAGE")
     assert result.exit_code == 0, result.output
     assert "2 fixed, 0 quarantined" in result.output
     fixed = [json.loads(x) for x in out.read_text().splitlines()]
@@ -47,17 +59,11 @@ def test_connection_token_with_line_break_is_refused_unprinted(tmp_path: Path) -
 def test_convert_coerce_number_refuses_a_decimal_comma(tmp_path: Path) -> None:
     """coerce to number quarantines "1,5" and "1.200,50" instead of writing 15.0 and 1.2005."""
     deal = '{"objectId":"d-%d","modifiedDate":"2024-01-01T00:00:00Z","amount":"%s"}'
-    source = tmp_path / "deals.ldjson"
-    source.write_text(deal % (1, "1,5") + "\n" + deal % (2, "1.200,50") + "\n")
-    status = tmp_path / "status.json"
     bad = "Invalid value for field [amount]: expected a number"
-    errors = [{"line": 1, "description": bad}, {"line": 2, "description": bad}]
-    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 2}))
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nfield = "amount"\naction = "coerce"\nto = "number"\n')
-    out = tmp_path / "out.ldjson"
-    args = ["fix", str(source), "--status-file", str(status), "-t", "DEAL"]
-    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    rule = 'field = "amount"\naction = "coerce"\nto = "number"\n'
+    result, out = _fix_by_rule(
+        tmp_path, [deal % (1, "1,5"), deal % (2, "1.200,50")], bad, rule, "DEAL"
+    )
     assert "0 fixed, 2 quarantined" in result.output
     assert out.read_text() == ""
 
@@ -65,54 +71,29 @@ def test_convert_coerce_number_refuses_a_decimal_comma(tmp_path: Path) -> None:
 def test_convert_reformat_date_refuses_a_yyyymmdd_number(tmp_path: Path) -> None:
     """reformat_datetime quarantines closeDate 20250304 (a number) instead of writing 1970-08-23."""
     deal = '{"objectId":"d-1","modifiedDate":"2024-01-01T00:00:00Z","closeDate":20250304}'
-    source = tmp_path / "deals.ldjson"
-    source.write_text(deal + "\n")
-    status = tmp_path / "status.json"
     bad = "Invalid value for field [closeDate]: expected a date YYYY-MM-DD without a time"
-    errors = [{"line": 1, "description": bad}]
-    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 1}))
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nfield = "closeDate"\naction = "reformat_datetime"\nto = "date"\n')
-    out = tmp_path / "out.ldjson"
-    args = ["fix", str(source), "--status-file", str(status), "-t", "DEAL"]
-    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    rule = 'field = "closeDate"\naction = "reformat_datetime"\nto = "date"\n'
+    result, out = _fix_by_rule(tmp_path, [deal], bad, rule, "DEAL")
     assert "0 fixed, 1 quarantined" in result.output
     assert "1970" not in out.read_text()
 
 
 def test_convert_reformat_datetime_huge_number_is_quarantined(tmp_path: Path) -> None:
     """reformat_datetime on modifiedDate 1e16 quarantines the record instead of a traceback."""
-    source = tmp_path / "users.ldjson"
-    source.write_text('{"objectId":"u-1","modifiedDate":1e16,"emailAddress":"a@b.com"}\n')
-    status = tmp_path / "status.json"
-    bad = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
-    errors = [{"line": 1, "description": bad}]
-    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 1}))
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nfield = "modifiedDate"\naction = "reformat_datetime"\n')
-    out = tmp_path / "out.ldjson"
-    args = ["fix", str(source), "--status-file", str(status), "-t", "BUSINESS_USER"]
-    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    user = '{"objectId":"u-1","modifiedDate":1e16,"emailAddress":"a@b.com"}'
+    rule = 'field = "modifiedDate"\naction = "reformat_datetime"\n'
+    result, _ = _fix_by_rule(tmp_path, [user], BAD_DATETIME, rule, "BUSINESS_USER")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "0 fixed, 1 quarantined" in result.output
 
 
 def test_convert_reformat_datetime_year_9999_is_quarantined(tmp_path: Path) -> None:
     """reformat_datetime on the 9999-12-31 sentinel with an offset quarantines, no traceback."""
-    source = tmp_path / "users.ldjson"
-    record = (
+    user = (
         '{"objectId":"u-1","modifiedDate":"9999-12-31T23:59:59.000-05:00","emailAddress":"a@b.com"}'
     )
-    source.write_text(record + "\n")
-    status = tmp_path / "status.json"
-    bad = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
-    errors = [{"line": 1, "description": bad}]
-    status.write_text(json.dumps({"status": "FAILED", "errors": errors, "totalErrorCount": 1}))
-    rules = tmp_path / "rules.toml"
-    rules.write_text('[[rule]]\nfield = "modifiedDate"\naction = "reformat_datetime"\n')
-    out = tmp_path / "out.ldjson"
-    args = ["fix", str(source), "--status-file", str(status), "-t", "BUSINESS_USER"]
-    result = CliRunner().invoke(cli, [*args, "--rules", str(rules), "-o", str(out)])
+    rule = 'field = "modifiedDate"\naction = "reformat_datetime"\n'
+    result, _ = _fix_by_rule(tmp_path, [user], BAD_DATETIME, rule, "BUSINESS_USER")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "0 fixed, 1 quarantined" in result.output
 
