@@ -31,8 +31,9 @@ from .config import Settings
 from .errors import InputProblem, LdjfixError, UsageProblem
 from .events import EventSink
 from .fixes import Fixer
-from .journal import default_job_dir
+from .journal import JobFolder, default_job_dir
 from .manifest import BatchJob
+from .report import REJECTED, REPORT
 from .status import field_named_in
 from .summary import FileResult, RejectedRow, summary_markdown, write_rejected_csv
 
@@ -136,7 +137,7 @@ def _value(record: Any, fields: list[str], text: Any) -> Any:
 
 def write_job_reports(folder: Path, result: FileResult) -> None:
     """Add rejected.csv and summary.md to a job folder."""
-    rows = rejected_rows(folder / "rejected.ldjson")
+    rows = rejected_rows(JobFolder(folder).output(REJECTED))
     write_rejected_csv(folder / REJECTED_CSV, rows)
     text = summary_markdown(result, rows).encode("utf-8")
     from .files import write_bytes_atomic
@@ -192,17 +193,16 @@ def write_stopped_report(folder: Path, result: FileResult, seen: Mapping[str, An
 
     The job's next run, on reaching its end, replaces it with the loop's full report.
     """
-    from .files import write_bytes_atomic
-
     records = seen.get("records", 0)
     doc = {**result.as_json(), "records": records if isinstance(records, int) else 0}
-    write_bytes_atomic(folder / "report.json", orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    job = JobFolder(folder)
+    job.write_json(job.output(REPORT), doc)
 
 
 def _calls_so_far(folder: Path) -> int:
     """API calls the job's journal counted in earlier runs (0 for a new job)."""
     try:
-        doc = orjson.loads((folder / "journal.json").read_bytes())
+        doc = orjson.loads(JobFolder(folder).journal.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return 0
     calls = doc.get("apiCalls", 0) if isinstance(doc, dict) else 0
