@@ -108,6 +108,7 @@ class _Job:
         self.ledger = Ledger(0)
         self.journal = Journal(self.folder, {})
         self.maybe_sent: set[str] = set()
+        self._last: tuple[str, dict[str, Any]] = ("", {})  # the last settlement read, by name
 
     # -- driving --------------------------------------------------------------------------
 
@@ -249,11 +250,13 @@ class _Job:
         return None
 
     def _last_settled(self) -> dict[str, Any]:
+        """The newest settlement, read once: it can hold every fixed record of a round."""
         settled = self.journal.doc["settled"]
         if not settled:
             return {}
-        last: dict[str, Any] = self.folder.read_json(self.folder.rounds / settled[-1])
-        return last
+        if self._last[0] != settled[-1]:
+            self._last = (settled[-1], self.folder.read_json(self.folder.rounds / settled[-1]))
+        return self._last[1]
 
     def _plan(self) -> None:
         doc = self.journal.doc
