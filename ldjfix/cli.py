@@ -615,13 +615,9 @@ def run(
     quarantined or are pending; with several files, the worst code of all.
     """
     import sys
-    from pathlib import Path
 
-    from .client import Connection
     from .errors import UsageProblem
-    from .job import FixChoice, run_one
-    from .runner import job_folder
-    from .session import DEFAULT_MAX_ROUNDS, RunOptions, resolve_run, run_session
+    from .session import RunOptions, resolve_run, run_session, run_single
     from .ticker import Ticker, summary
 
     if rules and interactive:
@@ -650,34 +646,8 @@ def run(
         raise click.exceptions.Exit(
             run_session(resolved, sandbox_dir=sandbox_dir, summary_md=batch["summary_md"])
         )
-    settings, job = resolved.settings, resolved.jobs[0]
-    file, object_type, integration_id = str(job.file), job.object_type, resolved.integration_id
-    rules = str(settings.rules) if settings.rules else None
-    if job_dir is None and settings.job_dir is not None:  # from ldjfix.toml: a parent folder
-        job_dir = str(job_folder(job, settings.job_dir))
-    max_rounds = settings.max_rounds or DEFAULT_MAX_ROUNDS
-    calls_per_second, base_url, sandbox = (
-        settings.calls_per_second,
-        settings.base_url,
-        settings.sandbox,
-    )
-    connection = Connection(
-        base_url=base_url,
-        sandbox=sandbox,
-        calls_per_second=calls_per_second,
-        sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
-    )
     ticker = Ticker(sys.stderr) if sys.stderr.isatty() else None
-    report = run_one(
-        Path(file),
-        object_type=object_type,
-        integration_id=integration_id,
-        choice=FixChoice(Path(rules) if rules else None, interactive),
-        connection=connection,
-        job_dir=Path(job_dir) if job_dir else None,
-        max_rounds=max_rounds,
-        on_event=ticker,
-    )
+    report = run_single(resolved, interactive=interactive, sandbox_dir=sandbox_dir, on_event=ticker)
     click.echo(summary(report), err=True)
     raise click.exceptions.Exit(report.exit_code)
 

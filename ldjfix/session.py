@@ -25,6 +25,7 @@ from .errors import UsageProblem
 from .events import EventSink, JsonEventLog, TextEventLog
 from .manifest import BatchJob, jobs_from_flags, load_manifest
 from .progress import ProgressBoard
+from .report import JobReport
 from .summary import batch_markdown, format_table, summary_json
 
 DEFAULT_MAX_ROUNDS = 10
@@ -107,6 +108,30 @@ def resolve_run(
         or settings.log_format == "json"
     )
     return ResolvedRun(settings, jobs, batch)
+
+
+def run_single(
+    resolved: ResolvedRun,
+    *,
+    interactive: bool,
+    sandbox_dir: str | None,
+    on_event: EventSink | None,
+) -> JobReport:
+    """Run the one job of ``resolved`` on the loop's own path (its progress line, its summary)."""
+    from .job import FixChoice, run_one
+    from .runner import job_folder
+
+    settings, job = resolved.settings, resolved.jobs[0]
+    return run_one(
+        job.file,
+        object_type=job.object_type,
+        integration_id=resolved.integration_id,
+        choice=FixChoice(settings.rules, interactive),
+        connection=connection_for(settings, sandbox_dir),
+        job_dir=job_folder(job, settings.job_dir),
+        max_rounds=settings.max_rounds or DEFAULT_MAX_ROUNDS,
+        on_event=on_event,
+    )
 
 
 def connection_for(settings: Settings, sandbox_dir: str | None) -> Connection:
