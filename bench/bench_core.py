@@ -11,7 +11,7 @@ Budgets (design section 9), each a paired ratio measured here:
 
 Each repetition runs the ldjfix command and its baseline back to back (order alternating), so
 the ratio compares like with like; the table shows medians. The input files are made once by
-the seeded generator (``ldjfix.synth``) and kept in bench/data/ (ignored by git).
+the seeded generator (``ldjfix.synth.generator``) and kept in bench/data/ (ignored by git).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def make_data(path: Path, size_mb: int) -> None:
     """Write a seeded realistic ACCOUNT file of about ``size_mb`` MB, once."""
     if path.exists():
         return
-    from ldjfix.synth import write_sized
+    from ldjfix.synth.generator import write_sized
 
     print(f"generating {path} ...", file=sys.stderr)
     write_sized(path, "ACCOUNT", size_mb * 1_000_000, seed=1, bad=0, kinds=[])

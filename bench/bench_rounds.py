@@ -29,14 +29,14 @@ from pathlib import Path
 
 import orjson
 
-from ldjfix import synth
-from ldjfix.client import GongClient, connect
-from ldjfix.connection import Connection
-from ldjfix.fixes import Fixer, QuarantineFixer
-from ldjfix.loop import JobSpec, run_job
-from ldjfix.rulefix import RulesFixer
-from ldjfix.rules import load_rules
-from ldjfix.validate import Validator
+from ldjfix.fixing.fixer import Fixer, QuarantineFixer
+from ldjfix.fixing.rules import load_rules
+from ldjfix.fixing.rules_fixer import RulesFixer
+from ldjfix.gong.client import GongClient, connect
+from ldjfix.gong.connection import Connection
+from ldjfix.loop.rounds import JobSpec, run_job
+from ldjfix.synth import generator as synth
+from ldjfix.validation.validator import Validator
 
 KINDS = (
     "millis_modified_date",

@@ -17,10 +17,17 @@ import sys
 import time
 from pathlib import Path
 
-from ldjfix.files import write_bytes_atomic
-from ldjfix.injection import KINDS, kinds_for
-from ldjfix.samples import make_samples
-from ldjfix.synth import OBJECT_TYPES, Universe, manifest_json, spread, write_file, write_sized
+from ldjfix.ldjson.files import write_bytes_atomic
+from ldjfix.synth.defects import KINDS, kinds_for
+from ldjfix.synth.generator import (
+    OBJECT_TYPES,
+    Universe,
+    manifest_json,
+    spread,
+    write_file,
+    write_sized,
+)
+from ldjfix.synth.samples import make_samples
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -42,17 +42,17 @@ from typing import Any
 
 import orjson
 
-from ldjfix import synth
-from ldjfix.client import connect
 from ldjfix.clock import ManualClock
-from ldjfix.connection import Connection
 from ldjfix.errors import RemoteProblem
-from ldjfix.job import FixChoice, make_fixer, make_validator
-from ldjfix.loop import JobSpec, run_job
-from ldjfix.retry import RetryPolicy
-from ldjfix.sandbox import Knobs
-from ldjfix.sandbox_server import RunningSandbox, serving
-from ldjfix.sandbox_store import SandboxStore
+from ldjfix.gong.client import connect
+from ldjfix.gong.connection import Connection
+from ldjfix.gong.retry import RetryPolicy
+from ldjfix.jobs.job import FixChoice, make_fixer, make_validator
+from ldjfix.loop.rounds import JobSpec, run_job
+from ldjfix.sandbox.app import Knobs
+from ldjfix.sandbox.server import RunningSandbox, serving
+from ldjfix.sandbox.store import SandboxStore
+from ldjfix.synth import generator as synth
 
 INTEGRATION_ID = 7
 OBJECT_TYPE = "ACCOUNT"
@@ -167,7 +167,7 @@ def plan_for(seed: int, *, subprocess_mode: bool = False) -> Plan:
 
 def knobs_of(plan: Plan) -> Knobs:
     """The plan's sandbox knobs, without faults this sandbox does not know."""
-    from ldjfix.sandbox import FAULTS
+    from ldjfix.sandbox.app import FAULTS
 
     shares = {k: v for k, v in plan.knobs["shares"].items() if k in FAULTS}
     script = tuple(f for f in plan.knobs["script"] if f in FAULTS)

@@ -1,0 +1,265 @@
+"""``ldjfix fix``: fix the records a request status reports, offline, and write the whole file.
+
+The reported lines go to a fixer (rules or a person) one by one; then one pass over the file
+applies what was learned to every other record with the same defect (propagation) and writes
+the corrected file: unchanged lines byte for byte, fixed lines re-serialised, quarantined
+lines left out (they go to the rejected file with their errors). Every change goes to
+``fixes.jsonl``, replayable on the next export (:mod:`ldjfix.fixing.replay`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ldjfix.errors import UsageProblem
+from ldjfix.fixing.fixer import Fix, Fixer, Outcome
+from ldjfix.fixing.interactive import SKIPPED, QuitRequested
+from ldjfix.gong.status import LineError, Status
+from ldjfix.ldjson.files import STDIO, atomic_output, open_input
+from ldjfix.ldjson.lines import BOM
+from ldjfix.mapping.annotate import MappedError, map_errors
+
+
+@dataclass
+class FixReport:
+    """What ``fix`` did: counts, the files it wrote, and why it stopped early if it did."""
+
+    reported: int = 0
+    fixed: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    propagated: int = 0
+    fixes: int = 0
+    unmapped: int = 0
+    general: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    quit: str | None = None
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every reported record was fixed, else 1 (defects remain)."""
+        clean = self.fixed == self.reported and not (self.unmapped or self.general or self.quit)
+        return 0 if clean else 1
+
+    def summary(self) -> str:
+        """One paragraph for stderr."""
+        text = (
+            f"{self.reported} reported records: {self.fixed} fixed, {self.quarantined} "
+            f"quarantined, {self.skipped} skipped (left unchanged); {self.propagated} more "
+            f"records fixed the same way; {self.fixes} changes."
+        )
+        if self.unmapped:
+            text += f" {self.unmapped} errors name lines past the end of the file."
+        for general in self.general:
+            text += f"\nfile-level error (line 0), not fixable record by record: {general}"
+        return "\n".join([text, *(f"wrote {name}" for name in self.written)])
+
+
+@dataclass
+class _Decisions:
+    """Per source line: the new record, or None to leave the line out; plus rejects and fixes."""
+
+    records: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+
+
+def fix_file(
+    path: str | Path,
+    status: Status,
+    fixer: Fixer,
+    *,
+    output: str | Path,
+    fixes_out: str | Path | None,
+    rejected_out: str | Path | None,
+) -> FixReport:
+    """Fix the records ``status`` reports in ``path``; write the corrected file and the logs."""
+    if str(path) == STDIO:
+        raise UsageProblem("fix reads FILE twice, so it needs a file, not - (stdin).")
+    annotation = map_errors(path, status)
+    report = FixReport(
+        unmapped=len(annotation.unmapped),
+        general=[e.description for e in annotation.general],
+        warnings=list(annotation.warnings),
+    )
+    decisions = _Decisions()
+    by_line = _group(annotation.errors)
+    report.reported = len(by_line)
+    expect = getattr(fixer, "expect", None)
+    if expect is not None:
+        expect([LineError(e.line, e.description) for e in annotation.errors])
+    try:
+        for line, errors in by_line.items():
+            _decide(fixer, line, errors, decisions, report)
+    except QuitRequested as stop:
+        report.quit = str(stop)
+    _write(path, output, fixer, decisions, report, propagate=report.quit is None)
+    _write_logs(decisions, report, fixes_out, rejected_out)
+    return report
+
+
+def _group(errors: tuple[MappedError, ...]) -> dict[int, list[MappedError]]:
+    grouped: dict[int, list[MappedError]] = {}
+    for error in errors:
+        grouped.setdefault(error.line, []).append(error)
+    return dict(sorted(grouped.items()))
+
+
+def _decide(
+    fixer: Fixer, line: int, errors: list[MappedError], decisions: _Decisions, report: FixReport
+) -> None:
+    first = errors[0]
+    line_errors = [LineError(line, e.description) for e in errors]
+    if first.record is None:
+        fix_text = getattr(fixer, "fix_text", None)
+        if fix_text is None:
+            reason = f"line is not a JSON object ({first.defect or 'the line is blank'})"
+            outcome = Outcome(None, (), reason)
+        else:
+            outcome = fix_text(line, first.content, line_errors)
+    else:
+        outcome = fixer.fix(line, first.record, line_errors)
+    _record(line, outcome, errors, decisions, report)
+
+
+def _record(
+    line: int, outcome: Outcome, errors: list[MappedError], decisions: _Decisions, report: FixReport
+) -> None:
+    decisions.fixes += outcome.fixes
+    if not outcome.quarantined:
+        decisions.records[line] = outcome.record
+        report.fixed += 1
+        return
+    reason = outcome.quarantine_reason or "quarantined"
+    if reason.startswith(SKIPPED):
+        report.skipped += 1  # left in the output unchanged, to be decided later
+        return
+    report.quarantined += 1
+    decisions.records[line] = None
+    first = errors[0]
+    decisions.rejected.append(
+        {
+            "line": line,
+            "objectId": first.object_id,
+            "reason": reason,
+            "errors": [e.description for e in errors],
+            "record": first.record,
+            **(
+                {"content": first.content.decode("utf-8", "replace")}
+                if first.record is None
+                else {}
+            ),
+        }
+    )
+
+
+def _write(
+    path: str | Path,
+    output: str | Path,
+    fixer: Fixer,
+    decisions: _Decisions,
+    report: FixReport,
+    *,
+    propagate: bool,
+) -> None:
+    with open_input(path) as source, atomic_output(output) as out:
+        for number, raw in enumerate(source, 1):
+            if propagate and number not in decisions.records:
+                _propagate(fixer, number, raw, decisions, report)
+            if number not in decisions.records:
+                out.write(raw)
+                continue
+            record = decisions.records[number]
+            if record is not None:
+                out.write(_serialised(number, raw, record))
+    report.written.append(str(output))
+
+
+def _propagate(
+    fixer: Fixer, number: int, raw: bytes, decisions: _Decisions, report: FixReport
+) -> None:
+    body = raw[len(BOM) :] if number == 1 and raw.startswith(BOM) else raw
+    try:
+        record = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return
+    if type(record) is not dict:
+        return
+    outcome = fixer.propagate(number, record)
+    if outcome is None or outcome.quarantined:
+        return  # a record nobody reported is never dropped on a guess
+    decisions.records[number] = outcome.record
+    decisions.fixes += outcome.fixes
+    report.propagated += 1
+
+
+def _serialised(number: int, raw: bytes, record: dict[str, Any]) -> bytes:
+    ending = b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else b""
+    bom = BOM if number == 1 and raw.startswith(BOM) else b""
+    return bom + orjson.dumps(record) + ending
+
+
+def _write_logs(
+    decisions: _Decisions,
+    report: FixReport,
+    fixes_out: str | Path | None,
+    rejected_out: str | Path | None,
+) -> None:
+    fixes = sorted(decisions.fixes, key=lambda f: f.source_line)
+    report.fixes = len(fixes)
+    if fixes_out is not None:
+        with atomic_output(fixes_out) as out:
+            out.writelines(_jsonl(f.as_json() for f in fixes))
+        report.written.append(str(fixes_out))
+    if rejected_out is not None and decisions.rejected:
+        with atomic_output(rejected_out) as out:
+            out.writelines(_jsonl(decisions.rejected))
+        report.written.append(str(rejected_out))
+
+
+def _jsonl(items: Any) -> Iterator[bytes]:
+    for item in items:
+        yield orjson.dumps(item) + b"\n"
+
+
+def build_fixer(
+    *,
+    rules: str | Path | None,
+    interactive: bool,
+    validator: Any,
+    progress: str | Path | None = None,
+    ask: Any = None,
+    say: Any = None,
+) -> Fixer:
+    """The fixer for ``fix``: rules, a person (with rules tried first), or a usage error."""
+    from ldjfix.fixing.rules import load_rules
+
+    loaded = load_rules(rules) if rules is not None else None
+    if interactive:
+        from ldjfix.fixing.interactive import InteractiveFixer
+
+        io = {k: v for k, v in (("ask", ask), ("say", say)) if v is not None}
+        return InteractiveFixer(rules=loaded, validator=validator, progress=progress, **io)
+    if loaded is None:
+        raise UsageProblem("say how to fix: --rules R (a rules file) or --interactive.")
+    from ldjfix.fixing.rules_fixer import RulesFixer
+
+    return RulesFixer(loaded, validator=validator)
+
+
+def default_paths(output: str) -> dict[str, Path | None]:
+    """Where ``fix`` writes its logs when not told: beside OUT (nowhere when OUT is stdout)."""
+    if output == STDIO:
+        return {"fixes": None, "rejected": None, "progress": None}
+    out = Path(output)
+    return {
+        "fixes": out.with_name("fixes.jsonl"),
+        "rejected": out.with_name(f"{out.stem}.rejected.ldjson"),
+        "progress": out.with_name(f"{out.name}.answers.jsonl"),
+    }

@@ -1,0 +1,77 @@
+"""The fixing seam: what a fixer gets (a record and its errors) and gives back.
+
+The correction loop and ``ldjfix fix`` talk to fixers only through :class:`Fixer`. A fixer
+either returns a corrected record with the changes it made, or quarantines the record with a
+reason. :class:`QuarantineFixer` is the fixer when nothing else is configured: every reported
+record goes to the rejected file with its errors, none is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ldjfix.gong.status import LineError
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """One change to one record: a line of ``fixes.jsonl``."""
+
+    source_line: int
+    object_id: str | None
+    field: str | None
+    old: Any
+    new: Any
+    why: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``fixes.jsonl`` form of this change."""
+        return {
+            "line": self.source_line,
+            "objectId": self.object_id,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a fixer decided for one record: ``record`` is None when it is quarantined."""
+
+    record: dict[str, Any] | None
+    fixes: tuple[Fix, ...] = ()
+    quarantine_reason: str | None = None
+
+    @property
+    def quarantined(self) -> bool:
+        """True when the record goes to the rejected file."""
+        return self.record is None
+
+
+class Fixer(Protocol):
+    """Decides, record by record, how to fix reported defects."""
+
+    def fix(self, source_line: int, record: dict[str, Any], errors: Sequence[LineError]) -> Outcome:
+        """Fix ``record`` (from ``source_line``) for ``errors``, or quarantine it."""
+        ...
+
+    def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
+        """Apply fixes learned so far to a record nobody reported; None when none applies."""
+        ...
+
+
+class QuarantineFixer:
+    """The fixer with no rules: every reported record is quarantined with its errors."""
+
+    def fix(self, source_line: int, record: dict[str, Any], errors: Sequence[LineError]) -> Outcome:
+        """Quarantine the record, giving its errors as the reason."""
+        reason = "; ".join(e.description for e in errors) or "rejected"
+        return Outcome(None, (), reason)
+
+    def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
+        """Nothing was learned, so nothing applies."""
+        return None

@@ -1,0 +1,273 @@
+"""A batch of ``run`` jobs from settings: every part built and checked first, then run.
+
+Everything that can be wrong locally (a missing source, a bad rules file, two jobs sharing a
+folder) is found before the first API call, so a bad batch fails at once with exit 3 instead
+of after half the files went to Gong. Each job gets its own client (so its report counts its
+own calls) on the batch's :class:`~ldjfix.jobs.schedule.CallBudget`. After a job, its folder also
+gets ``rejected.csv`` and ``summary.md``; a job the budget stopped gets a result from what its
+last event said, and resumes from its journal on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ldjfix.errors import InputProblem, LdjfixError, UsageProblem
+from ldjfix.fixing.fixer import Fixer
+from ldjfix.gong.status import field_named_in
+from ldjfix.jobs.manifest import BatchJob
+from ldjfix.jobs.schedule import (
+    BUDGET_EXHAUSTED,
+    ERROR,
+    NOT_STARTED,
+    BatchResult,
+    BudgetExhausted,
+    CallBudget,
+    run_batch,
+)
+from ldjfix.jobs.settings import Settings
+from ldjfix.loop.journal import JobFolder, default_job_dir
+from ldjfix.loop.outputs import REJECTED, REPORT
+from ldjfix.reporting.events import EventSink
+from ldjfix.reporting.summaries import FileResult, RejectedRow, summary_markdown, write_rejected_csv
+
+REJECTED_CSV = "rejected.csv"
+SUMMARY_MD = "summary.md"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One job with its parts built: the folder, validator and fixer."""
+
+    job: BatchJob
+    folder: Path
+    validator: Any
+    fixer: Fixer
+
+
+def job_folder(job: BatchJob, job_root: Path | None) -> Path:
+    """The job's folder: its own job_dir, else ``<root>/<file>.ldjfix-job``, else beside it."""
+    if job.job_dir is not None:
+        return job.job_dir
+    if job_root is not None:
+        return job_root / default_job_dir(job.file).name
+    return default_job_dir(job.file)
+
+
+def prepare(jobs: Sequence[BatchJob], settings: Settings) -> list[Prepared]:
+    """Check every source and rules file and build each job's parts, before any API call."""
+    from ldjfix.jobs.job import FixChoice, make_fixer, make_validator
+
+    prepared: list[Prepared] = []
+    folders: dict[str, Path] = {}
+    for job in jobs:
+        if not job.file.is_file():
+            what = "is a folder, not a file" if job.file.is_dir() else "does not exist"
+            raise InputProblem(f"input file {job.file} {what}.", hint="Check the path.")
+        folder = job_folder(job, settings.job_dir)
+        key = os.path.abspath(folder)
+        if key in folders:
+            raise UsageProblem(
+                f"{folders[key]} and {job.file} would share the job folder {folder}.",
+                hint="Give each its own job_dir in the manifest.",
+            )
+        folders[key] = job.file
+        validator = make_validator(job.object_type)
+        fixer = make_fixer(FixChoice(job.rules or settings.rules), validator)
+        prepared.append(Prepared(job, folder, validator, fixer))
+    return prepared
+
+
+def result_from_report(job: BatchJob, doc: Mapping[str, Any]) -> FileResult:
+    """The JSON summary's entry for a job, taken from its report.json."""
+    return FileResult(
+        file=str(job.file),
+        object_type=job.object_type,
+        outcome=str(doc["outcome"]),
+        exit_code=int(doc["exitCode"]),
+        rounds=int(doc["rounds"]),
+        uploads=int(doc["uploads"]),
+        api_calls=int(doc["apiCalls"]),
+        accepted=int(doc["accepted"]),
+        quarantined=int(doc["quarantined"]),
+        pending=int(doc["pending"]),
+        job_dir=str(doc["jobDir"]),
+        resumable=doc["outcome"] == "PENDING",
+        message=doc.get("message"),
+    )
+
+
+def rejected_rows(path: Path) -> list[RejectedRow]:
+    """Rows for rejected.csv from the loop's rejected.ldjson (one per quarantined record)."""
+    if not path.exists():
+        return []
+    rows = []
+    with open(path, "rb") as stream:
+        for raw in stream:
+            doc = orjson.loads(raw)
+            errors = [str(e) for e in doc.get("errors") or ()]
+            fields = list(dict.fromkeys(f for e in errors if (f := field_named_in(e))))
+            record = doc.get("record")
+            rows.append(
+                RejectedRow(
+                    line=int(doc["line"]),
+                    object_id=doc.get("objectId"),
+                    field="; ".join(fields) or None,
+                    error="; ".join(errors) or "rejected",
+                    value=_value(record, fields, doc.get("text")),
+                )
+            )
+    return rows
+
+
+def _value(record: Any, fields: list[str], text: Any) -> Any:
+    """The offending value: the one named field's value, several as an object, or the text."""
+    if not isinstance(record, dict):
+        return text
+    if len(fields) == 1:
+        return record.get(fields[0])
+    return {name: record.get(name) for name in fields} if fields else None
+
+
+def write_job_reports(folder: Path, result: FileResult) -> None:
+    """Add rejected.csv and summary.md to a job folder."""
+    rows = rejected_rows(JobFolder(folder).output(REJECTED))
+    write_rejected_csv(folder / REJECTED_CSV, rows)
+    text = summary_markdown(result, rows).encode("utf-8")
+    from ldjfix.ldjson.files import write_bytes_atomic
+
+    write_bytes_atomic(folder / SUMMARY_MD, text)
+
+
+class _LastEvent:
+    """Passes events on and remembers the last fields seen, for a job stopped midway."""
+
+    def __init__(self, emit: EventSink) -> None:
+        self._emit = emit
+        self.fields: dict[str, Any] = {}
+
+    def __call__(self, event: str, /, **fields: Any) -> None:
+        self.fields.update(fields)
+        self._emit(event, **fields)
+
+
+def stopped_result(
+    job: BatchJob,
+    folder: Path,
+    reason: str,
+    seen: Mapping[str, Any],
+    *,
+    outcome: str | None = None,
+    exit_code: int = 1,
+) -> FileResult:
+    """The result of a job that did not reach its end: counts as its last event said."""
+
+    def count(key: str) -> int:
+        value = seen.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    return FileResult(
+        file=str(job.file),
+        object_type=job.object_type,
+        outcome=outcome or (BUDGET_EXHAUSTED if seen else NOT_STARTED),
+        exit_code=exit_code,
+        rounds=count("round"),
+        api_calls=count("apiCalls"),
+        accepted=count("accepted"),
+        quarantined=count("quarantined"),
+        pending=count("pending"),
+        job_dir=str(folder),
+        resumable=exit_code in (1, 4),  # budget, Ctrl-C, Gong unreachable: same command again
+        message=reason,
+    )
+
+
+def write_stopped_report(folder: Path, result: FileResult, seen: Mapping[str, Any]) -> None:
+    """Write report.json for a job stopped midway: what its summary entry says, and records.
+
+    The job's next run, on reaching its end, replaces it with the loop's full report.
+    """
+    records = seen.get("records", 0)
+    doc = {**result.as_json(), "records": records if isinstance(records, int) else 0}
+    job = JobFolder(folder)
+    job.write_json(job.output(REPORT), doc)
+
+
+def _calls_so_far(folder: Path) -> int:
+    """API calls the job's journal counted in earlier runs (0 for a new job)."""
+    try:
+        doc = orjson.loads(JobFolder(folder).journal.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return 0
+    calls = doc.get("apiCalls", 0) if isinstance(doc, dict) else 0
+    return calls if isinstance(calls, int) else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """Where the batch's jobs send their uploads."""
+
+    connection: Any  # ldjfix.gong.connection.Connection
+    integration_id: int
+    max_rounds: int = 10
+    env: Mapping[str, str] | None = None
+    policy: Any = None  # ldjfix.gong.retry.RetryPolicy; None: the client's default
+
+
+def run_files(
+    jobs: Sequence[BatchJob],
+    settings: Settings,
+    *,
+    remote: Remote,
+    budget: CallBudget,
+    emit: EventSink,
+) -> BatchResult:
+    """Run a batch: prepare every job, then run them in Gong's order under one budget."""
+    from ldjfix.gong.client import connect
+    from ldjfix.loop.rounds import JobSpec, run_job
+
+    prepared = {p.job: p for p in prepare(jobs, settings)}
+    connect(remote.connection, limiter=budget, env=remote.env).close()  # credentials, URL: now
+
+    def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
+        part = prepared[job]
+        spec = JobSpec(
+            job.file, job.object_type, remote.integration_id, part.folder, remote.max_rounds
+        )
+        seen = _LastEvent(sink)
+        before = _calls_so_far(part.folder)
+        with connect(
+            remote.connection, limiter=shared, env=remote.env, policy=remote.policy
+        ) as client:
+            try:
+                report = run_job(
+                    spec, client=client, fixer=part.fixer, validator=part.validator, on_event=seen
+                )
+            except BudgetExhausted as exc:
+                sink("budget_exhausted", file=str(job.file), apiCalls=shared.used)
+                fields = {"round": 0, **seen.fields, "apiCalls": before + client.calls}
+                ended = stopped_result(job, part.folder, str(exc), fields)
+                write_stopped_report(part.folder, ended, fields)
+                return ended
+            except LdjfixError as exc:  # e.g. Gong down after retries: the journal is intact
+                fields = {**seen.fields, "apiCalls": before + client.calls}
+                ended = stopped_result(
+                    job, part.folder, str(exc), fields, outcome=ERROR, exit_code=exc.exit_code
+                )
+                if client.calls:  # it held the folder (not, say, refused as in use elsewhere)
+                    write_stopped_report(part.folder, ended, fields)
+                return ended
+        result = result_from_report(job, report.doc)
+        write_job_reports(part.folder, result)
+        return result
+
+    def stopped(job: BatchJob, reason: str) -> FileResult:
+        return stopped_result(job, prepared[job].folder, reason, {})
+
+    return run_batch(jobs, runner=runner, stopped=stopped, budget=budget, emit=emit)

@@ -1,0 +1,203 @@
+"""What ``ldjfix run`` does with its options: settings resolved, jobs listed, batch run, reported.
+
+The command hands its raw options to :func:`resolve_run`; the config file, the environment and
+the flags become one :class:`~ldjfix.jobs.settings.Settings` and a list of jobs. One file with no
+batch option goes down the single-file path (the loop's own progress line and summary); several
+files, a manifest or any batch option go to :func:`run_session`, which prints the JSON summary
+on stdout, a table (and a live display on a terminal) on stderr, and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from ldjfix.errors import UsageProblem
+from ldjfix.gong.connection import Connection
+from ldjfix.jobs.manifest import BatchJob, jobs_from_flags, load_manifest
+from ldjfix.jobs.schedule import BatchResult, CallBudget
+from ldjfix.jobs.settings import Settings, resolve_settings
+from ldjfix.loop.outputs import JobReport
+from ldjfix.reporting.board import ProgressBoard
+from ldjfix.reporting.events import EventSink, JsonEventLog, TextEventLog
+from ldjfix.reporting.summaries import batch_markdown, format_table, summary_json
+
+DEFAULT_MAX_ROUNDS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """The ``run`` command's options as given (None = not given)."""
+
+    files: tuple[str, ...] = ()
+    object_types: tuple[str, ...] = ()
+    file_specs: tuple[str, ...] = ()
+    manifest: str | None = None
+    config: str | None = None
+    integration_id: int | None = None
+    rules: str | None = None
+    job_dir: str | None = None
+    max_rounds: int | None = None
+    calls_per_second: float | None = None
+    base_url: str | None = None
+    sandbox: bool = False
+    sandbox_dir: str | None = None
+    max_api_calls: int | None = None
+    log_format: str | None = None
+    as_json: bool = False
+    summary_md: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedRun:
+    """Settings in force and the jobs to run; ``batch`` says which path takes them."""
+
+    settings: Settings
+    jobs: tuple[BatchJob, ...]
+    batch: bool
+
+    @property
+    def integration_id(self) -> int:
+        """The integration id, required by every run."""
+        if self.settings.integration_id is None:
+            raise UsageProblem(
+                "No integration id: pass --integration-id, or set integration_id in "
+                "ldjfix.toml or LDJFIX_INTEGRATION_ID."
+            )
+        return int(self.settings.integration_id)
+
+
+def resolve_run(
+    options: RunOptions, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> ResolvedRun:
+    """Turn the options, config file and environment into settings and jobs."""
+    cwd = Path.cwd() if cwd is None else cwd
+    flags = {
+        "base_url": options.base_url,
+        "integration_id": options.integration_id,
+        "rules": options.rules,
+        "calls_per_second": options.calls_per_second,
+        "max_api_calls": options.max_api_calls,
+        "max_rounds": options.max_rounds,
+        "sandbox": True if options.sandbox else None,
+        "job_dir": options.job_dir,
+        "log_format": options.log_format,
+    }
+    config = Path(options.config) if options.config else None
+    settings = resolve_settings(config=config, flags=flags, env=env, cwd=cwd)
+    jobs = jobs_from_flags(options.files, options.object_types, options.file_specs)
+    if options.manifest:
+        jobs += load_manifest(Path(options.manifest))
+    if not jobs:
+        raise UsageProblem(
+            "Nothing to run: give FILE --object-type T, --file FILE:T or --manifest."
+        )
+    if options.job_dir and len(jobs) == 1 and not options.manifest:
+        # one file on the command line: --job-dir is its job folder, whichever path runs it
+        jobs = (replace(jobs[0], job_dir=Path(options.job_dir)),)
+    batch = (
+        len(jobs) > 1
+        or bool(options.manifest or options.file_specs or options.as_json or options.summary_md)
+        or settings.max_api_calls is not None
+        or settings.log_format == "json"
+    )
+    return ResolvedRun(settings, jobs, batch)
+
+
+def run_single(
+    resolved: ResolvedRun,
+    *,
+    interactive: bool,
+    sandbox_dir: str | None,
+    on_event: EventSink | None,
+) -> JobReport:
+    """Run the one job of ``resolved`` on the loop's own path (its progress line, its summary)."""
+    from ldjfix.jobs.job import FixChoice, run_one
+    from ldjfix.jobs.runner import job_folder
+
+    settings, job = resolved.settings, resolved.jobs[0]
+    return run_one(
+        job.file,
+        object_type=job.object_type,
+        integration_id=resolved.integration_id,
+        choice=FixChoice(settings.rules, interactive),
+        connection=connection_for(settings, sandbox_dir),
+        job_dir=job_folder(job, settings.job_dir),
+        max_rounds=settings.max_rounds or DEFAULT_MAX_ROUNDS,
+        on_event=on_event,
+    )
+
+
+def connection_for(settings: Settings, sandbox_dir: str | None) -> Connection:
+    """The client's Connection from the settings."""
+    return Connection(
+        base_url=settings.base_url,
+        sandbox=settings.sandbox,
+        sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
+        calls_per_second=settings.calls_per_second,
+    )
+
+
+def _sinks(
+    settings: Settings, jobs: tuple[BatchJob, ...], stderr: TextIO, tty: bool
+) -> tuple[EventSink, ProgressBoard | None]:
+    """The event sink: JSON lines, the live board on a terminal, or text milestones."""
+    if settings.log_format == "json":
+        return JsonEventLog(stderr), None
+    if tty:
+        board = ProgressBoard(stderr, [(str(j.file), j.object_type) for j in jobs])
+        return board, board
+    return TextEventLog(stderr), None
+
+
+def run_session(
+    resolved: ResolvedRun,
+    *,
+    sandbox_dir: str | None = None,
+    summary_md: str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the batch and report it; returns the exit code (the worst of all files)."""
+    from ldjfix.jobs.runner import Remote, run_files
+
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    settings = resolved.settings
+    remote = Remote(
+        connection_for(settings, sandbox_dir),
+        resolved.integration_id,
+        settings.max_rounds or DEFAULT_MAX_ROUNDS,
+        os.environ if env is None else env,
+    )
+    budget = CallBudget(settings.calls_per_second, max_calls=settings.max_api_calls)
+    emit, board = _sinks(settings, resolved.jobs, stderr, stderr.isatty())
+    result = run_files(resolved.jobs, settings, remote=remote, budget=budget, emit=emit)
+    if board is not None:
+        board.close()
+    doc = report(result, stdout=stdout, summary_md=summary_md)
+    if settings.log_format == "json":  # stderr stays one JSON object per line
+        emit("batch_end", exitCode=doc["exitCode"], apiCallsThisRun=result.api_calls,
+             totals=doc["totals"])  # fmt: skip
+    else:
+        stderr.write(format_table(result.results))
+    return result.exit_code
+
+
+def report(result: BatchResult, *, stdout: TextIO, summary_md: str | None) -> dict[str, Any]:
+    """Print the JSON summary on stdout (and write the batch Markdown if asked for); return it."""
+    doc = summary_json(result.results, api_calls_this_run=result.api_calls)
+    stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n")
+    stdout.flush()
+    if summary_md:
+        from ldjfix.ldjson.files import write_bytes_atomic
+
+        write_bytes_atomic(summary_md, batch_markdown(result.results).encode("utf-8"))
+    return doc

@@ -1,0 +1,338 @@
+"""The job folder of ``ldjfix run``: its journal, round files, ids, and the crash test hook.
+
+Everything a run learns goes to disk before the run acts on it, so a run killed at any point
+resumes with the same command. The journal (``journal.json``) is small and rewritten atomically
+after every step; the bulky facts live in files written once each: upload sets with their
+lineage, saved statuses, and one *settlement* per round (what became accepted, quarantined or
+fixed). State is rebuilt by replaying the settlements the journal lists, in order.
+
+``clientRequestId``s are derived from the job id and the upload's name (``<job>-r02-s07``), so a
+run that crashed between an upload and the journal write finds the same id again and asks Gong
+about it instead of uploading twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import os
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.ldjson.files import open_input, remove_stale_temps, write_bytes_atomic
+
+JOURNAL_VERSION = 1
+CRASH_ENV = "LDJFIX_CRASH_AT"
+_ID_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFacts:
+    """What identifies a source file's content: its size and SHA-256."""
+
+    size: int
+    sha256: str
+
+
+def source_facts(path: Path) -> SourceFacts:
+    """Hash the source in chunks (never read whole)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open_input(path, what="source file") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return SourceFacts(size, digest.hexdigest())
+
+
+def make_job_id(source: Path, facts: SourceFacts, started: str) -> str:
+    """A job id from the source path, its content and the start time: letters and digits only."""
+    seed = f"{source.resolve()}\n{facts.sha256}\n{started}".encode()
+    return "ldj" + hashlib.sha256(seed).hexdigest()[:12]
+
+
+def upload_name(round_no: int, shard: int) -> str:
+    """The name of one upload of a round, e.g. ``r02-s07``."""
+    return f"r{round_no:02d}-s{shard:02d}"
+
+
+def client_request_id(job_id: str, name: str) -> str:
+    """The ``clientRequestId`` of an upload: letters, digits, ``-`` and ``_`` only."""
+    return _ID_SAFE.sub("_", f"{job_id}-{name}")
+
+
+def default_job_dir(source: Path) -> Path:
+    """``<source>.ldjfix-job/`` beside the source."""
+    return source.with_name(source.name + ".ldjfix-job")
+
+
+class JobFolder:
+    """Paths inside a job folder, and atomic reads and writes of its JSON files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.rounds = root / "rounds"
+
+    def create(self) -> None:
+        """Make the folder (and its ``rounds/``) if missing."""
+        try:
+            self.rounds.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputProblem(f"cannot create job folder {self.root}: {exc.strerror}.") from None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder for one run: a second ``run`` of the job is refused, not mixed in."""
+        with open(self.root / ".lock", "a+b") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputProblem(
+                    f"job folder {self.root} is in use by another ldjfix run.",
+                    hint="Wait for it to finish, or pass another --job-dir.",
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Remove temporary files a killed run left mid-write (only while holding the folder)."""
+        return [*remove_stale_temps(self.root), *remove_stale_temps(self.rounds)]
+
+    @property
+    def journal(self) -> Path:
+        """The journal file."""
+        return self.root / "journal.json"
+
+    def upload_set(self, name: str) -> Path:
+        """The LDJSON file uploaded as ``name``."""
+        return self.rounds / f"{name}.ldjson"
+
+    def lineage(self, name: str) -> Path:
+        """Source line numbers of the upload set ``name``, one per uploaded line."""
+        return self.rounds / f"{name}.lineage.json"
+
+    def status(self, name: str) -> Path:
+        """The terminal request status saved for ``name``."""
+        return self.rounds / f"{name}.status.json"
+
+    def settlement(self, round_no: int) -> Path:
+        """What round ``round_no`` settled (round 0 is local validation)."""
+        return self.rounds / f"r{round_no:02d}-settled.json"
+
+    def output(self, name: str) -> Path:
+        """An output file of the job (corrected.ldjson, report.json, ...)."""
+        return self.root / name
+
+    def write_json(self, path: Path, doc: Any) -> None:
+        """Write a JSON document atomically."""
+        write_bytes_atomic(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
+    def read_json(self, path: Path) -> Any:
+        """Read a JSON file this job wrote; a damaged one is an input problem."""
+        try:
+            return orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise InputProblem(
+                f"job file {path} cannot be read ({exc}).",
+                hint="Remove the job folder to start the job afresh.",
+            ) from None
+
+
+def job_identity(facts: SourceFacts, object_type: str, integration_id: int) -> dict[str, Any]:
+    """What a job folder must match to be resumed by a command: source content and options."""
+    return {
+        "sourceSha256": facts.sha256,
+        "objectType": object_type,
+        "integrationId": integration_id,
+    }
+
+
+def new_journal(source: Path, facts: SourceFacts, identity: Mapping[str, Any]) -> dict[str, Any]:
+    """The journal of a job that starts now."""
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return {
+        "version": JOURNAL_VERSION,
+        "jobId": make_job_id(source, facts, started),
+        "source": str(source.resolve()),
+        "sourceSize": facts.size,
+        **identity,
+        "started": started,
+        "phase": "new",
+        "round": 0,
+        "settled": [],
+        "uploads": {},
+        "apiCalls": 0,
+        "timings": {},
+    }
+
+
+def check_resumable(journal: Mapping[str, Any], expected: Mapping[str, Any], root: Path) -> None:
+    """Refuse to resume a job whose source or options differ from this command's."""
+    if journal.get("version") != JOURNAL_VERSION:
+        raise InputProblem(
+            f"{root} holds a job journal of another version.",
+            hint="Remove the job folder or pass another --job-dir.",
+        )
+    if journal.get("sourceSha256") != expected["sourceSha256"]:
+        raise InputProblem(
+            f"the source file changed since the job in {root} started.",
+            hint="Pass another --job-dir to start a new job, or restore the original file.",
+        )
+    for key in ("objectType", "integrationId"):
+        if journal.get(key) != expected[key]:
+            raise UsageProblem(
+                f"the job in {root} was started with {key} {journal.get(key)}, "
+                f"not {expected[key]}.",
+                hint="Repeat the original command, or pass another --job-dir.",
+            )
+
+
+_PHASES = ("new", "settled", "planned", "sent", "finished")
+_STATES = ("planned", "uploaded", "polled")
+_REQUIRED: dict[str, Any] = {  # key -> the check its value must pass
+    "jobId": lambda v: isinstance(v, str) and bool(v),
+    "source": lambda v: isinstance(v, str),
+    "sourceSize": lambda v: _count(v),
+    "phase": lambda v: v in _PHASES,
+    "round": lambda v: _count(v),
+    "settled": lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v),
+    "uploads": lambda v: isinstance(v, dict) and all(map(_upload_entry, v.values())),
+}
+_OPTIONAL: dict[str, Any] = {
+    "apiCalls": lambda v: _count(v),
+    "timings": lambda v: isinstance(v, dict) and all(_number(t) for t in v.values()),
+    "end": lambda v: (
+        isinstance(v, dict) and all(isinstance(v.get(k), str) for k in ("outcome", "reason"))
+    ),
+    "stop": lambda v: v is None or (isinstance(v, dict) and isinstance(v.get("general"), list)),
+}
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _upload_entry(entry: object) -> bool:
+    return (
+        isinstance(entry, dict)
+        and _count(entry.get("round"))
+        and _count(entry.get("records", 0))
+        and entry.get("state") in _STATES
+        and isinstance(entry.get("clientRequestId"), str)
+    )
+
+
+def check_journal(journal: object, root: Path) -> None:
+    """Refuse a journal.json the loop cannot read (hand-edited, damaged, or not ldjfix's)."""
+    if not _looks_like_journal(journal):
+        raise InputProblem(
+            f"{root / 'journal.json'} is not a job journal ldjfix can resume (damaged, or not "
+            "written by ldjfix).",
+            hint="Remove the job folder or pass another --job-dir.",
+        )
+
+
+def _looks_like_journal(journal: object) -> bool:
+    """Every key the loop reads is there (or optional) with a value of the right kind."""
+    if not isinstance(journal, Mapping):
+        return False
+    if journal.get("version") != JOURNAL_VERSION:
+        return True  # another version: check_resumable says so in its own words
+    return all(key in journal and ok(journal[key]) for key, ok in _REQUIRED.items()) and all(
+        ok(journal[key]) for key, ok in _OPTIONAL.items() if key in journal
+    )
+
+
+def crash_hook_from_env(env: Mapping[str, str] | None = None) -> Callable[[str], None]:
+    """The test hook: ``LDJFIX_CRASH_AT=<step>:<n>`` kills the process at the n-th ``step``.
+
+    Used only by the crash-and-resume tests: the loop calls the returned function at every step
+    boundary, and when the named step is reached for the n-th time the process sends itself
+    SIGKILL, exactly as a power cut or ``kill -9`` would stop it. Without the variable the hook
+    does nothing.
+    """
+    spec = (env if env is not None else os.environ).get(CRASH_ENV, "")
+    if not spec:
+        return _no_crash
+    step, _, count = spec.partition(":")
+    target = int(count) if count.isdigit() else 1
+    seen: dict[str, int] = {}
+    lock = threading.Lock()  # shards reach their steps from several threads
+
+    def hook(name: str) -> None:
+        with lock:
+            seen[name] = seen.get(name, 0) + 1
+            hit = name == step and seen[name] == target
+        if hit:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+def _no_crash(name: str) -> None:
+    return None
+
+
+class Journal:
+    """The journal document of one job, saved atomically; safe to update from shard threads."""
+
+    def __init__(self, folder: JobFolder, doc: dict[str, Any]) -> None:
+        self.folder = folder
+        self.doc = doc
+        self._lock = threading.Lock()
+
+    def save(self, **changes: Any) -> None:
+        """Apply top-level ``changes`` and write the journal."""
+        with self._lock:
+            self.doc.update(changes)
+            self.folder.write_json(self.folder.journal, self.doc)
+
+    def save_calls(self, calls: int) -> None:
+        """Put ``calls`` into the journal last saved, leaving the rest of it as it was written.
+
+        For a run stopped by an error: the document in memory may be half-way through a step,
+        but the calls made are real, so only the count goes to disk.
+        """
+        path = self.folder.journal
+        with self._lock:
+            try:
+                saved = orjson.loads(path.read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                return  # nothing saved yet (or unreadable): the next run says so
+            if not isinstance(saved, dict) or saved.get("apiCalls") == calls:
+                return
+            saved["apiCalls"] = calls
+            with contextlib.suppress(OSError, InputProblem):  # keep the error that stopped us
+                self.folder.write_json(path, saved)
+
+    def upload(self, name: str) -> dict[str, Any]:
+        """A copy of the journal entry of upload ``name``."""
+        with self._lock:
+            return dict(self.doc["uploads"][name])
+
+    def set_upload(self, name: str, **fields: Any) -> None:
+        """Update upload ``name``'s entry and write the journal."""
+        with self._lock:
+            self.doc["uploads"][name].update(fields)
+            self.folder.write_json(self.folder.journal, self.doc)
+
+    def uploads_of(self, round_no: int) -> list[str]:
+        """Names of the uploads of round ``round_no``, in order."""
+        with self._lock:
+            return sorted(n for n, e in self.doc["uploads"].items() if e["round"] == round_no)

@@ -1,0 +1,125 @@
+"""Upload sets and their lineage: what each uploaded line was in the source, and back again.
+
+Every upload set ldjfix writes has no blank lines, no BOM and ``\\n`` endings, so Gong's
+"line N" is the N-th record whatever Gong does with blank lines (design section 3). The
+lineage lists, for upload line N, the source line it came from; a status is mapped back
+through it. A line number past the end of the set is kept as *unmapped*, never guessed at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from array import array
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ldjfix.gong.status import LineError, Status
+from ldjfix.ldjson.files import atomic_output, open_input
+from ldjfix.ldjson.lines import Line, Shape, scan
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One upload's status mapped onto source lines."""
+
+    name: str
+    status: str
+    failed: dict[int, tuple[LineError, ...]] = field(default_factory=dict)
+    accepted: tuple[int, ...] = ()
+    unknown: tuple[int, ...] = ()
+    general: tuple[str, ...] = ()
+    unmapped: tuple[LineError, ...] = ()
+    total_error_count: int | None = None
+
+    @property
+    def unseen_failures(self) -> int:
+        """Failures Gong counted but did not list (0 when it listed them all)."""
+        if self.status != "FAILED" or self.total_error_count is None:
+            return 0
+        return max(0, self.total_error_count - len(self.failed) - len(self.unmapped))
+
+
+def write_upload_sets(
+    source: Path,
+    shards: Mapping[str, Sequence[int]],
+    fixed: Mapping[int, dict[str, Any]],
+    paths: Mapping[str, Path],
+) -> None:
+    """Write each shard's records, from the source in one pass, fixed records re-serialised."""
+    names = list(shards)
+    # which shard a line goes to, one small int per source line (0: none), not a dict
+    top = max((max(lines) for lines in shards.values() if lines), default=0)
+    owner = array("H", bytes(2 * (top + 1)))
+    for index, name in enumerate(names, 1):
+        for line in shards[name]:
+            owner[line] = index
+    wanted = (n for n in range(1, top + 1) if owner[n])
+    with contextlib.ExitStack() as stack:
+        outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
+        with open_input(source, what="source file") as stream:
+            for item in scan(stream, wanted, Shape()):
+                if isinstance(item, Line):
+                    outs[owner[item.number] - 1].write(_content(item, fixed) + b"\n")
+
+
+def _content(line: Line, fixed: Mapping[int, dict[str, Any]]) -> bytes:
+    record = fixed.get(line.number)
+    return line.content if record is None else orjson.dumps(record)
+
+
+def map_status(name: str, status: Status, lineage: Sequence[int]) -> Verdict:
+    """Map a terminal status onto source lines through ``lineage``."""
+    if status.status == "DONE":
+        return Verdict(name, "DONE", accepted=tuple(lineage))
+    failed: dict[int, list[LineError]] = {}
+    unmapped: list[LineError] = []
+    for error in status.line_errors:
+        if error.line <= len(lineage):
+            failed.setdefault(lineage[error.line - 1], []).append(error)
+        else:
+            unmapped.append(error)
+    general = tuple(e.description for e in status.general_errors)
+    others = [n for n in lineage if n not in failed]
+    # a FAILED that names no failing line says nothing about which records got in
+    settled = status.all_failures_listed and bool(failed) and not general and not unmapped
+    return Verdict(
+        name,
+        status.status,
+        failed={line: tuple(errors) for line, errors in failed.items()},
+        accepted=tuple(others) if settled else (),
+        unknown=() if settled else tuple(others),
+        general=general,
+        unmapped=tuple(unmapped),
+        total_error_count=status.total_error_count,
+    )
+
+
+def hold_back_later_duplicates(
+    verdict: Verdict, resent: Collection[int], keys: Sequence[int]
+) -> Verdict:
+    """Keep pending the accepted records that a resent earlier record would overwrite.
+
+    Gong applies records in order and keeps the last per ``objectId``. When line 10 failed and
+    goes out again fixed while line 500 (same objectId, later) was accepted, sending line 10
+    alone would put the older version back; so line 500 stays pending and goes out with it.
+    """
+    first: dict[int, int] = {}
+    for line in verdict.failed:
+        key = keys[line]
+        if key and line in resent and line < first.get(key, line + 1):
+            first[key] = line
+    if not first:
+        return verdict
+    held = tuple(n for n in verdict.accepted if keys[n] in first and n > first[keys[n]])
+    if not held:
+        return verdict
+    kept = set(held)
+    return replace(
+        verdict,
+        accepted=tuple(n for n in verdict.accepted if n not in kept),
+        unknown=tuple(sorted((*verdict.unknown, *held))),
+    )

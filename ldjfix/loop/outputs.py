@@ -1,0 +1,171 @@
+"""What a ``run`` job leaves behind: corrected.ldjson, rejected.ldjson, fixes.jsonl, report.json.
+
+``corrected.ldjson`` is the source with every fix applied and quarantined records left out;
+every other line (blank lines, the BOM, ``\\r\\n`` endings) is copied byte for byte, and only
+fixed records are re-serialised. ``rejected.ldjson`` holds one line per quarantined record:
+``{"line", "objectId", "errors", "record"}`` (``record`` null and ``text`` set when the line was
+not a JSON object). ``report.json`` is the job's contract with pipelines (README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ldjfix.ldjson.files import atomic_output, open_input
+from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.loop.journal import JobFolder
+from ldjfix.loop.ledger import QUARANTINED, Counts, InvariantBroken, Ledger
+
+CORRECTED = "corrected.ldjson"
+REJECTED = "rejected.ldjson"
+FIXES = "fixes.jsonl"
+REPORT = "report.json"
+EXIT_CODES = {"DONE": 0, "QUARANTINED": 1, "PENDING": 1, "STOPPED": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class JobReport:
+    """How a job ended: the exit code and the main numbers of ``report.json`` (``doc``)."""
+
+    outcome: str
+    exit_code: int
+    counts: Counts
+    rounds: int
+    uploads: int
+    api_calls: int
+    job_dir: Path
+    message: str
+    doc: dict[str, Any]
+
+
+def outcome_of(counts: Counts, stopped: bool) -> str:
+    """DONE, STOPPED (file-level error), QUARANTINED (nothing pending) or PENDING."""
+    if counts.pending == 0 and counts.quarantined == 0:
+        return "DONE"
+    if stopped:
+        return "STOPPED"
+    return "QUARANTINED" if counts.pending == 0 else "PENDING"
+
+
+def write_outputs(source: Path, folder: JobFolder, ledger: Ledger) -> None:
+    """Write corrected.ldjson, rejected.ldjson and fixes.jsonl from the ledger."""
+    quarantined = set(ledger.lines_in(QUARANTINED))
+    wanted = quarantined | ledger.fixed.keys()
+    rejected: list[bytes] = []
+    skipped = 0
+    with (
+        open_input(source, what="source file") as stream,
+        atomic_output(folder.output(CORRECTED)) as out,
+    ):
+        for item in scan(stream, wanted, Shape()):
+            if not isinstance(item, Line):
+                out.write(item)
+            elif item.number in quarantined:
+                rejected.append(_rejected_line(item, ledger))
+                skipped += 1
+            else:
+                out.write(orjson.dumps(ledger.fixed[item.number]) + item.ending)
+    if skipped != len(quarantined):
+        raise InvariantBroken(f"{len(quarantined)} quarantined but {skipped} left out")
+    with atomic_output(folder.output(REJECTED)) as out:
+        out.writelines(rejected)
+    with atomic_output(folder.output(FIXES)) as out:
+        out.writelines(orjson.dumps(fix.as_json()) + b"\n" for fix in ledger.fixes)
+
+
+def _rejected_line(line: Line, ledger: Ledger) -> bytes:
+    record = ledger.fixed.get(line.number)
+    text = None
+    if record is None:
+        try:
+            value = orjson.loads(line.content)
+            record = value if isinstance(value, dict) else None
+        except orjson.JSONDecodeError:
+            pass
+        if record is None:
+            text = line.content.decode("utf-8", errors="replace")
+    object_id = record.get("objectId") if record is not None else None
+    doc: dict[str, Any] = {
+        "line": line.number,
+        "objectId": object_id if isinstance(object_id, str) else None,
+        "errors": list(ledger.errors.get(line.number, ())),
+        "record": record,
+    }
+    if text is not None:
+        doc["text"] = text
+    return orjson.dumps(doc) + b"\n"
+
+
+def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
+    """Write report.json from the journal and the settlements; returns it."""
+    counts = ledger.check()
+    settled = [folder.read_json(folder.rounds / name) for name in doc["settled"]]
+    per_round = [s["notes"] for s in settled if s["round"] >= 1]
+    end = doc["end"]
+    report = {
+        "source": doc["source"],
+        "jobId": doc["jobId"],
+        "jobDir": str(folder.root),
+        "objectType": doc["objectType"],
+        "integrationId": doc["integrationId"],
+        "outcome": end["outcome"],
+        "exitCode": EXIT_CODES[end["outcome"]],
+        "reason": end["reason"],
+        "message": _message(end["outcome"], counts, doc),
+        **counts.as_json(),
+        "invariant": "accepted + quarantined + pending = records",
+        "invariantHolds": counts.accepted + counts.quarantined + counts.pending == counts.records,
+        "rounds": len(per_round),
+        "uploads": len(doc["uploads"]),
+        "apiCalls": doc.get("apiCalls", 0),
+        "fixes": len(ledger.fixes),
+        "local": settled[0]["notes"] if settled else {},
+        "perRound": per_round,
+        "generalErrors": (doc.get("stop") or {}).get("general", []),
+        "timings": doc.get("timings", {}),
+        "outputs": {"corrected": CORRECTED, "rejected": REJECTED, "fixes": FIXES},
+    }
+    folder.write_json(folder.output(REPORT), report)
+    return report
+
+
+def _records(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
+
+
+def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
+    if outcome == "DONE":
+        if counts.records == 0:
+            return "the source holds no records: nothing to upload"
+        return f"all {counts.records} records accepted by Gong"
+    if outcome == "STOPPED":
+        general = "; ".join((doc.get("stop") or {}).get("general", []))
+        return f"Gong rejected the whole file: {general}"
+    parts = []
+    if counts.quarantined and not counts.pending:
+        parts.append(f"{_records(counts.accepted)} accepted by Gong")
+    if counts.quarantined:
+        parts.append(f"{_records(counts.quarantined)} quarantined (see {REJECTED})")
+    if counts.pending:
+        parts.append(f"{_records(counts.pending)} still pending ({doc['end']['reason']})")
+    return "; ".join(parts)
+
+
+def job_report(folder: JobFolder) -> JobReport:
+    """Read a finished job's report.json back as a :class:`JobReport`."""
+    doc: dict[str, Any] = folder.read_json(folder.output(REPORT))
+    return JobReport(
+        outcome=doc["outcome"],
+        exit_code=doc["exitCode"],
+        counts=Counts(doc["records"], doc["accepted"], doc["quarantined"], doc["pending"]),
+        rounds=doc["rounds"],
+        uploads=doc["uploads"],
+        api_calls=doc["apiCalls"],
+        job_dir=folder.root,
+        message=doc["message"],
+        doc=doc,
+    )

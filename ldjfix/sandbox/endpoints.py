@@ -1,0 +1,302 @@
+"""The sandbox's endpoints: what each of Gong's CRM calls does to the sandbox state.
+
+Reached only after the app (``sandbox.py``) has checked credentials, the rate limit and the
+fault knobs. Each handler takes a :class:`~ldjfix.sandbox.wsgi.Request` and returns an
+:class:`~ldjfix.sandbox.wsgi.Answer` whose body matches Gong's response schema for that code.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ldjfix.gong.limits import (
+    MAX_INTEGRATION_ID,
+    MAX_LISTED_ERRORS,
+    MAX_READBACK_IDS,
+    MAX_UPLOAD_BYTES,
+    SCHEMA_TYPES,
+    UPLOAD_TYPES,
+)
+from ldjfix.sandbox.judge import Verdict, general_failure, judge_file
+from ldjfix.sandbox.store import SandboxStore
+from ldjfix.sandbox.wsgi import Answer, BadRequest, Request, error, multipart, new_request_id
+
+_CRID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_FIELD_TYPES = frozenset(
+    {
+        *("DATE", "DATETIME", "NUMBER", "PERCENT", "CURRENCY", "ID", "URL", "STRING"),
+        *("BOOLEAN", "PHONENUMBER", "EMAILADDRESS", "PICKLIST", "REFERENCE", "STRINGARRAY"),
+    }
+)
+_REFERENCE_TARGETS = frozenset({"ACCOUNT", "CONTACT", "DEAL", "LEAD", "USER"})
+# room for multipart headers and boundaries around a file of the maximum size
+_MULTIPART_OVERHEAD = 1 << 20
+
+Handler = Callable[[Request], Answer]
+
+
+class SandboxApi:
+    """Gong's CRM endpoints over a :class:`SandboxStore`."""
+
+    def __init__(self, store: SandboxStore, *, polls: int = 2) -> None:
+        self.store = store
+        self.polls = polls
+        self.routes: dict[str, dict[str, Handler]] = {
+            "/v2/crm/integrations": {
+                "PUT": self.register,
+                "GET": self.integrations,
+                "DELETE": self.delete_integration,
+            },
+            "/v2/crm/entity-schema": {"GET": self.get_schema, "POST": self.put_schema},
+            "/v2/crm/entities": {"POST": self.upload, "GET": self.get_entities},
+            "/v2/crm/request-status": {"GET": self.request_status},
+        }
+
+    def handle(self, request: Request) -> Answer:
+        """Route a request to its endpoint."""
+        methods = self.routes.get(request.path)
+        if methods is None:
+            request.drain()
+            return error(404, f"No such endpoint: {request.path}")
+        handler = methods.get(request.method)
+        if handler is None:
+            request.drain()
+            return error(405, f"{request.method} is not allowed on {request.path}")
+        return handler(request)
+
+    # integrations --------------------------------------------------------------------------
+
+    def register(self, request: Request) -> Answer:
+        """``PUT /v2/crm/integrations``: register the one generic integration."""
+        body = request.json_body()
+        if not isinstance(body, dict):
+            raise BadRequest("Body must be a JSON object with name and ownerEmail")
+        for key in ("name", "ownerEmail"):
+            if not isinstance(body.get(key), str) or not body[key].strip():
+                raise BadRequest(f"Field {key} is required")
+        with self.store.locked():
+            existing = self.store.integrations()
+            if existing:
+                return error(409, "An active integration already exists")
+            # a large id on purpose: clients that parse it as a double corrupt it
+            new_id = random.SystemRandom().randint(2**62, MAX_INTEGRATION_ID)
+            entry = {
+                "integrationId": new_id,
+                "ownerEmail": body["ownerEmail"],
+                "name": body["name"],
+            }
+            self.store.save_integrations([entry])
+        return Answer(200, {"requestId": new_request_id(), "integrationId": new_id})
+
+    def integrations(self, request: Request) -> Answer:
+        """``GET /v2/crm/integrations``."""
+        request.drain()
+        return Answer(
+            200, {"requestId": new_request_id(), "integrations": self.store.integrations()}
+        )
+
+    def delete_integration(self, request: Request) -> Answer:
+        """``DELETE /v2/crm/integrations``: drop the integration and all its objects (async)."""
+        request.drain()
+        integration_id = _integration_id(request)
+        crid = _client_request_id(request)
+        with self.store.locked():
+            if self.store.request(integration_id, crid) is not None:
+                return error(409, "Client request id has already been used")
+            self.store.forget_integration(integration_id)
+            done = {"status": "DONE", "errors": [], "totalErrorCount": 0, "totalSuccessCount": 0}
+            doc = {"objectType": None, "polls": self.polls, "seen": 0, "result": done}
+            self.store.save_request(integration_id, crid, doc)
+        return Answer(201, {"requestId": new_request_id(), "clientRequestId": crid})
+
+    # entity schema ---------------------------------------------------------------------------
+
+    def get_schema(self, request: Request) -> Answer:
+        """``GET /v2/crm/entity-schema``; without objectType, every type (as Gong's prose says)."""
+        request.drain()
+        integration_id = _integration_id(request)
+        wanted = request.param("objectType")
+        types = SCHEMA_TYPES if wanted is None else (_object_type(request, SCHEMA_TYPES),)
+        fields = {kind: self.store.schema(integration_id, kind) for kind in types}
+        return Answer(200, {"requestId": new_request_id(), "objectTypeToSelectedFields": fields})
+
+    def put_schema(self, request: Request) -> Answer:
+        """``POST /v2/crm/entity-schema``: the full field list of one type, checked like Gong."""
+        integration_id = _integration_id(request)
+        object_type = _object_type(request, SCHEMA_TYPES)
+        body = request.json_body()
+        if not isinstance(body, list):
+            raise BadRequest("Body must be a JSON array of field definitions")
+        sent = [_schema_field(item, n) for n, item in enumerate(body, 1)]
+        with self.store.locked():
+            before = {f["uniqueName"] for f in self.store.schema(integration_id, object_type)}
+            missing = sorted(before - {f["uniqueName"] for f in sent})
+            if missing:
+                raise BadRequest(
+                    "A schema update must list every existing field (remove one with "
+                    f"isDeleted=true); missing: {', '.join(missing)}"
+                )
+            kept = [f for f in sent if f.get("isDeleted") is not True]
+            self.store.save_schema(integration_id, object_type, kept)
+        return Answer(201, {"requestId": new_request_id()})
+
+    # entities ------------------------------------------------------------------------------
+
+    def upload(self, request: Request) -> Answer:
+        """``POST /v2/crm/entities``: receive an LDJSON file, judge it, keep what passes."""
+        integration_id = _integration_id(request)
+        object_type = _object_type(request, UPLOAD_TYPES)
+        crid = _client_request_id(request)
+        if request.length > MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD:
+            request.drain()  # not worth spooling: it fails as a whole anyway
+            return self._accept(integration_id, object_type, crid, None, request.length)
+        with multipart(request, self.store.scratch()) as (buffer, parts):
+            part = parts.get("dataFile")
+            if part is None:
+                raise BadRequest("Required multipart part dataFile is missing")
+            return self._accept(integration_id, object_type, crid, (buffer, part), request.length)
+
+    def _accept(
+        self, integration_id: int, object_type: str, crid: str, file: Any, size: int
+    ) -> Answer:
+        with self.store.locked():
+            if self.store.request(integration_id, crid) is not None:
+                return error(409, "Client request id has already been used")
+            if file is None:
+                verdict = general_failure(f"File size {size} bytes exceeds the maximum of 200 MB")
+            else:
+                buffer, part = file
+                verdict = judge_file(
+                    buffer,
+                    part.start,
+                    part.end,
+                    object_type=object_type,
+                    custom=self.store.custom_fields(integration_id, object_type),
+                    known=self._known_ids(integration_id),
+                )
+            self.store.save_records(integration_id, object_type, verdict.upserts, verdict.deletes)
+            request_id = new_request_id()
+            self.store.save_request(
+                integration_id, crid, _outcome(verdict, object_type, self.polls)
+            )
+            self.store.log_upload(
+                _log_entry(integration_id, object_type, crid, request_id, verdict)
+            )
+        return Answer(201, {"requestId": request_id, "clientRequestId": crid})
+
+    def _known_ids(self, integration_id: int) -> Callable[[str, str], bool]:
+        """A lookup of stored objectIds, reading each type once per upload, not per line."""
+        cache: dict[str, set[str]] = {}
+
+        def known(kind: str, key: str) -> bool:
+            if kind not in cache:
+                cache[kind] = self.store.knows(integration_id, kind)
+            return key in cache[kind]
+
+        return known
+
+    def get_entities(self, request: Request) -> Answer:
+        """``GET /v2/crm/entities``: ids as a JSON array in the body (or ``objectsCrmIds``)."""
+        integration_id = _integration_id(request)
+        object_type = _object_type(request, SCHEMA_TYPES)
+        ids: Any = request.query.get("objectsCrmIds") or []
+        if request.length:
+            ids = request.json_body()
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise BadRequest("Body must be a JSON array of CRM object ids")
+        found = self.store.lookup(integration_id, object_type, ids[:MAX_READBACK_IDS])
+        return Answer(200, {"requestId": new_request_id(), "crmObjectsMap": found})
+
+    # request status --------------------------------------------------------------------------
+
+    def request_status(self, request: Request) -> Answer:
+        """``GET /v2/crm/request-status``: PENDING, IN_PROGRESS…, then the outcome."""
+        request.drain()
+        integration_id = _integration_id(request)
+        crid = _client_request_id(request)
+        with self.store.locked():
+            doc = self.store.request(integration_id, crid)
+            if doc is None:
+                raise BadRequest(f"No request with clientRequestId {crid} for this integration")
+            seen = doc["seen"]
+            doc["seen"] = seen + 1
+            self.store.save_request(integration_id, crid, doc)
+        body: dict[str, Any] = {"requestId": new_request_id()}
+        if seen < doc["polls"]:
+            body.update(status="PENDING" if seen == 0 else "IN_PROGRESS", errors=[])
+        else:
+            body.update(doc["result"])
+        return Answer(200, body)
+
+
+def _outcome(verdict: Verdict, object_type: str, polls: int) -> dict[str, Any]:
+    listed = [{"line": n, "description": d} for n, d in verdict.errors[:MAX_LISTED_ERRORS]]
+    result = {
+        "status": "FAILED" if verdict.failed else "DONE",
+        "errors": listed,
+        "totalErrorCount": len(verdict.errors),
+        "totalSuccessCount": verdict.success,
+    }
+    return {"objectType": object_type, "polls": polls, "seen": 0, "result": result}
+
+
+def _log_entry(
+    integration_id: int, object_type: str, crid: str, request_id: str, verdict: Verdict
+) -> dict[str, Any]:
+    return {
+        "time": time.time(),
+        "integrationId": integration_id,
+        "objectType": object_type,
+        "clientRequestId": crid,
+        "requestId": request_id,
+        "status": "FAILED" if verdict.failed else "DONE",
+        "totalErrorCount": len(verdict.errors),
+        "totalSuccessCount": verdict.success,
+    }
+
+
+def _integration_id(request: Request) -> int:
+    raw = request.param("integrationId")
+    if raw is None:
+        raise BadRequest("Query parameter integrationId is required")
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_INTEGRATION_ID:
+        raise BadRequest(f"integrationId {raw!r} is not a valid integration id")
+    return int(raw)
+
+
+def _object_type(request: Request, allowed: tuple[str, ...]) -> str:
+    raw = request.param("objectType")
+    if raw not in allowed:
+        raise BadRequest(f"objectType must be one of {', '.join(allowed)}")
+    return raw
+
+
+def _client_request_id(request: Request) -> str:
+    raw = request.param("clientRequestId")
+    if raw is None:
+        raise BadRequest("Query parameter clientRequestId is required")
+    if not _CRID.fullmatch(raw):
+        raise BadRequest("clientRequestId may hold only letters, digits, '-' and '_'")
+    return raw
+
+
+def _schema_field(item: object, number: int) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise BadRequest(f"Field definition {number} is not an object")
+    for key in ("uniqueName", "label", "type"):
+        if not isinstance(item.get(key), str) or not item[key]:
+            raise BadRequest(f"Field definition {number}: {key} is required")
+    if item["type"] not in _FIELD_TYPES:
+        raise BadRequest(f"Field definition {number}: unknown type {item['type']!r}")
+    if item["type"] == "REFERENCE" and item.get("referenceTo") not in _REFERENCE_TARGETS:
+        raise BadRequest(f"Field definition {number}: referenceTo is required for REFERENCE")
+    values = item.get("orderedValueList")
+    if item["type"] == "PICKLIST" and not (
+        isinstance(values, list) and values and all(isinstance(v, str) for v in values)
+    ):
+        raise BadRequest(f"Field definition {number}: orderedValueList is required for PICKLIST")
+    return {k: v for k, v in item.items() if v is not None}

@@ -1,0 +1,253 @@
+"""The sandbox's own rejection rules: how the simulated Gong judges an uploaded LDJSON file.
+
+Deliberately independent of ldjfix's validator (so the loop is tested against a second
+opinion), and stricter in places only a server can be (references to objects it has never
+received, bare domain names, name length). Decisions where Gong's behaviour is unknown:
+
+* lines are physical lines ending at ``\\n``, numbered from 1; a UTF-8 BOM at the start is
+  skipped; a blank line is an error of its line (it holds no object);
+* one error per failing line (the first rule it breaks), in line order;
+* a file that is empty, over the size cap or not UTF-8 anywhere fails as a whole: one error
+  with ``line: 0``;
+* several lines with the same ``objectId`` are upserted in order (the last one wins).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from ldjfix.gong import descriptions as say
+from ldjfix.gong.limits import MAX_UPLOAD_BYTES
+from ldjfix.sandbox import formats as fmt
+
+MAX_NAME = 255
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_DOMAIN = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+# (object type, field) -> the object type its value must name
+REFERENCES: dict[tuple[str, str], str] = {
+    ("CONTACT", "accountId"): "ACCOUNT",
+    ("DEAL", "accountId"): "ACCOUNT",
+    ("DEAL", "ownerId"): "BUSINESS_USER",
+    ("DEAL", "stage"): "STAGE",
+    ("LEAD", "convertedToDealId"): "DEAL",
+    ("LEAD", "convertedToContactId"): "CONTACT",
+    ("LEAD", "convertedToAccountId"): "ACCOUNT",
+}
+_MANDATORY: dict[str, tuple[str, ...]] = {"STAGE": ("objectId", "name")}
+_DEFAULT_MANDATORY = ("objectId", "modifiedDate")
+
+
+class Buffer(Protocol):
+    """Bytes or an mmap: what an uploaded file is read from without copying it."""
+
+    def find(self, sub: bytes, start: int = ..., end: int = ..., /) -> int: ...
+    def __getitem__(self, key: slice, /) -> bytes: ...
+
+
+@dataclass
+class Verdict:
+    """What processing one uploaded file gave: errors by line, counts, records to keep."""
+
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    success: int = 0
+    upserts: dict[str, bytes] = field(default_factory=dict)
+    deletes: set[str] = field(default_factory=set)
+
+    @property
+    def failed(self) -> bool:
+        """True when any line (or the whole file) was rejected."""
+        return bool(self.errors)
+
+
+def general_failure(description: str) -> Verdict:
+    """A verdict for a file that cannot be read at all: one error on line 0."""
+    return Verdict(errors=[(0, description)])
+
+
+def iter_physical_lines(data: Buffer, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """(number, content) of every line between ``start`` and ``end``; ``\\n`` ends a line."""
+    if data[start : start + 3] == b"\xef\xbb\xbf":
+        start += 3
+    number, pos = 0, start
+    while pos < end:
+        stop = data.find(b"\n", pos, end)
+        stop = end if stop == -1 else stop
+        number += 1
+        content = data[pos:stop]
+        yield number, content[:-1] if content.endswith(b"\r") else content
+        pos = stop + 1
+
+
+def judge_file(
+    data: Buffer,
+    start: int,
+    end: int,
+    *,
+    object_type: str,
+    custom: Mapping[str, Mapping[str, Any]],
+    known: Callable[[str, str], bool],
+) -> Verdict:
+    """Judge the uploaded file ``data[start:end]`` as Gong would; see the module notes."""
+    size = end - start
+    if size > MAX_UPLOAD_BYTES:
+        return general_failure(f"File size {size} bytes exceeds the maximum of 200 MB")
+    if not data[start:end].strip():
+        return general_failure("The file is empty")
+    verdict = Verdict()
+    for number, content in iter_physical_lines(data, start, end):
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return general_failure(f"The file is not valid UTF-8 (line {number})")
+        problem, record = _judge_line(text, object_type, custom, known)
+        if problem is not None:
+            verdict.errors.append((number, problem))
+            continue
+        assert record is not None
+        verdict.success += 1
+        object_id = str(record["objectId"])
+        if record.get("isDeleted") is True:
+            verdict.upserts.pop(object_id, None)
+            verdict.deletes.add(object_id)
+        else:
+            verdict.deletes.discard(object_id)
+            verdict.upserts[object_id] = content.strip()
+    return verdict
+
+
+def _judge_line(
+    text: str,
+    object_type: str,
+    custom: Mapping[str, Mapping[str, Any]],
+    known: Callable[[str, str], bool],
+) -> tuple[str | None, dict[str, Any] | None]:
+    if not text.strip():
+        return say.unparsable("the line is empty"), None
+    try:
+        record = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return say.unparsable(f"{exc.msg} at character {exc.pos + 1}"), None
+    if not isinstance(record, dict):
+        return say.unparsable("the line is not a JSON object"), None
+    problem = check_record(record, object_type, custom) or _dangling(
+        record, object_type, custom, known
+    )
+    return problem, record
+
+
+def check_record(
+    record: Mapping[str, Any], object_type: str, custom: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """The first rule ``record`` breaks (a Gong-style description), or None."""
+    for name in _mandatory_fields(record, object_type):
+        value = record.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return say.mandatory(name)
+    for check in (_object_id, _standard_fields, _names):
+        problem = check(record, object_type)
+        if problem:
+            return problem
+    return _custom_fields(record, custom)
+
+
+def _mandatory_fields(record: Mapping[str, Any], object_type: str) -> Sequence[str]:
+    fields = _MANDATORY.get(object_type, _DEFAULT_MANDATORY)
+    if object_type == "BUSINESS_USER" and record.get("isDeleted") is not True:
+        return (*fields, "emailAddress")
+    return fields
+
+
+def _object_id(record: Mapping[str, Any], _type: str) -> str | None:
+    value = record["objectId"]
+    if not isinstance(value, str):
+        return say.invalid("objectId", "must be a string")
+    if len(value) > 64:
+        return say.too_long("objectId", 64)
+    if not (_ID.fullmatch(value) or fmt.EMAIL.fullmatch(value)):
+        return say.invalid("objectId", "only letters, digits, '-' and '_', or an email address")
+    return None
+
+
+def _standard_fields(record: Mapping[str, Any], object_type: str) -> str | None:
+    for name, (types, check) in _STANDARD.items():
+        value = record.get(name)
+        if value is None or (types and object_type not in types):
+            continue
+        problem = check(value)
+        if problem:
+            return say.invalid(name, problem)
+    if object_type == "ACCOUNT" and isinstance(record.get("domains"), list):
+        for entry in record["domains"]:
+            if not _DOMAIN.fullmatch(entry):
+                return say.invalid("domains", f"'{entry}' is not a bare domain name like acme.com")
+    return None
+
+
+def _names(record: Mapping[str, Any], _type: str) -> str | None:
+    name = record.get("name")
+    if isinstance(name, str) and len(name) > MAX_NAME:
+        return say.too_long("name", MAX_NAME)
+    return None
+
+
+# field -> (the object types it is a standard field of, empty = all; its check)
+_STANDARD: dict[str, tuple[tuple[str, ...], Callable[[object], str | None]]] = {
+    "modifiedDate": ((), fmt.datetime),
+    "createdDate": (("DEAL",), fmt.datetime),
+    "closeDate": (("DEAL",), fmt.date),
+    "status": (("DEAL",), fmt.deal_status),
+    "amount": (("DEAL",), fmt.number),
+    "isDeleted": ((), fmt.boolean),
+    "isActive": (("STAGE",), fmt.boolean),
+    "sortOrder": (("STAGE",), fmt.sort_order),
+    "domains": (("ACCOUNT",), fmt.string_array),
+    "url": ((), fmt.url),
+}
+
+
+def _custom_fields(
+    record: Mapping[str, Any], custom: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    for name, spec in custom.items():
+        value = record.get(name)
+        if value is None:
+            continue
+        kind = spec.get("type")
+        if kind == "PICKLIST":
+            allowed = spec.get("orderedValueList") or []
+            if value not in allowed:
+                return say.invalid(name, f"expected one of {', '.join(map(str, allowed))}")
+            continue
+        check = fmt.BY_SCHEMA_TYPE.get(str(kind))
+        problem = check(value) if check else None
+        if problem:
+            return say.invalid(name, problem)
+    return None
+
+
+def _dangling(
+    record: Mapping[str, Any],
+    object_type: str,
+    custom: Mapping[str, Mapping[str, Any]],
+    known: Callable[[str, str], bool],
+) -> str | None:
+    if record.get("isDeleted") is True:
+        return None  # a deletion carries old values; Gong has no reason to resolve them
+    targets = {f: t for (kind, f), t in REFERENCES.items() if kind == object_type}
+    for name, spec in custom.items():
+        if spec.get("type") == "REFERENCE" and spec.get("referenceTo"):
+            target = str(spec["referenceTo"])
+            targets[name] = "BUSINESS_USER" if target == "USER" else target
+    for name, target in targets.items():
+        value = record.get(name)
+        if isinstance(value, str) and value and not known(target, value):
+            return say.dangling(name, value)
+    return None

@@ -1,0 +1,196 @@
+"""The sandbox on a real loopback socket: ``ldjfix sandbox serve`` and a thread for tests.
+
+A threading wsgiref server. It binds only to loopback addresses (the sandbox accepts any
+credentials, so it must not be reachable from other machines). A ``drop`` fault closes the
+socket without a byte of answer, as a crashed proxy would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import socketserver
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+from ldjfix.errors import UsageProblem
+from ldjfix.gong.connection import (
+    CREDENTIAL_HINT,
+    credentials_from_env,
+    default_sandbox_dir,
+    is_loopback,
+)
+from ldjfix.sandbox.app import DropConnection, Knobs, SandboxApp
+from ldjfix.sandbox.store import SandboxStore
+
+log = logging.getLogger("ldjfix.sandbox.app")
+
+
+class _Handler(ServerHandler):
+    """Runs the app; a DropConnection sends nothing at all instead of a 500."""
+
+    def run(self, application: Any) -> None:
+        """Serve one request (wsgiref's run, plus the two ways a connection can just end)."""
+        try:
+            self.setup_environ()
+            self.result = application(self.environ, self.start_response)  # type: ignore[attr-defined]
+            self.finish_response()
+        except DropConnection:
+            return  # the socket closes with no answer at all
+        except (ConnectionError, TimeoutError):
+            return  # the client went away (e.g. it timed out during a stall)
+        except Exception:
+            self.handle_error()
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def handle(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536 or not self.parse_request():
+            return
+        handler = _Handler(
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]  # wsgiref's own handler passes it the same way
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class _Server(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox server: its URL, app (with ``calls``) and store."""
+
+    url: str
+    app: SandboxApp
+    server: WSGIServer
+
+    @property
+    def store(self) -> SandboxStore:
+        """The state the server keeps."""
+        return self.app.store
+
+
+def make_server(app: SandboxApp, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
+    """Bind the app to a loopback address (port 0 = any free port); not yet serving."""
+    if not is_loopback(host):
+        raise UsageProblem(
+            f"The sandbox serves only on this machine; {host!r} is not a loopback address.",
+            hint="Use --host 127.0.0.1 (the default) or ::1.",
+        )
+    server_class = _Server6 if ":" in host else _Server
+    try:
+        server = server_class((host, port), _RequestHandler)
+    except OSError as exc:
+        raise UsageProblem(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+    server.set_app(app)
+    bound_port = server.server_address[1]
+    shown = f"[{host}]" if ":" in host else host
+    return RunningSandbox(f"http://{shown}:{bound_port}", app, server)
+
+
+@contextlib.contextmanager
+def serving(
+    state_dir: str | Path,
+    knobs: Knobs | None = None,
+    *,
+    require_auth: str | None = None,
+    **app_options: Any,
+) -> Iterator[RunningSandbox]:
+    """Run a sandbox on 127.0.0.1 and a free port in a thread, for tests and embedding."""
+    app = SandboxApp(SandboxStore(state_dir), knobs, require_auth=require_auth, **app_options)
+    running = make_server(app)
+    # a short poll interval: shutdown() waits for it, and tests start many servers
+    thread = threading.Thread(target=running.server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield running
+    finally:
+        running.server.shutdown()
+        running.server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What ``ldjfix sandbox serve`` runs: where the state is, the knobs, the required auth."""
+
+    state_dir: Path
+    knobs: Knobs
+    require_auth: str | None = None
+
+
+def settings_from_options(
+    *,
+    sandbox_dir: str | None,
+    knobs: str | None,
+    polls: int | None,
+    calls_per_second: float | None,
+    script: tuple[str, ...],
+    seed: int | None,
+    require_auth: bool,
+) -> ServeSettings:
+    """Settings from ``serve``'s options: --knobs JSON first, single flags override it."""
+    base = Knobs.from_json(knobs, source="--knobs") if knobs else Knobs()
+    changes: dict[str, Any] = {
+        "polls": polls,
+        "calls_per_second": calls_per_second,
+        "seed": seed,
+        "script": script or None,
+    }
+    base = replace(base, **{k: v for k, v in changes.items() if v is not None})
+    expected = None
+    if require_auth:
+        found = credentials_from_env(os.environ)
+        if found is None:
+            raise UsageProblem("--require-auth needs credentials to require.", hint=CREDENTIAL_HINT)
+        expected = found.header()
+    state = Path(sandbox_dir) if sandbox_dir else default_sandbox_dir()
+    return ServeSettings(state, base, expected)
+
+
+def serve_forever(
+    settings: ServeSettings,
+    *,
+    host: str,
+    port: int,
+    announce: Callable[[str], None],
+    note: Callable[[str], None],
+) -> None:
+    """Serve until interrupted; ``announce`` gets the URL first, ``note`` the details."""
+    app = SandboxApp(
+        SandboxStore(settings.state_dir), settings.knobs, require_auth=settings.require_auth
+    )
+    running = make_server(app, host, port)
+    announce(running.url)
+    note(
+        f"Gong sandbox listening on {running.url} (state in {settings.state_dir}). "
+        f"Point ldjfix at it with: export GONG_BASE_URL={running.url}  Stop with Ctrl-C."
+    )
+    try:
+        running.server.serve_forever()
+    except KeyboardInterrupt:
+        note("sandbox stopped")
+    finally:
+        running.server.server_close()

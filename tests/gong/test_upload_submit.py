@@ -1,0 +1,81 @@
+"""submit(): checks before sending, a lost reply taken as uploaded, the status reporter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ldjfix.clock import ManualClock
+from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.gong.client import Connection, GongClient, RequestIdUsed, connect
+from ldjfix.gong.status import LineError, Status
+from ldjfix.gong.upload import describe_status, exit_code_of, submit
+from ldjfix.sandbox.store import SandboxStore
+
+GOOD = b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00Z"}\n'
+
+
+def sandbox_client(tmp_path: Path, knobs: str, clock: ManualClock) -> GongClient:
+    """An in-process sandbox client on fake time."""
+    env = {"LDJFIX_SANDBOX_KNOBS": knobs}
+    conn = Connection(sandbox=True, sandbox_dir=tmp_path / "sb")
+    return connect(conn, env=env, sleep=clock.sleep, clock=clock.now)
+
+
+def test_upload_submit_lost_reply_counts_as_uploaded(tmp_path: Path) -> None:
+    """A reply lost after the upload arrived: the retry's 409 is taken as success, then polled."""
+    clock = ManualClock()
+    path = tmp_path / "a.ldjson"
+    path.write_bytes(GOOD)
+    knobs = '{"script": ["lost"], "polls": 1, "calls_per_second": 0}'
+    with sandbox_client(tmp_path, knobs, clock) as client:
+        done = submit(
+            client,
+            path,
+            object_type="ACCOUNT",
+            integration_id=1,
+            client_request_id="once",
+            wait=True,
+        )
+    assert done.receipt.client_request_id == "once" and done.receipt.request_id is None
+    assert done.status is not None and done.status.status == "DONE"
+    assert [u["clientRequestId"] for u in SandboxStore(tmp_path / "sb").uploads()] == ["once"]
+
+
+def test_upload_submit_plain_reuse_still_fails(tmp_path: Path) -> None:
+    """A 409 on a first attempt is not taken as success."""
+    clock = ManualClock()
+    path = tmp_path / "a.ldjson"
+    path.write_bytes(GOOD)
+    with sandbox_client(tmp_path, '{"calls_per_second": 0}', clock) as client:
+        submit(client, path, object_type="ACCOUNT", integration_id=1, client_request_id="x")
+        with pytest.raises(RequestIdUsed) as caught:
+            submit(client, path, object_type="ACCOUNT", integration_id=1, client_request_id="x")
+    assert caught.value.on_retry is False
+
+
+def test_upload_submit_checks_before_any_call(tmp_path: Path) -> None:
+    """A missing file or an unknown object type is refused before the client is used."""
+    clock = ManualClock()
+    with sandbox_client(tmp_path, "", clock) as client:
+        with pytest.raises(InputProblem, match="does not exist"):
+            submit(client, tmp_path / "nope.ldjson", object_type="ACCOUNT", integration_id=1)
+        with pytest.raises(UsageProblem, match="case-sensitive"):
+            submit(client, tmp_path / "nope.ldjson", object_type="Account", integration_id=1)
+        assert client.calls == 0
+
+
+def test_upload_submit_describe_status_lists_everything() -> None:
+    """The text report: state, counts, the cap note when more failed than listed, each error."""
+    errors = (LineError(3, "Mandatory field [objectId] is missing or empty"), LineError(0, "x"))
+    failed = Status("FAILED", errors, 25, 75, "rq", {})
+    text = describe_status(failed)
+    assert text.splitlines() == [
+        "FAILED: 75 records accepted, 25 failed (2 listed; Gong lists at most 20)"
+        "  [Gong requestId rq]",
+        "  line 3: Mandatory field [objectId] is missing or empty",
+        "  file: x",
+    ]
+    assert describe_status(Status("PENDING", (), None, None, None, {})) == "PENDING"
+    assert (exit_code_of(failed), exit_code_of(Status("DONE", (), 0, 1, None, {}))) == (1, 0)

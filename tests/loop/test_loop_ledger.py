@@ -1,0 +1,68 @@
+"""The ledger: legal transitions only, the invariant, settlements that survive a round trip."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from ldjfix.fixing.fixer import Fix
+from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement, object_key
+
+
+def _ledger() -> Ledger:
+    ledger = Ledger(6)
+    for line, oid in ((1, "a"), (2, "b"), (4, "c"), (5, None), (6, "a")):
+        ledger.add_record(line, oid)
+    return ledger
+
+
+def test_loop_ledger_keeps_the_invariant_through_settlements() -> None:
+    """accepted + quarantined + pending = records after every settlement."""
+    ledger = _ledger()
+    ledger.apply(Settlement(1, accepted=(1, 4), quarantined=((5, ("bad",)),)))
+    counts = ledger.check()
+    assert (counts.records, counts.accepted, counts.quarantined, counts.pending) == (5, 2, 1, 2)
+    assert ledger.pending_lines() == [2, 6]
+    assert ledger.errors[5] == ("bad",)
+
+
+def test_loop_ledger_refuses_settling_a_record_twice() -> None:
+    """Accepting an accepted record, or fixing a quarantined one, is a bug and raises."""
+    ledger = _ledger()
+    ledger.apply(Settlement(1, accepted=(1,), quarantined=((2, ("x",)),)))
+    with pytest.raises(InvariantBroken):
+        ledger.apply(Settlement(2, accepted=(1,)))
+    with pytest.raises(InvariantBroken):
+        ledger.apply(Settlement(2, fixed=((2, {"objectId": "b"}),)))
+    with pytest.raises(InvariantBroken):
+        ledger.apply(Settlement(2, accepted=(3,)))  # line 3 is blank: not a record
+
+
+def test_loop_ledger_counts_each_line_once() -> None:
+    """Adding the same source line twice is a bug."""
+    ledger = _ledger()
+    with pytest.raises(InvariantBroken):
+        ledger.add_record(1, "a")
+
+
+def test_loop_ledger_settlement_round_trips_through_json() -> None:
+    """What the job folder stores reads back as the same settlement."""
+    fix = Fix(2, "b", "name", "x" * 300, "x" * 255, "rule 1: truncate")
+    settlement = Settlement(
+        3,
+        (1, 4),
+        ((5, ("bad", "worse")),),
+        ((2, {"objectId": "b", "n": 1}),),
+        (fix,),
+        {"r03-s01": 4},
+        {"progress": True},
+    )
+    doc = orjson.loads(orjson.dumps(settlement.as_json()))
+    assert Settlement.from_json(doc) == settlement
+
+
+def test_loop_ledger_object_keys_equal_for_equal_ids() -> None:
+    """Equal objectIds share a key; no objectId is key 0 (never grouped)."""
+    assert object_key("a") == object_key("a") != 0
+    assert object_key(None) == 0
+    assert _ledger().keys[1] == _ledger().keys[6]

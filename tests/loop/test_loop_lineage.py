@@ -1,0 +1,100 @@
+"""Upload sets and lineage: clean files for Gong, and its line numbers mapped back exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from ldjfix.gong.status import status_from_dict
+from ldjfix.loop.lineage import map_status, write_upload_sets
+
+# BOM, CRLF, a blank line, a whitespace-only line, U+2028 inside a record, no final newline
+TRICKY = (
+    b'\xef\xbb\xbf{"objectId":"a","n":1}\r\n'
+    b"\n"
+    b'{"objectId":"b","t":"x\xe2\x80\xa8y"}\n'
+    b"   \t\n"
+    b'{"objectId":"c"}\r\n'
+    b'{"objectId":"d"}'
+)
+
+
+def test_loop_upload_sets_have_no_bom_cr_or_blank_lines(tmp_path: Path) -> None:
+    """Each shard holds its records with \\n endings only; fixed records are re-serialised."""
+    source = tmp_path / "src.ldjson"
+    source.write_bytes(TRICKY)
+    paths = {"s1": tmp_path / "s1.ldjson", "s2": tmp_path / "s2.ldjson"}
+    fixed = {5: {"objectId": "c", "fixed": True}}
+    write_upload_sets(source, {"s1": [1, 6], "s2": [3, 5]}, fixed, paths)
+    assert paths["s1"].read_bytes() == b'{"objectId":"a","n":1}\n{"objectId":"d"}\n'
+    assert paths["s2"].read_bytes() == (
+        b'{"objectId":"b","t":"x\xe2\x80\xa8y"}\n' + orjson.dumps(fixed[5]) + b"\n"
+    )
+
+
+def test_loop_lineage_done_accepts_every_record() -> None:
+    """DONE: every record of the upload is accepted."""
+    verdict = map_status("u", status_from_dict({"status": "DONE"}, source="t"), [3, 5, 9])
+    assert verdict.accepted == (3, 5, 9) and not verdict.failed and not verdict.unknown
+
+
+def test_loop_lineage_all_failures_listed_accepts_the_rest() -> None:
+    """totalErrorCount equals the number listed: the unreported records are accepted."""
+    status = status_from_dict(
+        {
+            "status": "FAILED",
+            "totalErrorCount": 2,
+            "totalSuccessCount": 2,
+            "errors": [{"line": 2, "description": "x [name]"}, {"line": 4, "description": "y"}],
+        },
+        source="t",
+    )
+    verdict = map_status("u", status, [10, 20, 30, 40])
+    assert set(verdict.failed) == {20, 40}
+    assert verdict.failed[20][0].description == "x [name]"
+    assert verdict.accepted == (10, 30) and verdict.unknown == ()
+    assert verdict.unseen_failures == 0
+
+
+def test_loop_lineage_more_failed_than_listed_leaves_the_rest_unknown() -> None:
+    """Gong counted 5 failures but listed 2: the others are unknown, 3 failures unseen."""
+    status = status_from_dict(
+        {
+            "status": "FAILED",
+            "totalErrorCount": 5,
+            "errors": [{"line": 1, "description": "x"}, {"line": 3, "description": "y"}],
+        },
+        source="t",
+    )
+    verdict = map_status("u", status, [7, 8, 9, 10, 11, 12])
+    assert set(verdict.failed) == {7, 9}
+    assert verdict.accepted == () and verdict.unknown == (8, 10, 11, 12)
+    assert verdict.unseen_failures == 3
+
+
+def test_loop_lineage_line_past_the_end_is_unmapped_never_guessed() -> None:
+    """An error naming line 9 of a 3-line upload maps to nothing, and settles nothing."""
+    status = status_from_dict(
+        {"status": "FAILED", "totalErrorCount": 1, "errors": [{"line": 9, "description": "z"}]},
+        source="t",
+    )
+    verdict = map_status("u", status, [1, 2, 3])
+    assert verdict.failed == {} and verdict.accepted == ()
+    assert [e.line for e in verdict.unmapped] == [9]
+    assert verdict.unknown == (1, 2, 3)
+
+
+def test_loop_lineage_line_zero_is_a_file_level_error() -> None:
+    """line 0: a general error; no record is settled by it."""
+    status = status_from_dict(
+        {
+            "status": "FAILED",
+            "totalErrorCount": 1,
+            "errors": [{"line": 0, "description": "The file is not valid UTF-8 (line 2)"}],
+        },
+        source="t",
+    )
+    verdict = map_status("u", status, [1, 2])
+    assert verdict.general == ("The file is not valid UTF-8 (line 2)",)
+    assert verdict.accepted == () and verdict.failed == {}

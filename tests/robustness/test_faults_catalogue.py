@@ -1,0 +1,445 @@
+# ruff: noqa: E501  (the catalogue rows are messages exactly as printed, one string each)
+"""The bad-inputs catalogue: each kind of bad input, the message ldjfix prints, its exit code.
+
+The rows below are the README's "Bad inputs catalogue" table. Each is checked against the
+real command line (a loopback sandbox stands in for Gong where one is needed), and the README
+must hold the table exactly as :func:`markdown_table` renders it, so neither can drift.
+Regenerate the README table with ``python -m tests.robustness.test_faults_catalogue``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ldjfix.cli import cli
+from ldjfix.gong.connection import basic_auth
+from ldjfix.gong.retry import RetryPolicy
+from ldjfix.sandbox.app import Knobs
+from ldjfix.sandbox.server import RunningSandbox, serving
+
+REPO = Path(__file__).parents[2]
+SAMPLES = REPO / "samples"
+CREDS = {"GONG_ACCESS_KEY": "catalogue-key", "GONG_ACCESS_KEY_SECRET": "catalogue-secret"}
+NO_CREDS = {"GONG_ACCESS_KEY": "", "GONG_ACCESS_KEY_SECRET": "", "GONG_BEARER_TOKEN": ""}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One bad input: what it is, the command that meets it, what it prints and exits with."""
+
+    kind: str
+    command: str  # after "ldjfix "; {url} is the sandbox, {down} a closed loopback port
+    message: str  # the line printed (Error: ... for errors)
+    code: int
+    env: dict[str, str] = field(default_factory=dict)
+
+
+ROWS = [
+    Row(
+        "missing input file",
+        "validate missing.ldjson -t ACCOUNT",
+        "Error: input file missing.ldjson does not exist. Check the path.",
+        3,
+    ),
+    Row(
+        "a folder where a file belongs",
+        "merge accounts.ldjson folder -o out.ldjson",
+        "Error: fixed file folder is a folder, not a file.",
+        3,
+    ),
+    Row(
+        "status file missing",
+        "annotate accounts.ldjson --status-file gone.json",
+        "Error: status file gone.json does not exist. Check the path.",
+        3,
+    ),
+    Row(
+        "status file not JSON",
+        "annotate accounts.ldjson --status-file cut.json",
+        "Error: status file cut.json is not JSON (unexpected end of data at character 37). Pass the saved body of a GET /v2/crm/request-status response.",
+        3,
+    ),
+    Row(
+        "status file is JSON but not a status",
+        "extract accounts.ldjson --status-file list.json -o out.ldjson",
+        'Error: status file list.json is not a request status (not a JSON object). Expected a GET /v2/crm/request-status response such as {"status": "FAILED", "errors": [{"line": 3, "description": "..."}]}.',
+        3,
+    ),
+    Row(
+        "status line past the end of the file",
+        "annotate accounts.ldjson --status-file past.json",
+        "warning: the status names line(s) 999 but accounts.ldjson has only 300 lines: is this the file that was uploaded?",
+        1,
+    ),
+    Row(
+        "FIXED file not LDJSON (pretty-printed)",
+        "merge accounts.ldjson pretty.json -o out.ldjson",
+        "Error: pretty.json line 1 is not a JSON object (invalid JSON: unexpected end of data at character 2). Keep every record on one line as extract wrote it: LDJSON has no pretty-printed (multi-line) records.",
+        3,
+    ),
+    Row(
+        "FIXED record without extract bookkeeping",
+        "merge accounts.ldjson plain.ldjson -o out.ldjson",
+        "Error: plain.ldjson line 1 has no _ldjfix key, so it cannot be put back. Only records written by `ldjfix extract` can be merged; keep their _ldjfix key as it is.",
+        3,
+    ),
+    Row(
+        "FIXED extracted from another file",
+        "merge contacts.ldjson failing.ldjson -o out.ldjson",
+        "Error: line 23 of contacts.ldjson is not the line extracted to failing.ldjson line 1 (its content differs). Merge into the same file you extracted from.",
+        3,
+    ),
+    Row(
+        "output path is the input file",
+        "merge accounts.ldjson failing.ldjson -o accounts.ldjson",
+        "Error: the output accounts.ldjson is the input file accounts.ldjson; ldjfix never overwrites its input. Choose another output path with -o.",
+        2,
+    ),
+    Row(
+        "output path is a folder",
+        "merge accounts.ldjson failing.ldjson -o folder",
+        "Error: cannot write folder: it is a folder. Name a file.",
+        3,
+    ),
+    Row(
+        "output folder does not exist",
+        "extract accounts.ldjson --status-file accounts-status.json -o nowhere/out.ldjson",
+        "Error: cannot write nowhere/out.ldjson: No such file or directory.",
+        3,
+    ),
+    Row(
+        "rules file not TOML",
+        "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --rules broken.toml -o out.ldjson",
+        "Error: broken.toml is not valid TOML: Expected ']]' at the end of an array declaration (at line 1, column 7). See \"Rules files\" in the README; each rule is a [[rule]] table.",
+        3,
+    ),
+    Row(
+        "rules file with an unknown action",
+        "run accounts.ldjson -t ACCOUNT --integration-id 1 --rules shorten.toml --sandbox --sandbox-dir state",
+        "Error: shorten.toml rule 1 (field 'name'): unknown action 'shorten'. Actions: set, fill, drop, rename, truncate, reformat_datetime, coerce, map, replace, quarantine.",
+        3,
+    ),
+    Row(
+        "schema file not JSON",
+        "validate accounts.ldjson -t ACCOUNT --schema-file cut.json",
+        "Error: schema file cut.json is not JSON (unexpected end of data at character 37). Save the body of GET /v2/crm/entity-schema?integrationId=..&objectType=.. .",
+        3,
+    ),
+    Row(
+        "schema file with an unknown field type",
+        "validate accounts.ldjson -t ACCOUNT --schema-file color.json",
+        "Error: schema file color.json: ACCOUNT field 1 ('tier'): unknown type 'COLOR'. Gong's types: BOOLEAN, DATE, DATETIME, NUMBER, PERCENT, CURRENCY, PHONENUMBER, EMAILADDRESS, REFERENCE, ID, STRING, URL, STRINGARRAY, PICKLIST.",
+        3,
+    ),
+    Row(
+        "config file holding a secret",
+        "run accounts.ldjson -t ACCOUNT --config secret.toml --sandbox --sandbox-dir state",
+        "Error: secret.toml: key 'api_key': looks like a credential; ldjfix reads credentials only from the environment (GONG_ACCESS_KEY + GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN). Remove it from the file.",
+        3,
+    ),
+    Row(
+        "config file with a bad value",
+        "run accounts.ldjson -t ACCOUNT --config badrate.toml --sandbox --sandbox-dir state",
+        "Error: badrate.toml: key 'calls_per_second': must be a number greater than 0, not -2.",
+        3,
+    ),
+    Row(
+        "job manifest without object_type",
+        "run --manifest jobs.toml --integration-id 1 --sandbox --sandbox-dir state",
+        "Error: jobs.toml: job 1: key 'object_type': is missing; every [[job]] needs file and object_type.",
+        3,
+    ),
+    Row(
+        "file carrying extract bookkeeping",
+        "upload failing.ldjson -t ACCOUNT --integration-id 1 --base-url {url}",
+        "Error: failing.ldjson line 1 still carries extract bookkeeping ('_ldjfix'). Nothing was sent. Upload the file `ldjfix merge` writes, not the extracted one.",
+        3,
+        CREDS,
+    ),
+    Row(
+        "run on a file carrying extract bookkeeping",
+        "run failing.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state",
+        "Error: failing.ldjson line 1 still carries extract bookkeeping (_ldjfix). Merge the edited records back with `ldjfix merge` first.",
+        3,
+    ),
+    Row(
+        "file over 200 MB",
+        "upload huge.ldjson -t ACCOUNT --integration-id 1 --base-url {url}",
+        "Error: huge.ldjson is 200,000,001 bytes; Gong accepts at most 200,000,000 per upload. Nothing was sent. Split it into smaller files (keep records sharing an objectId together).",
+        3,
+        CREDS,
+    ),
+    Row(
+        "source changed since the job started",
+        "run changing.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state --job-dir changing-job",
+        "Error: the source file changed since the job in changing-job started. Pass another --job-dir to start a new job, or restore the original file.",
+        3,
+    ),
+    Row(
+        "job folder with a damaged journal",
+        "run accounts.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state --job-dir strange-job",
+        "Error: strange-job/journal.json is not a job journal ldjfix can resume (damaged, or not written by ldjfix). Remove the job folder or pass another --job-dir.",
+        3,
+    ),
+    Row(
+        "run from stdin",
+        "run - -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state",
+        "Error: run needs a file, not - (stdin): it reads the source again on resume.",
+        2,
+    ),
+    Row(
+        "unknown object type",
+        "upload accounts.ldjson -t WIDGET --integration-id 1 --base-url {url}",
+        "Error: objectType 'WIDGET' is not one of ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER, STAGE (case-sensitive).",
+        2,
+        CREDS,
+    ),
+    Row(
+        "integration id out of range",
+        "status --integration-id 0 --client-request-id x --base-url {url}",
+        "Error: Invalid value for '--integration-id': 0 is not in the range 1<=x<=9223372036854775807.",
+        2,
+        CREDS,
+    ),
+    Row(
+        "status file and a remote status at once",
+        "annotate accounts.ldjson --status-file accounts-status.json --integration-id 1 --client-request-id x",
+        "Error: Use --status-file or --integration-id/--client-request-id, not both.",
+        2,
+    ),
+    Row(
+        "missing credentials",
+        "status --integration-id 1 --client-request-id x --base-url {url}",
+        "Error: No Gong credentials in the environment. Set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (an API key pair from Gong's API page), or GONG_BEARER_TOKEN (an OAuth token).",
+        2,
+        NO_CREDS,
+    ),
+    Row(
+        "half a key pair",
+        "status --integration-id 1 --client-request-id x --base-url {url}",
+        "Error: GONG_ACCESS_KEY is set but GONG_ACCESS_KEY_SECRET is not. Set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (an API key pair from Gong's API page), or GONG_BEARER_TOKEN (an OAuth token).",
+        2,
+        {**NO_CREDS, "GONG_ACCESS_KEY": "k"},
+    ),
+    Row(
+        "no base URL",
+        "status --integration-id 1 --client-request-id x",
+        "Error: No Gong base URL: pass --base-url or set GONG_BASE_URL. Gong shows it on the API page (e.g. https://us-55616.api.gong.io); or use --sandbox to try ldjfix without an account.",
+        2,
+        CREDS,
+    ),
+    Row(
+        "credentials over plain http to another host",
+        "status --integration-id 1 --client-request-id x --base-url http://gong.invalid",
+        "Error: Refusing to send Gong credentials over plain http to gong.invalid. Use https://, or http:// only for a server on this machine (127.0.0.1).",
+        2,
+        CREDS,
+    ),
+    Row(
+        "credentials inside the base URL",
+        "status --integration-id 1 --client-request-id x --base-url https://key:secret@gong.invalid",
+        "Error: --base-url must not carry credentials (user:password@). Set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (an API key pair from Gong's API page), or GONG_BEARER_TOKEN (an OAuth token).",
+        2,
+        CREDS,
+    ),
+    Row(
+        "credentials refused (401)",
+        "status --integration-id 1 --client-request-id x --base-url {url}",
+        "Error: Request status of x: Gong answered HTTP 401: Access denied: invalid credentials (Gong requestId …). Access denied: check the credentials (Set GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (an API key pair from Gong's API page), or GONG_BEARER_TOKEN (an OAuth token).) and --base-url.",
+        4,
+        {**NO_CREDS, "GONG_BEARER_TOKEN": "wrong"},
+    ),
+    Row(
+        "unknown clientRequestId",
+        "status --integration-id 1 --client-request-id never --base-url {url}",
+        "Error: Request status of never: Gong answered HTTP 400: No request with clientRequestId never for this integration (Gong requestId …). Gong found the request malformed; check the integration id, object type and clientRequestId.",
+        4,
+        CREDS,
+    ),
+    Row(
+        "clientRequestId used before (409)",
+        "upload accounts.ldjson -t ACCOUNT --integration-id 1 --client-request-id used-1 --base-url {url}",
+        "Error: Upload of accounts.ldjson: Gong answered HTTP 409: Client request id has already been used (Gong requestId …): clientRequestId 'used-1' was already used for integration 1. Every upload needs a new id: leave --client-request-id out, or check `ldjfix status --integration-id 1 --client-request-id used-1`.",
+        4,
+        CREDS,
+    ),
+    Row(
+        "network down",
+        "status --integration-id 1 --client-request-id x --base-url {down}",
+        "Error: Request status of x: cannot connect ([Errno 111] Connection refused); gave up after 6 attempts. Gong may be down or overloaded; try again later.",
+        4,
+        CREDS,
+    ),
+    Row(
+        "Gong keeps failing (5xx)",
+        "status --integration-id 1 --client-request-id x --base-url {failing}",
+        "Error: Request status of x: Gong answered HTTP 503: An error has occurred (Gong requestId …); gave up after 6 attempts. Gong may be down or overloaded; try again later.",
+        4,
+        CREDS,
+    ),
+]
+
+
+def markdown_table(rows: list[Row] = ROWS) -> str:
+    """The README table."""
+    lines = ["| bad input | command | what ldjfix prints | exit |", "| --- | --- | --- | ---: |"]
+    for row in rows:
+        command = (
+            row.command.replace("{url}", "URL").replace("{down}", "URL").replace("{failing}", "URL")
+        )
+        message = row.message.replace("|", "\\|")
+        lines.append(f"| {row.kind} | `ldjfix {command}` | {message} | {row.code} |")
+    return "\n".join(lines) + "\n"
+
+
+def make_workspace(folder: Path) -> None:
+    """The files the rows use."""
+    for name in ("accounts.ldjson", "accounts-status.json", "contacts.ldjson"):
+        shutil.copy(SAMPLES / name, folder / name)
+    (folder / "folder").mkdir()
+    (folder / "strange-job").mkdir()
+    (folder / "strange-job" / "journal.json").write_bytes(b"[1]\n")
+    (folder / "cut.json").write_bytes(b'{"status": "FAILED", "errors": [{"li')
+    (folder / "list.json").write_bytes(b"[1, 2]")
+    (folder / "past.json").write_bytes(
+        b'{"status": "FAILED", "errors": [{"line": 999, "description": "Mandatory field '
+        b'[objectId] is missing or empty"}], "totalErrorCount": 1, "totalSuccessCount": 299}'
+    )
+    (folder / "pretty.json").write_bytes(b'{\n  "objectId": "a1"\n}\n')
+    (folder / "plain.ldjson").write_bytes(b'{"objectId": "a1"}\n')
+    (folder / "broken.toml").write_bytes(b"[[rule]\nfield = 'name'\n")
+    (folder / "shorten.toml").write_bytes(b'[[rule]]\nfield = "name"\naction = "shorten"\n')
+    (folder / "color.json").write_bytes(
+        b'{"objectTypeToSelectedFields": {"ACCOUNT": [{"uniqueName": "tier", "type": "COLOR"}]}}'
+    )
+    (folder / "secret.toml").write_bytes(b'integration_id = 1\napi_key = "abc"\n')
+    (folder / "badrate.toml").write_bytes(b"integration_id = 1\ncalls_per_second = -2\n")
+    (folder / "jobs.toml").write_bytes(b'[[job]]\nfile = "accounts.ldjson"\n')
+    with open(folder / "huge.ldjson", "wb") as huge:  # sparse: costs no disk
+        huge.truncate(200_000_001)
+    runner = CliRunner()
+    done = runner.invoke(
+        cli,
+        [
+            "extract",
+            str(folder / "accounts.ldjson"),
+            "--status-file",
+            str(folder / "accounts-status.json"),
+            "-o",
+            str(folder / "failing.ldjson"),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A workspace, a sandbox requiring CREDS, an always-failing one and a closed port."""
+    folder = tmp_path_factory.mktemp("catalogue")
+    make_workspace(folder)
+    header = basic_auth(CREDS["GONG_ACCESS_KEY"], CREDS["GONG_ACCESS_KEY_SECRET"]).header()
+    with (
+        serving(folder / "sb", Knobs(polls=0, calls_per_second=0), require_auth=header) as good,
+        serving(folder / "sb5", Knobs(shares={"503": 1.0}, calls_per_second=0)) as bad,
+    ):
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            down = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        _prepare(folder, good)
+        yield folder, {"url": good.url, "down": down, "failing": bad.url}
+
+
+def _prepare(folder: Path, sandbox: RunningSandbox) -> None:
+    """State some rows need: an id already used, a job whose source then changes."""
+    env = {**CREDS, "GONG_BASE_URL": sandbox.url}
+    runner = CliRunner(env=env)
+    used = runner.invoke(
+        cli,
+        [
+            "upload",
+            str(folder / "accounts.ldjson"),
+            "-t",
+            "ACCOUNT",
+            "--integration-id",
+            "1",
+            "--client-request-id",
+            "used-1",
+        ],
+    )
+    assert used.exit_code == 0, used.output
+    changing = folder / "changing.ldjson"
+    changing.write_bytes(b'{"objectId":"c1","modifiedDate":"2024-01-01T00:00:00Z","name":"C"}\n')
+    first = runner.invoke(
+        cli,
+        [
+            "run",
+            str(changing),
+            "-t",
+            "ACCOUNT",
+            "--integration-id",
+            "1",
+            "--sandbox",
+            "--sandbox-dir",
+            str(folder / "state"),
+            "--job-dir",
+            str(folder / "changing-job"),
+            "--max-rounds",
+            "1",
+        ],
+        env={"GONG_BASE_URL": "", "LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}'},
+    )
+    assert first.exit_code in (0, 1), first.output
+    changing.write_bytes(changing.read_bytes() + b'{"objectId":"c2"}\n')
+
+
+def invoke(
+    row: Row, folder: Path, urls: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    """Run a row's command in the workspace; its exit code and its output, made stable."""
+    monkeypatch.chdir(folder)
+    # retries wait 0.5 s, 1 s, 2 s...: the same attempts without the waiting
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, retry: 0.0)
+    env = {
+        "GONG_BASE_URL": "",
+        "LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}',
+        **row.env,
+    }
+    args = row.command.format(**urls).split()
+    result = CliRunner(env=env).invoke(cli, args)
+    output = result.output.replace(str(folder) + os.sep, "").replace(str(folder), ".")
+    for url in urls.values():
+        output = output.replace(url, "URL")
+    output = re.sub(r"requestId [a-z0-9]{19}", "requestId …", output)
+    return result.exit_code, output
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.kind for r in ROWS])
+def test_faults_catalogue_row_is_what_the_cli_prints(
+    row: Row, world: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command meets its bad input with the catalogued message and exit code."""
+    folder, urls = world
+    code, output = invoke(row, folder, urls, monkeypatch)
+    assert "Traceback" not in output
+    assert code == row.code, output
+    assert row.message in output.splitlines(), output
+
+
+def test_faults_catalogue_is_in_the_readme() -> None:
+    """README.md holds the catalogue exactly as the rows render it."""
+    readme = (REPO / "README.md").read_text()
+    assert "## Bad inputs catalogue" in readme
+    assert markdown_table() in readme
+
+
+if __name__ == "__main__":  # print the table for the README
+    print(markdown_table(), end="")
