@@ -32,7 +32,8 @@ import orjson
 from ldjfix.fixing.fixer import Fixer, QuarantineFixer
 from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
-from ldjfix.gong.client import GongClient, connect
+from ldjfix.gong.client import GongClient
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
 from ldjfix.loop.rounds import JobSpec, run_job
 from ldjfix.synth import generator as synth
@@ -65,7 +66,7 @@ class Tally:
 
 
 def _client(state: Path) -> GongClient:
-    return connect(Connection(sandbox=True, sandbox_dir=state, calls_per_second=1000), env=KNOBS)
+    return open_client(Connection(sandbox=True, sandbox_dir=state, calls_per_second=1000), env=KNOBS)
 
 
 def _fixer(rules: bool, validator: Validator) -> Fixer:

@@ -44,7 +44,7 @@ import orjson
 
 from ldjfix.clock import ManualClock
 from ldjfix.errors import RemoteProblem
-from ldjfix.gong.client import connect
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
 from ldjfix.jobs.job import FixChoice, make_fixer, make_validator
@@ -363,7 +363,7 @@ def _drive_in_process(
         outcome.starts += 1
         kill = kills.pop(0) if kills else None
         fixer = make_fixer(choice, validator, workdir / "job")
-        client = connect(
+        client = open_client(
             Connection(base_url=sandbox.url, calls_per_second=3.0),
             env=CREDENTIALS,
             sleep=clock.sleep,

@@ -30,7 +30,6 @@ from ldjfix.gong.connection import (
     Connection,
     basic_auth,
     credentials_from_env,
-    default_sandbox_dir,
     normalize_base_url,
 )
 from ldjfix.gong.identifiers import (
@@ -367,18 +366,18 @@ def connect(
     clock: Callable[[], float] = time.monotonic,
     transport: httpx.BaseTransport | None = None,
 ) -> GongClient:
-    """A client for Gong (``conn.base_url``) or the in-process sandbox (``conn.sandbox``).
+    """A client for Gong (``conn.base_url``) or a sandbox reached through ``transport``.
 
-    ``transport`` replaces the network for a real base URL (tests, embedding); everything
-    else (URL checks, credentials, headers) stays as in production.
+    ``transport`` replaces the network (tests, embedding, the in-process sandbox built by
+    :func:`ldjfix.jobs.connect.open_client`); everything else (URL checks, credentials,
+    headers) stays as in production.
     """
     env = os.environ if env is None else env
     if conn.sandbox:
         if conn.base_url:
             raise UsageProblem("Use either --sandbox or --base-url, not both.")
-        from ldjfix.sandbox.app import in_process_transport
-
-        transport = in_process_transport(conn.sandbox_dir or default_sandbox_dir(env), env=env)
+        if transport is None:  # the client never builds the sandbox itself (layering)
+            raise ValueError("a sandbox connection needs the sandbox's transport")
         base_url = "http://sandbox.localhost"
         # the sandbox wants some credentials, like Gong; any will do unless it says otherwise
         auth = credentials_from_env(env) or basic_auth("sandbox", "sandbox")

@@ -91,7 +91,7 @@ def run_one(
     env: Mapping[str, str] | None = None,
 ) -> JobReport:
     """Build the parts of one job and run it to its end state."""
-    from ldjfix.gong.client import connect
+    from ldjfix.jobs.connect import open_client
     from ldjfix.loop.journal import crash_hook_from_env
     from ldjfix.loop.rounds import JobSpec, run_job
 
@@ -100,7 +100,7 @@ def run_one(
     validator = make_validator(object_type)
     spec = JobSpec(source, object_type, integration_id, job_dir, max_rounds)
     fixer = make_fixer(choice, validator, spec.folder)
-    with connect(connection, env=env) as client:
+    with open_client(connection, env=env) as client:
         return run_job(
             spec,
             client=client,

@@ -229,11 +229,11 @@ def run_files(
     emit: EventSink,
 ) -> BatchResult:
     """Run a batch: prepare every job, then run them in Gong's order under one budget."""
-    from ldjfix.gong.client import connect
+    from ldjfix.jobs.connect import open_client
     from ldjfix.loop.rounds import JobSpec, run_job
 
     prepared = {p.job: p for p in prepare(jobs, settings)}
-    connect(remote.connection, limiter=budget, env=remote.env).close()  # credentials, URL: now
+    open_client(remote.connection, limiter=budget, env=remote.env).close()  # credentials, URL: now
 
     def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
         part = prepared[job]
@@ -242,7 +242,7 @@ def run_files(
         )
         seen = _LastEvent(sink)
         before = _calls_so_far(part.folder)
-        with connect(
+        with open_client(
             remote.connection, limiter=shared, env=remote.env, policy=remote.policy
         ) as client:
             try:

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 import orjson
 
 from ldjfix.errors import UsageProblem
-from ldjfix.gong.connection import Connection
+from ldjfix.jobs.connect import connection_for
 from ldjfix.jobs.manifest import BatchJob, jobs_from_flags, load_manifest
 from ldjfix.jobs.schedule import BatchResult, CallBudget
 from ldjfix.jobs.settings import Settings, resolve_settings
@@ -127,20 +127,10 @@ def run_single(
         object_type=job.object_type,
         integration_id=resolved.integration_id,
         choice=FixChoice(settings.rules, interactive),
-        connection=connection_for(settings, sandbox_dir),
+        connection=connection_for(settings, sandbox_dir=sandbox_dir),
         job_dir=job_folder(job, settings.job_dir),
         max_rounds=settings.max_rounds or DEFAULT_MAX_ROUNDS,
         on_event=on_event,
-    )
-
-
-def connection_for(settings: Settings, sandbox_dir: str | None) -> Connection:
-    """The client's Connection from the settings."""
-    return Connection(
-        base_url=settings.base_url,
-        sandbox=settings.sandbox,
-        sandbox_dir=Path(sandbox_dir) if sandbox_dir else None,
-        calls_per_second=settings.calls_per_second,
     )
 
 
@@ -172,7 +162,7 @@ def run_session(
     stderr = sys.stderr if stderr is None else stderr
     settings = resolved.settings
     remote = Remote(
-        connection_for(settings, sandbox_dir),
+        connection_for(settings, sandbox_dir=sandbox_dir),
         resolved.integration_id,
         settings.max_rounds or DEFAULT_MAX_ROUNDS,
         os.environ if env is None else env,

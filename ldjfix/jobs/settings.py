@@ -24,6 +24,7 @@ from ldjfix.gong.limits import MAX_INTEGRATION_ID, UPLOAD_TYPES
 from ldjfix.ldjson.files import open_file
 
 CONFIG_NAME = "ldjfix.toml"
+CONFIG_FILE, ENVIRONMENT, COMMAND_LINE = "config file", "environment", "command line"
 OBJECT_TYPES = UPLOAD_TYPES
 LOG_FORMATS = ("text", "json")
 CREDENTIAL_ENV = "GONG_ACCESS_KEY + GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN"
@@ -59,6 +60,12 @@ class Settings:
     job_dir: Path | None = None
     log_format: str = "text"
     source: Path | None = field(default=None, compare=False)
+    # where each set key came from: "config file", "environment" or "command line"
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def origin(self, key: str) -> str | None:
+        """Where setting ``key`` came from, or None when it is a default."""
+        return self.origins.get(key)
 
 
 def _problem(where: Path | str, key: str | None, what: str) -> InputProblem:
@@ -168,14 +175,15 @@ def _convert(key: str, value: Any, where: Path | str, base: Path) -> Any:
 
 
 def _apply(
-    settings: Settings, values: Mapping[str, Any], where: Path | str, base: Path
+    settings: Settings, values: Mapping[str, Any], where: Path | str, base: Path, origin: str
 ) -> Settings:
     known = set(_ENV)
     for key in values:
         if key not in known:
             raise _problem(where, key, f"is not a setting; known: {', '.join(sorted(known))}.")
     typed = {key: _convert(key, value, where, base) for key, value in values.items()}
-    return replace(settings, **typed)
+    origins = {**settings.origins, **dict.fromkeys(typed, origin)}
+    return replace(settings, **typed, origins=origins)
 
 
 def find_config(explicit: Path | None, cwd: Path) -> Path | None:
@@ -190,7 +198,7 @@ def load_config(path: Path) -> Settings:
     """Read and check a config file (no environment, no flags)."""
     doc = load_toml(path, what="config file")
     refuse_secrets(doc, path)
-    return replace(_apply(Settings(), doc, path, path.parent), source=path)
+    return replace(_apply(Settings(), doc, path, path.parent, CONFIG_FILE), source=path)
 
 
 def resolve_settings(
@@ -207,9 +215,10 @@ def resolve_settings(
     settings = load_config(path) if path is not None else Settings()
     from_env = {key: env[name] for key, name in _ENV.items() if env.get(name, "").strip()}
     for key, value in from_env.items():
-        settings = _apply(settings, {key: value}, f"environment variable {_ENV[key]}", cwd)
+        where = f"environment variable {_ENV[key]}"
+        settings = _apply(settings, {key: value}, where, cwd, ENVIRONMENT)
     given = {key: value for key, value in flags.items() if value is not None}
-    return _apply(settings, given, "command line", cwd)
+    return _apply(settings, given, COMMAND_LINE, cwd, COMMAND_LINE)
 
 
 def __getattr__(name: str) -> Any:

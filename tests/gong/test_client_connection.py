@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from ldjfix.errors import UsageProblem
-from ldjfix.gong.client import Connection, connect, new_client_request_id
+from ldjfix.gong.client import Connection, new_client_request_id
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import credentials_from_env, default_sandbox_dir, normalize_base_url
 
 BASIC = {"GONG_ACCESS_KEY": "key-id", "GONG_ACCESS_KEY_SECRET": "s3cr3t"}
@@ -65,7 +66,7 @@ def test_client_connection_credentials_from_env() -> None:
 def test_client_connection_missing_credentials_name_the_variables() -> None:
     """A real base URL without credentials is refused before any call, naming the variables."""
     with pytest.raises(UsageProblem) as caught:
-        connect(Connection(base_url="https://api.gong.io"), env={})
+        open_client(Connection(base_url="https://api.gong.io"), env={})
     text = str(caught.value)
     for name in ("GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "GONG_BEARER_TOKEN"):
         assert name in text
@@ -74,8 +75,8 @@ def test_client_connection_missing_credentials_name_the_variables() -> None:
 def test_client_connection_sandbox_and_base_url_exclude_each_other(tmp_path: Path) -> None:
     """--sandbox with --base-url is a usage problem; --sandbox alone needs no credentials."""
     with pytest.raises(UsageProblem, match="not both"):
-        connect(Connection(base_url="https://api.gong.io", sandbox=True, sandbox_dir=tmp_path))
-    with connect(Connection(sandbox=True, sandbox_dir=tmp_path), env={}) as client:
+        open_client(Connection(base_url="https://api.gong.io", sandbox=True, sandbox_dir=tmp_path))
+    with open_client(Connection(sandbox=True, sandbox_dir=tmp_path), env={}) as client:
         assert client.list_integrations() == []
 
 
@@ -87,7 +88,7 @@ def test_client_connection_secrets_never_shown(caplog: pytest.LogCaptureFixture)
 
     caplog.set_level(logging.DEBUG)
     conn = Connection(base_url="https://api.gong.io")
-    client = connect(conn, env=BASIC, transport=httpx.MockTransport(refuse), sleep=lambda s: None)
+    client = open_client(conn, env=BASIC, transport=httpx.MockTransport(refuse), sleep=lambda s: None)
     with pytest.raises(Exception) as caught:
         client.list_integrations()
     shown = " ".join([repr(client._http.auth), caplog.text, str(caught.value), repr(conn)])

@@ -13,7 +13,8 @@ import pytest
 
 from ldjfix import __version__
 from ldjfix.clock import ManualClock
-from ldjfix.gong.client import Connection, GongClient, connect
+from ldjfix.gong.client import Connection, GongClient
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import basic_auth
 
 OPENAPI = Path(__file__).parents[1] / "reference" / "gong-openapi-crm.json"
@@ -200,7 +201,7 @@ def test_contract_requests_headers_identify_and_authenticate(tmp_path: Path) -> 
     conn = Connection(base_url="https://us-1.api.gong.io")
     envs = [{"GONG_ACCESS_KEY": "k", "GONG_ACCESS_KEY_SECRET": "s"}, {"GONG_BEARER_TOKEN": "tok"}]
     for env in envs:
-        with connect(conn, env=env, transport=httpx.MockTransport(capture)) as client:
+        with open_client(conn, env=env, transport=httpx.MockTransport(capture)) as client:
             client.list_integrations()
     assert [r.headers["Authorization"] for r in seen] == ["Basic azpz", "Bearer tok"]
     assert {r.headers["User-Agent"] for r in seen} == {f"ldjfix/{__version__}"}

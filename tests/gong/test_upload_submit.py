@@ -8,7 +8,8 @@ import pytest
 
 from ldjfix.clock import ManualClock
 from ldjfix.errors import InputProblem, UsageProblem
-from ldjfix.gong.client import Connection, GongClient, RequestIdUsed, connect
+from ldjfix.gong.client import Connection, GongClient, RequestIdUsed
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.status import LineError, Status
 from ldjfix.gong.upload import describe_status, exit_code_of, submit
 from ldjfix.sandbox.store import SandboxStore
@@ -20,7 +21,7 @@ def sandbox_client(tmp_path: Path, knobs: str, clock: ManualClock) -> GongClient
     """An in-process sandbox client on fake time."""
     env = {"LDJFIX_SANDBOX_KNOBS": knobs}
     conn = Connection(sandbox=True, sandbox_dir=tmp_path / "sb")
-    return connect(conn, env=env, sleep=clock.sleep, clock=clock.now)
+    return open_client(conn, env=env, sleep=clock.sleep, clock=clock.now)
 
 
 def test_upload_submit_lost_reply_counts_as_uploaded(tmp_path: Path) -> None:

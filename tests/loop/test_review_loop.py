@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from ldjfix.cli import cli
 from ldjfix.fixing.fixer import QuarantineFixer
-from ldjfix.gong.client import GongClient, connect
+from ldjfix.gong.client import GongClient
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.jobs.manifest import BatchJob
@@ -35,7 +36,7 @@ def _run_under_budget(
     for runs in range(1, 41):
         budget = CallBudget(1000.0, max_calls=first if runs == 1 else then)
         conn = Connection(sandbox=True, sandbox_dir=state, calls_per_second=1000.0)
-        with connect(conn, env=QUICK_ENV, limiter=budget) as client:
+        with open_client(conn, env=QUICK_ENV, limiter=budget) as client:
             try:
                 spec = JobSpec(source, "ACCOUNT", 1, job, first_poll=0.0)
                 return runs, run_job(spec, client=client, fixer=QuarantineFixer())

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from ldjfix.cli import cli
 from ldjfix.errors import UsageProblem
-from ldjfix.gong.client import GongClient, RequestIdUsed, connect
+from ldjfix.gong.client import GongClient, RequestIdUsed
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
@@ -41,7 +42,7 @@ def _sandbox(tmp_path: Path, *script: str) -> Iterator[RunningSandbox]:
 
 
 def _client(sandbox: RunningSandbox) -> GongClient:
-    return connect(Connection(base_url=sandbox.url), env=TOKEN, sleep=lambda s: None)
+    return open_client(Connection(base_url=sandbox.url), env=TOKEN, sleep=lambda s: None)
 
 
 def test_faults_knob_cut_drops_the_upload_and_the_retry_lands(source: Path, tmp_path: Path) -> None:

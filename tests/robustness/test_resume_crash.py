@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from ldjfix.fixing.fixer import QuarantineFixer
-from ldjfix.gong.client import connect
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
 from ldjfix.ldjson.files import KILL_ENV
 from ldjfix.loop.rounds import JobSpec, run_job
@@ -47,7 +47,7 @@ def _resume(source: Path, job: Path, state: Path) -> dict[str, Any]:
     env = {"GONG_ACCESS_KEY": "k", "GONG_ACCESS_KEY_SECRET": "s"}
     with serving(state, Knobs(polls=0, calls_per_second=50)) as sandbox:
         conn = Connection(base_url=sandbox.url, calls_per_second=50)
-        with connect(conn, env=env) as client:
+        with open_client(conn, env=env) as client:
             result = run_job(
                 JobSpec(source, "ACCOUNT", 1, job), client=client, fixer=QuarantineFixer()
             )

@@ -7,7 +7,8 @@ from pathlib import Path
 import orjson
 
 from ldjfix.clock import ManualClock
-from ldjfix.gong.client import Connection, connect
+from ldjfix.gong.client import Connection
+from ldjfix.jobs.connect import open_client
 from tests.conftest import SAMPLES
 
 # Gong's upload order: users and stages first, accounts, then what refers to them
@@ -26,7 +27,7 @@ def test_sandbox_samples_match_their_defect_manifest(tmp_path: Path) -> None:
     clock = ManualClock()
     conn = Connection(sandbox=True, sandbox_dir=tmp_path)
     env = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}'}
-    with connect(conn, env=env, sleep=clock.sleep, clock=clock.now) as client:
+    with open_client(conn, env=env, sleep=clock.sleep, clock=clock.now) as client:
         for name, kind in ORDER:
             crid = name.replace(".", "-")
             client.upload(

@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from ldjfix.gong.client import GongClient, connect
+from ldjfix.gong.client import GongClient
+from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
 from ldjfix.ldjson.lines import iter_lines
 from ldjfix.sandbox.store import SandboxStore
@@ -48,7 +49,7 @@ def run_args(source: Path, state: Path, *extra: str, job: Path | None = None) ->
 def sandbox_client(state: Path, *, calls_per_second: float = 50.0) -> GongClient:
     """A client for the in-process sandbox kept in ``state``."""
     conn = Connection(sandbox=True, sandbox_dir=state, calls_per_second=calls_per_second)
-    return connect(conn, env=FAST_ENV)
+    return open_client(conn, env=FAST_ENV)
 
 
 def records_of(path: Path) -> dict[str, dict[str, Any]]:

@@ -118,14 +118,15 @@ def test_validate_subprocess_reports_line_and_exits_1(tmp_path: Path) -> None:
 
 def test_validate_cli_asks_the_sandbox_for_the_entity_schema(tmp_path: Path) -> None:
     """--integration-id fetches GET /v2/crm/entity-schema (from the sandbox) for custom fields."""
-    from ldjfix.gong.client import Connection, connect
+    from ldjfix.gong.client import Connection
+    from ldjfix.jobs.connect import open_client
 
     state = tmp_path / "sandbox"
     fields = [
         {"uniqueName": "tier", "label": "Tier", "type": "PICKLIST", "orderedValueList": ["A"]}
     ]
     env = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}'}
-    with connect(Connection(sandbox=True, sandbox_dir=state), env=env) as client:
+    with open_client(Connection(sandbox=True, sandbox_dir=state), env=env) as client:
         client.put_entity_schema(integration_id=1, object_type="ACCOUNT", fields=fields)
     path = _file(tmp_path, {**GOOD, "tier": "B"})
     args = ["validate", str(path), "-t", "ACCOUNT", "--integration-id", "1", "--sandbox",

@@ -1,0 +1,48 @@
+"""The ``ldjfix`` group itself: -v, the version, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from ldjfix import __version__
+from ldjfix.errors import LdjfixError
+
+
+class LdjfixGroup(click.Group):
+    """A click group that turns ldjfix's errors into a message and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LdjfixError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing half-written was left behind.", err=True)
+            raise click.exceptions.Exit(130) from None
+
+
+@click.group(cls=LdjfixGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ldjfix")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for HTTP traffic).")
+def cli(verbose: int) -> None:
+    """Get rejected CRM LDJSON files into Gong.
+
+    Maps every error of a Gong request status onto your file, pulls out the failing records,
+    fixes them by rules or at the terminal, and resubmits until Gong says DONE.
+    Exit codes: 0 success, 1 defects remain, 2 usage, 3 local input problem, 4 remote problem,
+    130 interrupted (Ctrl-C).
+    """
+    show_detail(verbose)
+
+
+def show_detail(verbose: int) -> None:
+    """-v shows retries and waits on stderr; -vv also each HTTP request (never credentials)."""
+    if verbose:
+        logging.basicConfig(format="%(name)s: %(message)s")  # stderr
+        logging.getLogger("ldjfix").setLevel(logging.INFO)
+    if verbose > 1:
+        logging.getLogger("httpx").setLevel(logging.INFO)

@@ -1,0 +1,106 @@
+"""annotate, extract, merge: a request status mapped onto a file, records out and back in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ldjfix.cli.app import cli
+from ldjfix.cli.options import load_status, output_option, status_source, warn
+
+
+@cli.command()
+@click.argument("file")
+@status_source
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for programs (a stable contract, see README).",
+)
+def annotate(file: str, fmt: str, **source: Any) -> None:
+    """Show each error of a request status beside its line, objectId and record.
+
+    FILE is the file that was uploaded (- for stdin). Exit 0 when the status lists no errors,
+    1 when it lists some (the data still has defects), 3 when an input cannot be read.
+    """
+    from ldjfix.mapping.annotate import annotation_json, map_errors, render_text
+
+    annotation = map_errors(file, load_status(file, **source))
+    if fmt == "json":
+        import orjson
+
+        document = orjson.dumps(annotation_json(annotation), option=orjson.OPT_INDENT_2)
+        click.echo(document.decode())
+    else:
+        click.echo(render_text(annotation, "stdin" if file == "-" else file), nl=False)
+        warn(annotation.warnings)
+    raise click.exceptions.Exit(1 if annotation.has_errors else 0)
+
+
+@cli.command()
+@click.argument("file")
+@status_source
+@output_option(
+    metavar="FAILING.ldjson",
+    help="Where to write the failing records (- for stdout); an existing file is replaced.",
+)
+def extract(file: str, output: str, **source: Any) -> None:
+    """Write the records a request status names, ready to edit, each marked with its origin.
+
+    Every record starts with an _ldjfix key (source line, SHA-256, errors) that merge uses to
+    put it back; a line that is not a JSON object is written as {"_ldjfix": ..., "_raw": text}.
+    """
+    from ldjfix.mapping.extract import extract_failing
+
+    result = extract_failing(file, load_status(file, **source), output)
+    warn(result.annotation.warnings)
+    for general in result.annotation.general:
+        click.echo(f"file-level error (line 0), not extracted: {general.description}", err=True)
+    raw = f" ({result.raw} not JSON objects, as _raw text)" if result.raw else ""
+    then = f"; edit them, then run ldjfix merge {file} {output} -o OUT.ldjson"
+    click.echo(
+        f"extracted {result.records} record(s){raw} to {output}{then if output != '-' else ''}",
+        err=True,
+    )
+
+
+@cli.command()
+@click.argument("file")
+@click.argument("fixed", metavar="FIXED.ldjson")
+@output_option(
+    metavar="OUT.ldjson",
+    help="Where to write the result (- for stdout); an existing file is replaced.",
+)
+@click.option(
+    "--only-corrected",
+    is_flag=True,
+    help="Write only the corrected records (no bookkeeping), e.g. to resubmit them.",
+)
+def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
+    """Put the edited records of FIXED.ldjson (from extract) back into FILE.
+
+    Records may be reordered, deleted, reformatted on their line, or changed; a record deleted
+    from FIXED keeps its original line. Unchanged lines are copied byte for byte.
+    """
+    from ldjfix.errors import UsageProblem
+    from ldjfix.mapping.merge import merge_fixed
+
+    if file == "-" and fixed == "-":
+        raise UsageProblem("FILE and FIXED.ldjson cannot both be - (stdin).")
+    result = merge_fixed(file, fixed, output, only_corrected=only_corrected)
+    same = f"{result.unchanged} record(s) in {fixed} were unchanged"
+    if only_corrected:
+        click.echo(
+            f"wrote {result.corrected} corrected record(s) to {output}; {same} and left out.",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"wrote {output}: {result.corrected} record(s) corrected; {same}; "
+            f"{result.copied} other line(s) of {file} copied unchanged.",
+            err=True,
+        )

@@ -1,0 +1,144 @@
+"""run: the correction loop, one file or a batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ldjfix.cli.app import cli
+from ldjfix.cli.options import integration_id_option, remote_options
+
+
+@cli.command()
+@click.argument("files", nargs=-1, metavar="FILE...")
+@click.option(
+    "--object-type",
+    "-t",
+    "object_types",
+    multiple=True,
+    metavar="T",
+    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE "
+    "(one for every FILE, or one per FILE in order).",
+)
+@integration_id_option(
+    help="Gong's integrationId (64-bit, kept exact); or integration_id in ldjfix.toml."
+)
+@click.option("--rules", default=None, metavar="R", help="Rules file (TOML) saying how to fix.")
+@click.option("--interactive", is_flag=True, help="Fix reported records at the terminal.")
+@click.option(
+    "--job-dir",
+    default=None,
+    metavar="D",
+    help="Job folder (default: FILE.ldjfix-job beside the file); resumed if present. "
+    "With several files: the folder holding one job folder per file.",
+)
+@click.option(
+    "--max-rounds",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Stop after this many rounds of uploads.  [default: 10]",
+)
+@click.option(
+    "--calls-per-second",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Rate limit for API calls, shared by all files.  [default: 3]",
+)
+@remote_options
+@click.option(
+    "--file",
+    "file_specs",
+    multiple=True,
+    metavar="FILE:T",
+    help="A file and its object type, e.g. deals.ldjson:DEAL (repeatable).",
+)
+@click.option(
+    "--manifest",
+    metavar="M",
+    help="Job manifest (TOML): [[job]] tables with file, object_type, rules, job_dir.",
+)
+@click.option(
+    "--config",
+    metavar="C",
+    help="Settings file (default: ldjfix.toml in the working folder, if any).",
+)
+@click.option(
+    "--max-api-calls",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Make at most N API calls in this run, then stop cleanly (resumable).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="json: one JSON event per line on stderr, for log collectors.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the JSON summary on stdout (always done with several files).",
+)
+@click.option(
+    "--summary-md",
+    metavar="PATH",
+    help="Also write the batch's Markdown table (e.g. $GITHUB_STEP_SUMMARY).",
+)
+def run(
+    files: tuple[str, ...],
+    object_types: tuple[str, ...],
+    integration_id: int | None,
+    rules: str | None,
+    interactive: bool,
+    job_dir: str | None,
+    max_rounds: int | None,
+    calls_per_second: float | None,
+    base_url: str | None,
+    sandbox: bool,
+    sandbox_dir: str | None,
+    **batch: Any,
+) -> None:
+    """Take FILE to DONE: validate, upload, fix, resubmit in rounds; resumable.
+
+    Writes corrected.ldjson, rejected.ldjson, fixes.jsonl and report.json to the job folder.
+    Several files (or --manifest) run as one batch: Gong's upload order, one rate limit, a
+    JSON summary on stdout. Exit 0 when Gong accepted every record, 1 when records were
+    quarantined or are pending; with several files, the worst code of all.
+    """
+    import sys
+
+    from ldjfix.errors import UsageProblem
+    from ldjfix.jobs.session import RunOptions, resolve_run, run_session, run_single
+    from ldjfix.reporting.ticker import Ticker, summary
+
+    if rules and interactive:
+        raise UsageProblem("Use --rules or --interactive, not both.")
+    resolved = resolve_run(
+        RunOptions(
+            files,
+            object_types,
+            integration_id=integration_id,
+            rules=rules,
+            job_dir=job_dir,
+            max_rounds=max_rounds,
+            calls_per_second=calls_per_second,
+            base_url=base_url,
+            sandbox=sandbox,
+            sandbox_dir=sandbox_dir,
+            **batch,
+        )
+    )
+    if resolved.batch:
+        if interactive:
+            raise UsageProblem(
+                "--interactive takes one FILE and no batch option "
+                "(--file, --manifest, --json, --max-api-calls, ...)."
+            )
+        raise click.exceptions.Exit(
+            run_session(resolved, sandbox_dir=sandbox_dir, summary_md=batch["summary_md"])
+        )
+    ticker = Ticker(sys.stderr) if sys.stderr.isatty() else None
+    report = run_single(resolved, interactive=interactive, sandbox_dir=sandbox_dir, on_event=ticker)
+    click.echo(summary(report), err=True)
+    raise click.exceptions.Exit(report.exit_code)
