@@ -33,8 +33,8 @@ from ldjfix.fixing.fixer import Fixer, QuarantineFixer
 from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.gong.client import GongClient
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
+from ldjfix.jobs.remote import open_client
 from ldjfix.loop.rounds import JobSpec, run_job
 from ldjfix.synth import generator as synth
 from ldjfix.validation.validator import Validator
@@ -66,7 +66,9 @@ class Tally:
 
 
 def _client(state: Path) -> GongClient:
-    return open_client(Connection(sandbox=True, sandbox_dir=state, calls_per_second=1000), env=KNOBS)
+    return open_client(
+        Connection(sandbox=True, sandbox_dir=state, calls_per_second=1000), env=KNOBS
+    )
 
 
 def _fixer(rules: bool, validator: Validator) -> Fixer:

@@ -58,7 +58,7 @@ def open_remote(
     *, base_url: str | None = None, sandbox: bool = False, sandbox_dir: str | None = None
 ) -> GongClient:
     """A client from the remote options, through the one connection builder."""
-    from ldjfix.jobs.connect import connection_for, open_client
+    from ldjfix.jobs.remote import connection_for, open_client
     from ldjfix.jobs.settings import resolve_settings
 
     flags = {"base_url": base_url, "sandbox": True if sandbox else None}

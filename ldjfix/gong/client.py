@@ -12,7 +12,6 @@ deadline: :meth:`GongClient.wait_for_status`.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,11 +25,7 @@ import orjson
 from ldjfix import __version__
 from ldjfix.errors import InputProblem, RemoteProblem, UsageProblem
 from ldjfix.gong.connection import (
-    CREDENTIAL_HINT,
     Connection,
-    basic_auth,
-    credentials_from_env,
-    normalize_base_url,
 )
 from ldjfix.gong.identifiers import (
     check_client_request_id,
@@ -64,7 +59,6 @@ __all__ = [
     "check_client_request_id",
     "check_integration_id",
     "check_object_type",
-    "connect",
     "new_client_request_id",
 ]
 
@@ -354,50 +348,3 @@ def _check_size(path: Path) -> None:
             f"{path} is {size:,} bytes; Gong accepts at most {MAX_UPLOAD_BYTES:,} per upload.",
             hint="Split it into several files (records sharing an objectId stay together).",
         )
-
-
-def connect(
-    conn: Connection,
-    *,
-    limiter: RateLimiter | None = None,
-    env: Mapping[str, str] | None = None,
-    policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    transport: httpx.BaseTransport | None = None,
-) -> GongClient:
-    """A client for Gong (``conn.base_url``) or a sandbox reached through ``transport``.
-
-    ``transport`` replaces the network (tests, embedding, the in-process sandbox built by
-    :func:`ldjfix.jobs.connect.open_client`); everything else (URL checks, credentials,
-    headers) stays as in production.
-    """
-    env = os.environ if env is None else env
-    if conn.sandbox:
-        if conn.base_url:
-            raise UsageProblem("Use either --sandbox or --base-url, not both.")
-        if transport is None:  # the client never builds the sandbox itself (layering)
-            raise ValueError("a sandbox connection needs the sandbox's transport")
-        base_url = "http://sandbox.localhost"
-        # the sandbox wants some credentials, like Gong; any will do unless it says otherwise
-        auth = credentials_from_env(env) or basic_auth("sandbox", "sandbox")
-    else:
-        base_url = normalize_base_url(conn.base_url)
-        found = credentials_from_env(env)
-        if found is None:
-            raise UsageProblem("No Gong credentials in the environment.", hint=CREDENTIAL_HINT)
-        auth = found
-    http = httpx.Client(
-        base_url=base_url,
-        auth=auth,
-        timeout=conn.timeout,
-        headers={"User-Agent": USER_AGENT},
-        transport=transport,
-        follow_redirects=False,
-    )
-    limiter = limiter or RateLimiter(conn.calls_per_second, clock=clock, sleep=sleep)
-    # the sandbox finishes by polls, not by time: waiting long between them only slows demos
-    first_poll = 0.2 if conn.sandbox else 2.0
-    return GongClient(
-        http, limiter=limiter, policy=policy, sleep=sleep, clock=clock, first_poll=first_poll
-    )

@@ -91,7 +91,7 @@ def run_one(
     env: Mapping[str, str] | None = None,
 ) -> JobReport:
     """Build the parts of one job and run it to its end state."""
-    from ldjfix.jobs.connect import open_client
+    from ldjfix.jobs.remote import open_client
     from ldjfix.loop.journal import crash_hook_from_env
     from ldjfix.loop.rounds import JobSpec, run_job
 

@@ -229,7 +229,7 @@ def run_files(
     emit: EventSink,
 ) -> BatchResult:
     """Run a batch: prepare every job, then run them in Gong's order under one budget."""
-    from ldjfix.jobs.connect import open_client
+    from ldjfix.jobs.remote import open_client
     from ldjfix.loop.rounds import JobSpec, run_job
 
     prepared = {p.job: p for p in prepare(jobs, settings)}

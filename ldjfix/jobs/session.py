@@ -19,8 +19,8 @@ from typing import Any, TextIO
 import orjson
 
 from ldjfix.errors import UsageProblem
-from ldjfix.jobs.connect import connection_for
 from ldjfix.jobs.manifest import BatchJob, jobs_from_flags, load_manifest
+from ldjfix.jobs.remote import connection_for
 from ldjfix.jobs.schedule import BatchResult, CallBudget
 from ldjfix.jobs.settings import Settings, resolve_settings
 from ldjfix.loop.outputs import JobReport

@@ -219,12 +219,3 @@ def resolve_settings(
         settings = _apply(settings, {key: value}, where, cwd, ENVIRONMENT)
     given = {key: value for key, value in flags.items() if value is not None}
     return _apply(settings, given, COMMAND_LINE, cwd, COMMAND_LINE)
-
-
-def __getattr__(name: str) -> Any:
-    """``BatchJob`` and ``load_manifest`` live in :mod:`ldjfix.jobs.manifest`."""
-    if name in ("BatchJob", "load_manifest"):
-        from ldjfix.jobs import manifest
-
-        return getattr(manifest, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,8 +10,8 @@ import pytest
 
 from ldjfix.errors import UsageProblem
 from ldjfix.gong.client import Connection, new_client_request_id
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import credentials_from_env, default_sandbox_dir, normalize_base_url
+from ldjfix.jobs.remote import open_client
 
 BASIC = {"GONG_ACCESS_KEY": "key-id", "GONG_ACCESS_KEY_SECRET": "s3cr3t"}
 
@@ -88,7 +88,9 @@ def test_client_connection_secrets_never_shown(caplog: pytest.LogCaptureFixture)
 
     caplog.set_level(logging.DEBUG)
     conn = Connection(base_url="https://api.gong.io")
-    client = open_client(conn, env=BASIC, transport=httpx.MockTransport(refuse), sleep=lambda s: None)
+    client = open_client(
+        conn, env=BASIC, transport=httpx.MockTransport(refuse), sleep=lambda s: None
+    )
     with pytest.raises(Exception) as caught:
         client.list_integrations()
     shown = " ".join([repr(client._http.auth), caplog.text, str(caught.value), repr(conn)])

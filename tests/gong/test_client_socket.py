@@ -18,8 +18,8 @@ from ldjfix.gong.client import (
     Connection,
     GongClient,
     RequestIdUsed,
-    connect,
 )
+from ldjfix.gong.connect import connect
 from ldjfix.gong.connection import basic_auth
 from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.gong.retry import RetryPolicy

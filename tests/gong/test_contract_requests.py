@@ -14,8 +14,8 @@ import pytest
 from ldjfix import __version__
 from ldjfix.clock import ManualClock
 from ldjfix.gong.client import Connection, GongClient
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import basic_auth
+from ldjfix.jobs.remote import open_client
 
 OPENAPI = Path(__file__).parents[1] / "reference" / "gong-openapi-crm.json"
 SPEC: dict[str, Any] = orjson.loads(OPENAPI.read_bytes())

@@ -9,9 +9,9 @@ import pytest
 from ldjfix.clock import ManualClock
 from ldjfix.errors import InputProblem, UsageProblem
 from ldjfix.gong.client import Connection, GongClient, RequestIdUsed
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.status import LineError, Status
 from ldjfix.gong.upload import describe_status, exit_code_of, submit
+from ldjfix.jobs.remote import open_client
 from ldjfix.sandbox.store import SandboxStore
 
 GOOD = b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00Z"}\n'

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from ldjfix.cli import cli
 from ldjfix.fixing.fixer import QuarantineFixer
 from ldjfix.gong.client import GongClient
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.jobs.manifest import BatchJob
+from ldjfix.jobs.remote import open_client
 from ldjfix.jobs.runner import result_from_report
 from ldjfix.jobs.schedule import NOT_STARTED, BudgetExhausted, CallBudget, run_batch
 from ldjfix.loop.outputs import JobReport

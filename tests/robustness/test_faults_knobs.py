@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from ldjfix.cli import cli
 from ldjfix.errors import UsageProblem
 from ldjfix.gong.client import GongClient, RequestIdUsed
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
+from ldjfix.jobs.remote import open_client
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
 

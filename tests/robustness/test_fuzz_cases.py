@@ -22,7 +22,8 @@ from ldjfix.cli import cli
 from ldjfix.errors import LdjfixError
 from ldjfix.fixing.rules import load_rules
 from ldjfix.gong.status import parse_status
-from ldjfix.jobs.settings import load_config, load_manifest
+from ldjfix.jobs.manifest import load_manifest
+from ldjfix.jobs.settings import load_config
 from ldjfix.loop.journal import check_journal
 from ldjfix.mapping.merge import merge_fixed
 from ldjfix.validation.validator import Validator, load_entity_schema

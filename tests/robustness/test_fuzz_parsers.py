@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from ldjfix.errors import LdjfixError
 from ldjfix.fixing.rules import load_rules
 from ldjfix.gong.status import parse_status
-from ldjfix.jobs.settings import load_config, load_manifest
+from ldjfix.jobs.manifest import load_manifest
+from ldjfix.jobs.settings import load_config
 from ldjfix.ldjson.lines import Shape, iter_lines, parse_line, scan
 from ldjfix.ldjson.origin import ORIGIN_KEY, line_digest
 from ldjfix.mapping.merge import merge_fixed

@@ -18,8 +18,8 @@ import orjson
 import pytest
 
 from ldjfix.fixing.fixer import QuarantineFixer
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
+from ldjfix.jobs.remote import open_client
 from ldjfix.ldjson.files import KILL_ENV
 from ldjfix.loop.rounds import JobSpec, run_job
 from ldjfix.sandbox.app import Knobs

@@ -8,7 +8,7 @@ import orjson
 
 from ldjfix.clock import ManualClock
 from ldjfix.gong.client import Connection
-from ldjfix.jobs.connect import open_client
+from ldjfix.jobs.remote import open_client
 from tests.conftest import SAMPLES
 
 # Gong's upload order: users and stages first, accounts, then what refers to them

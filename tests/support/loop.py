@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 
 from ldjfix.gong.client import GongClient
-from ldjfix.jobs.connect import open_client
 from ldjfix.gong.connection import Connection
+from ldjfix.jobs.remote import open_client
 from ldjfix.ldjson.lines import iter_lines
 from ldjfix.sandbox.store import SandboxStore
 

@@ -119,7 +119,7 @@ def test_validate_subprocess_reports_line_and_exits_1(tmp_path: Path) -> None:
 def test_validate_cli_asks_the_sandbox_for_the_entity_schema(tmp_path: Path) -> None:
     """--integration-id fetches GET /v2/crm/entity-schema (from the sandbox) for custom fields."""
     from ldjfix.gong.client import Connection
-    from ldjfix.jobs.connect import open_client
+    from ldjfix.jobs.remote import open_client
 
     state = tmp_path / "sandbox"
     fields = [

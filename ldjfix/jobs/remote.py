@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ldjfix.errors import InputProblem, UsageProblem
-from ldjfix.gong.client import GongClient, connect
+from ldjfix.gong.client import GongClient
+from ldjfix.gong.connect import connect
 from ldjfix.gong.connection import Connection, default_sandbox_dir, is_loopback
 from ldjfix.jobs.settings import COMMAND_LINE, CONFIG_FILE, ENVIRONMENT, Settings
 
