@@ -3,7 +3,7 @@
     python bench/bench_core.py            # 200 MB and 20 MB ACCOUNT files under bench/data/
     python bench/bench_core.py --reps 7
 
-Budgets (design section 9), each a paired ratio measured here:
+Budgets (README "Benchmarks"), each a paired ratio measured here:
 
 * ``ldjfix extract`` of 2,000 scattered lines <= 1.5x awk extracting the same lines;
 * ``ldjfix merge`` with 2,000 lines replaced <= 1.5x a plain Python copy loop of the file;

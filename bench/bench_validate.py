@@ -3,7 +3,7 @@
     python bench/bench_validate.py            # 200 MB ACCOUNT file with 2,000 planted defects
     python bench/bench_validate.py --reps 7 --size-mb 20
 
-Budgets (design section 9), each measured here:
+Budgets (README "Benchmarks"), each measured here:
 
 * ``ldjfix validate`` of every record <= 2.5x a Python loop that parses every line with orjson
   (paired ratio, median of the repetitions);

@@ -1,6 +1,6 @@
 """The one error tree: every failure that stops a command, each with its exit code.
 
-Exit codes (design section 4): 0 success; 1 data still has defects / job ended with
+Exit codes (README "At a glance"): 0 success; 1 data still has defects / job ended with
 quarantined records; 2 usage; 3 local input problem; 4 remote problem after retries.
 The CLI turns any of these into ``Error: <message>`` on stderr and the class's code.
 """

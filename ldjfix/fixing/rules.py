@@ -1,4 +1,4 @@
-"""The rules file (TOML): which defect gets which fix (design section 7).
+"""The rules file (TOML): which defect gets which fix (README "Rules files").
 
 A rules file is a list of ``[[rule]]`` tables. Each picks defects by ``field`` and ``kind``
 (missing, invalid, too_long, dangling, duplicate, unparsable, any) and/or a regular expression

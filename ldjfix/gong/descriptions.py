@@ -1,8 +1,9 @@
 """The error descriptions ldjfix and its sandbox write, in the shape of Gong's.
 
 Gong publishes one per-line text, ``Mandatory field [objectId] is missing or empty``
-(reference section 4.1); every description here names its field in square brackets the same
-way, so :func:`ldjfix.gong.status.field_named_in` finds the field in local and remote errors alike.
+(Gong's CRM API reference, section 4.1); every description here names its field in square
+brackets the same way, so :func:`ldjfix.gong.status.field_named_in` finds the field in local
+and remote errors alike.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Gong's published limits, in one place (reference sections 1 and 2.3).
+"""Gong's published limits, in one place (Gong's CRM API reference, section 1 and 2.3).
 
 Shared by the client (which refuses before sending) and the sandbox (which enforces them like
 Gong), so the two can never disagree.

@@ -1,4 +1,4 @@
-"""Physical lines of an LDJSON file, exactly as design section 3 defines them.
+"""Physical lines of an LDJSON file, exactly as the README's "Line numbers" defines them.
 
 Lines end at ``\\n`` (0x0A) only. ``\\r\\n`` is one ending; a lone ``\\r``, U+2028, U+2029,
 U+0085 or a form feed inside a line belongs to that line. A last line without ``\\n`` is a
@@ -119,7 +119,7 @@ class Shape:
 
     @property
     def risky(self) -> list[str]:
-        """What in this file makes Gong's line numbers uncertain (design section 3)."""
+        """What in this file makes Gong's line numbers uncertain (README "Line numbers")."""
         found = []
         if self.bom:
             found.append("a UTF-8 byte order mark")

@@ -1,7 +1,7 @@
 """Upload sets and their lineage: what each uploaded line was in the source, and back again.
 
 Every upload set ldjfix writes has no blank lines, no BOM and ``\\n`` endings, so Gong's
-"line N" is the N-th record whatever Gong does with blank lines (design section 3). The
+"line N" is the N-th record whatever Gong does with blank lines (README "Line numbers"). The
 lineage lists, for upload line N, the source line it came from; a status is mapped back
 through it. A line number past the end of the set is kept as *unmapped*, never guessed at.
 """

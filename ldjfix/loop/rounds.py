@@ -1,4 +1,4 @@
-"""The correction loop of ``ldjfix run`` (design section 5): rounds until DONE, resumable.
+"""The correction loop of ``ldjfix run``: rounds until DONE, resumable (README: the loop).
 
 One file's job is :func:`run_job`: a plain, reentrant function (no globals) that takes its
 client, fixer and validator as arguments and reports through an ``on_event`` callback, so a

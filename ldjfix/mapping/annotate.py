@@ -1,4 +1,4 @@
-"""Map the errors of a request status onto the lines of a file (design sections 3 and 4).
+"""Map the errors of a request status onto the lines of a file (README "Line numbers").
 
 :func:`map_errors` is the one place where Gong's ``errors[].line`` meets a file: annotate,
 extract, the fixer and the loop all build on it. It walks the file once in chunks
@@ -118,7 +118,7 @@ def _joined(items: list[str]) -> str:
 
 
 def annotation_json(annotation: Annotation) -> dict[str, Any]:
-    """The ``annotate --format json`` document (design section 4), a stable contract."""
+    """The ``annotate --format json`` document (README "At a glance"), a stable contract."""
     return {
         "errors": [
             {

@@ -4,7 +4,7 @@ The same app runs in-process behind ``--sandbox`` (through :class:`SandboxTransp
 loopback socket for ``ldjfix sandbox serve`` (``sandbox_server.py``). State lives in a folder
 (:class:`~ldjfix.sandbox.store.SandboxStore`) so separate processes see the same Gong.
 
-Behaviour (design section 8; decisions where Gong's is unknown are marked *sandbox*):
+Behaviour (README "The sandbox"; decisions where Gong's is unknown are marked *sandbox*):
 
 * any well-formed Basic or Bearer credentials pass, unless the app was given the one
   ``Authorization`` value to require; no or malformed credentials get 401;

@@ -1,6 +1,6 @@
 """Value formats the sandbox checks, each a function: a value in, None or what was expected.
 
-Gong's documented formats (reference sections 3.1-3.8): ISO-8601 date-times without
+Gong's documented formats (Gong's CRM API reference, section 3.1-3.8): ISO-8601 date-times without
 milliseconds (with ``Z`` or an offset), ``YYYY-MM-DD`` dates, booleans, numbers, string arrays,
 http(s) URLs; and :data:`BY_SCHEMA_TYPE`, the check for each custom-field type of the entity
 schema (PICKLIST is checked against its value list by the caller).

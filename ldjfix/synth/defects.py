@@ -1,8 +1,8 @@
 """Defects the sample-data generator plants on purpose, and how Gong would describe them.
 
 Each kind is a string shared with the validator and the sandbox. The "local" kinds break a
-documented rule (reference section 3), so ``ldjfix validate`` finds them; the "server" kinds
-look fine locally and only Gong (or the sandbox) rejects them.
+documented rule (Gong's CRM API reference, section 3), so ``ldjfix validate`` finds them;
+the "server" kinds look fine locally and only Gong (or the sandbox) rejects them.
 """
 
 from __future__ import annotations

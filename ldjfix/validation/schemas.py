@@ -5,9 +5,9 @@ two schemas:
 
 * ``hard``: rules Gong documents today (mandatory fields of the current docs, objectId length
   and characters, datetime/date formats, enums, types). Breaking one is an error.
-* ``soft``: rules whose real strictness at Gong is unknown (reference section 6): the fields
-  the 2023 docs called mandatory, ``_`` in objectIds, URLs in ``domains``, fields that are not
-  in the entity schema. Breaking one is a warning, or an error with ``strict``.
+* ``soft``: rules whose real strictness at Gong is unknown (Gong's CRM API reference, section 6):
+  the fields the 2023 docs called mandatory, ``_`` in objectIds, URLs in ``domains``, fields
+  that are not in the entity schema. Breaking one is a warning, or an error with ``strict``.
 
 Each property schema carries a ``description``: the detail a finding shows after
 "Invalid value for field [x]: ", the wording the sandbox uses, so local and remote findings

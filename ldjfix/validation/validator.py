@@ -1,4 +1,4 @@
-"""Local validation: every defect Gong documents, for every line, in one pass (design section 6).
+"""Local validation: every defect Gong documents, for every line, in one pass (README "Validate").
 
 Two validators read the same JSON Schemas (:mod:`ldjfix.validation.schemas`). jsonschema-rs screens
 every record at speed; only a record that fails the screen is explained, by python-jsonschema

@@ -21,7 +21,7 @@ OPENAPI = Path(__file__).parents[1] / "reference" / "gong-openapi-crm.json"
 SPEC: dict[str, Any] = orjson.loads(OPENAPI.read_bytes())
 BIG_ID = 5517027188234205706
 # POST /v2/crm/entities lists no parameters in the machine-readable spec; its three query
-# parameters exist only in the prose (reference section 1.1).
+# parameters exist only in the prose (Gong's CRM API reference, section 1.1).
 UPLOAD_PARAMS = {"integrationId", "objectType", "clientRequestId"}
 
 ANSWERS: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
@@ -183,7 +183,8 @@ def test_contract_requests_read_back_sends_ids_in_body() -> None:
     make_client(recorder).get_entities(integration_id=BIG_ID, object_type="ACCOUNT", ids=["a", "b"])
     request = only(recorder)
     # the machine spec also lists objectsCrmIds as a query parameter; Gong's prose and other
-    # clients send the ids as the body of the GET (reference section 1, #7), as ldjfix does
+    # clients send the ids as the body of the GET (Gong's CRM API reference, section 1, #7),
+    # as ldjfix does
     assert set(request.url.params) == documented_params("GET", "/v2/crm/entities") - {
         "objectsCrmIds"
     }

@@ -1,4 +1,4 @@
-"""The line reader on the tricky inputs of design section 3, one small file each."""
+"""The line reader on the tricky inputs of README "Line numbers", one small file each."""
 
 from __future__ import annotations
 

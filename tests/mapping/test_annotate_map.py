@@ -85,7 +85,7 @@ def test_annotate_map_errors_warns_when_more_failed_than_listed() -> None:
 
 
 def test_annotate_json_document_shape() -> None:
-    """annotation_json has exactly the keys of design section 4."""
+    """annotation_json has exactly the keys of README "At a glance"."""
     status = failed((1, "Bad [name]"), (0, "general"), (9, "far"))
     document = annotation_json(map_errors(LINES / "blank.ldjson", status))
     assert set(document) == {"errors", "unmapped", "general", "warnings"}
