@@ -235,3 +235,19 @@ def test_interactive_through_a_real_pseudo_terminal(tmp_path: Path) -> None:
         os.close(main)
     assert b'>>   "status": "Won"' in seen
     assert json.loads(out.read_text())["status"] == "OPEN"
+
+
+def test_interactive_record_with_a_colon_in_a_key_is_shown(tmp_path: Path) -> None:
+    """fix --interactive shows a record whose custom field name holds ':' instead of crashing."""
+    source = tmp_path / "deals.ldjson"
+    rec = '{"objectId":"d-1","modifiedDate":"2024-01-01T00:00:00Z","x:y":1,"status":"Won"}'
+    source.write_text(rec + "\n")
+    status = tmp_path / "status.json"
+    bad = "Invalid value for field [status]: expected one of WON, LOST, OPEN"
+    status.write_text(json.dumps({"status": "FAILED", "errors": [{"line": 1, "description": bad}]}))
+    out = tmp_path / "out.ldjson"
+    args = ["fix", str(source), "--status-file", str(status), "-t", "DEAL", "--interactive"]
+    result = CliRunner().invoke(cli, [*args, "-o", str(out)], input='s\n\n"WON"\n')
+    assert result.exit_code == 0, result.exception
+    assert '>>   "status": "Won"' in result.output
+    assert json.loads(out.read_text())["status"] == "WON"

@@ -108,3 +108,45 @@ def test_replay_subprocess_round_trip_with_fix(tmp_path: Path) -> None:
         '{"objectId":"d-0"}',
         '{"objectId":"d-1","modifiedDate":"2024-02-01T00:00:00Z","status":"WON"}',
     ]
+
+
+def test_replay_record_with_non_string_object_id_is_copied(tmp_path: Path) -> None:
+    """A record whose objectId is a list or object is copied as it is, not a traceback."""
+    export = tmp_path / "export.ldjson"
+    export.write_bytes(b'{"objectId":["a"],"name":"x"}\n{"objectId":"b","name":"y"}\n')
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text('{"objectId":"b","field":"name","old":"y","new":"z","line":2}\n')
+    out = tmp_path / "out.ldjson"
+    result = CliRunner().invoke(cli, ["replay", str(export), "--fixes", str(fixes), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == b'{"objectId":["a"],"name":"x"}\n{"objectId":"b","name":"z"}\n'
+
+
+def test_replay_refuses_output_that_is_the_export(tmp_path: Path) -> None:
+    """replay -o naming its own input exits 2 and leaves the export untouched."""
+    export = tmp_path / "export.ldjson"
+    original = b'{"objectId":"b","name":"y"}\r\n'
+    export.write_bytes(original)
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text('{"objectId":"b","field":"name","old":"y","new":"z","line":1}\n')
+    args = ["replay", str(export), "--fixes", str(fixes), "-o", str(export)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert export.read_bytes() == original
+
+
+def test_replay_boolean_fix_applies_to_one_and_zero(tmp_path: Path) -> None:
+    """A recorded 1 -> true fix is applied to a record still holding 1, not counted 'already'."""
+    export = tmp_path / "export.ldjson"
+    export.write_bytes(b'{"objectId":"b","isDeleted":1}\n{"objectId":"c","isDeleted":0}\n')
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text(
+        '{"objectId":"b","field":"isDeleted","old":1,"new":true,"line":1}\n'
+        '{"objectId":"c","field":"isDeleted","old":0,"new":false,"line":2}\n'
+    )
+    out = tmp_path / "out.ldjson"
+    result = CliRunner().invoke(cli, ["replay", str(export), "--fixes", str(fixes), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == (
+        b'{"objectId":"b","isDeleted":true}\n{"objectId":"c","isDeleted":false}\n'
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from ldjfix.fixing import conversions as convert
 from ldjfix.validation.validator import Validator
+from tests.support.fixing import fix_by_rule
 
 DATETIMES = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
@@ -86,3 +88,48 @@ def test_convert_numbers_booleans_and_arrays() -> None:
             function(bad)  # type: ignore[operator]
     with pytest.raises(convert.ConversionError, match="cannot read 'soon' as a date-time"):
         convert.to_gong_datetime("soon")
+
+
+BAD_DATETIME = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
+
+
+def test_convert_coerce_number_refuses_a_decimal_comma(tmp_path: Path) -> None:
+    """coerce to number quarantines "1,5" and "1.200,50" instead of writing 15.0 and 1.2005."""
+    deal = '{"objectId":"d-%d","modifiedDate":"2024-01-01T00:00:00Z","amount":"%s"}'
+    bad = "Invalid value for field [amount]: expected a number"
+    rule = 'field = "amount"\naction = "coerce"\nto = "number"\n'
+    result, out = fix_by_rule(
+        tmp_path, [deal % (1, "1,5"), deal % (2, "1.200,50")], bad, rule, "DEAL"
+    )
+    assert "0 fixed, 2 quarantined" in result.output
+    assert out.read_text() == ""
+
+
+def test_convert_reformat_date_refuses_a_yyyymmdd_number(tmp_path: Path) -> None:
+    """reformat_datetime quarantines closeDate 20250304 (a number) instead of writing 1970-08-23."""
+    deal = '{"objectId":"d-1","modifiedDate":"2024-01-01T00:00:00Z","closeDate":20250304}'
+    bad = "Invalid value for field [closeDate]: expected a date YYYY-MM-DD without a time"
+    rule = 'field = "closeDate"\naction = "reformat_datetime"\nto = "date"\n'
+    result, out = fix_by_rule(tmp_path, [deal], bad, rule, "DEAL")
+    assert "0 fixed, 1 quarantined" in result.output
+    assert "1970" not in out.read_text()
+
+
+def test_convert_reformat_datetime_huge_number_is_quarantined(tmp_path: Path) -> None:
+    """reformat_datetime on modifiedDate 1e16 quarantines the record instead of a traceback."""
+    user = '{"objectId":"u-1","modifiedDate":1e16,"emailAddress":"a@b.com"}'
+    rule = 'field = "modifiedDate"\naction = "reformat_datetime"\n'
+    result, _ = fix_by_rule(tmp_path, [user], BAD_DATETIME, rule, "BUSINESS_USER")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "0 fixed, 1 quarantined" in result.output
+
+
+def test_convert_reformat_datetime_year_9999_is_quarantined(tmp_path: Path) -> None:
+    """reformat_datetime on the 9999-12-31 sentinel with an offset quarantines, no traceback."""
+    user = (
+        '{"objectId":"u-1","modifiedDate":"9999-12-31T23:59:59.000-05:00","emailAddress":"a@b.com"}'
+    )
+    rule = 'field = "modifiedDate"\naction = "reformat_datetime"\n'
+    result, _ = fix_by_rule(tmp_path, [user], BAD_DATETIME, rule, "BUSINESS_USER")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "0 fixed, 1 quarantined" in result.output

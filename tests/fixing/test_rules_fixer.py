@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.gong import descriptions
 from ldjfix.gong.status import LineError
 from ldjfix.validation.validator import Validator
+from tests.support.fixing import fix_by_rule
 
 SAMPLE_RULES = Path(__file__).parents[2] / "samples" / "rules.toml"
 NOW = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
@@ -156,3 +158,20 @@ def test_defect_kind_reads_every_description_kind() -> None:
         defect_kind(descriptions.unparsable("x")),
         defect_kind("Something new"),
     ] == ["missing", "invalid", "too_long", "dangling", "duplicate", "unparsable", "other"]
+
+
+STAGE = '{"objectId":"s-%d","name":"Won","isActive":%s,"sortOrder":1}'
+
+
+BAD_BOOL = "Invalid value for field [isActive]: expected a boolean"
+
+
+def test_rulefix_coerce_number_to_boolean_is_a_fix(tmp_path: Path) -> None:
+    """coerce to boolean turns isActive 1/0 into true/false instead of quarantining the record."""
+    lines = [STAGE % (1, "1"), STAGE % (2, "0")]
+    rule = 'field = "isActive"\naction = "coerce"\nto = "boolean"\n'
+    result, out = fix_by_rule(tmp_path, lines, BAD_BOOL, rule, "STAGE")
+    assert result.exit_code == 0, result.output
+    assert "2 fixed, 0 quarantined" in result.output
+    fixed = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["isActive"] for r in fixed] == [True, False]

@@ -7,11 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from ldjfix.cli import cli
 from ldjfix.errors import UsageProblem
 from ldjfix.gong.client import Connection, new_client_request_id
 from ldjfix.gong.connection import credentials_from_env, default_sandbox_dir, normalize_base_url
 from ldjfix.jobs.remote import open_client
+from ldjfix.sandbox.app import Knobs
+from ldjfix.sandbox.server import serving
 
 BASIC = {"GONG_ACCESS_KEY": "key-id", "GONG_ACCESS_KEY_SECRET": "s3cr3t"}
 
@@ -110,3 +114,14 @@ def test_client_connection_fresh_client_request_ids_are_valid_and_unique() -> No
     ids = {new_client_request_id() for _ in range(200)}
     assert len(ids) == 200
     assert all(i.replace("-", "").replace("_", "").isalnum() and i.isascii() for i in ids)
+
+
+def test_connection_token_with_line_break_is_refused_unprinted(tmp_path: Path) -> None:
+    """A bearer token with a trailing line break is refused up front, never echoed in a message."""
+    env = {"GONG_BEARER_TOKEN": "sekrit-token\n"}
+    with serving(tmp_path / "state", Knobs(calls_per_second=0)) as sandbox:
+        args = ["status", "--integration-id", "1", "--client-request-id", "x"]
+        result = CliRunner().invoke(cli, [*args, "--base-url", sandbox.url], env=env)
+    assert "sekrit" not in result.output
+    assert result.exit_code == 2, result.output
+    assert "GONG_BEARER_TOKEN" in result.output

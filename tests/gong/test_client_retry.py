@@ -194,3 +194,24 @@ def test_client_retry_undecodable_answer_is_not_retried() -> None:
     with pytest.raises(RemoteProblem, match="Integration list: DecodingError"):
         client.list_integrations()
     assert client.calls == 1
+
+
+def test_ratelimit_hold_off_also_delays_a_caller_already_waiting() -> None:
+    """A Retry-After hold-off reaches a thread already waiting for its slot: it waits it out too."""
+    import threading
+    import time
+
+    from ldjfix.gong.ratelimit import RateLimiter
+
+    limiter = RateLimiter(3.0)
+    start = time.monotonic()
+    limiter.acquire()  # the call that gets the 429
+    returned: list[float] = []
+    waiting = threading.Thread(
+        target=lambda: (limiter.acquire(), returned.append(time.monotonic()))
+    )
+    waiting.start()  # reserves the slot at +0.33 s and sleeps
+    time.sleep(0.1)
+    limiter.hold_off(1.0)  # the 429 said Retry-After: 1
+    waiting.join(timeout=5)
+    assert returned and returned[0] - start >= 1.0

@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from ldjfix.cli import cli
 from ldjfix.sandbox.store import SandboxStore
+from ldjfix.synth import generator as synth
 from tests.conftest import SAMPLES
 from tests.support.loop import FAST_KNOBS, assert_store_matches, run_args
 
@@ -156,3 +158,47 @@ def test_loop_cli_draws_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
     text = b"".join(chunks).decode()
     assert "\r\x1b[2Kldjfix: round 1 · uploads 0/1" in text
     assert "\r\x1b[2Kldjfix: QUARANTINED:" in text  # the line is cleared before the summary
+
+
+QUICK_ENV = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 1000}'}
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "named"),
+    [
+        (["--integration-id", "0"], 2, "--integration-id"),
+        (["--integration-id", "-3"], 2, "--integration-id"),
+        ([], 3, "LDJFIX_INTEGRATION_ID"),
+    ],
+)
+def test_run_integration_id_zero_refused_before_the_job_folder(
+    tmp_path: Path, how: list[str], code: int, named: str
+) -> None:
+    """A mistyped integration id stops at once; no job folder is bound to it for later runs."""
+    source = tmp_path / "one.ldjson"
+    source.write_bytes(b'{"objectId":"A1","modifiedDate":"2025-01-01T00:00:00Z"}\n')
+    args = ["run", str(source), "--object-type", "ACCOUNT", *how, "--sandbox"]
+    env = {**QUICK_ENV, "LDJFIX_SANDBOX_DIR": str(tmp_path / "sb"), "LDJFIX_INTEGRATION_ID": "0"}
+    result = CliRunner().invoke(cli, [*args, "--sandbox-dir", str(tmp_path / "sb")], env=env)
+    assert result.exit_code == code, result.output
+    assert named in result.output
+    assert not (tmp_path / "one.ldjson.ldjfix-job").exists()
+
+
+def test_run_one_file_with_json_resumes_the_job_dir_given(tmp_path: Path) -> None:
+    """One FILE, --job-dir D: adding --json (the batch path) resumes D, not a new job inside it."""
+    source = tmp_path / "accounts.ldjson"
+    synth.write_file(source, "ACCOUNT", 300, seed=1, defects={"name_too_long": 40})
+    job, state = tmp_path / "jobs" / "a", tmp_path / "sb"
+    args = ["run", str(source), "--object-type", "ACCOUNT", "--integration-id", "1"]
+    args += ["--sandbox", "--sandbox-dir", str(state), "--job-dir", str(job)]
+    first = CliRunner().invoke(cli, [*args, "--max-rounds", "1"], env=QUICK_ENV)
+    assert first.exit_code == 1, first.output
+    sent_before = len(SandboxStore(state).uploads())
+    second = CliRunner().invoke(cli, [*args, "--json"], env=QUICK_ENV)
+    assert second.exit_code == 1, second.output
+    entry = orjson.loads(second.stdout)["files"][0]
+    assert entry["jobDir"] == str(job)
+    assert (entry["outcome"], entry["quarantined"]) == ("QUARANTINED", 40)
+    assert not (job / "accounts.ldjson.ldjfix-job").exists()
+    assert len(SandboxStore(state).uploads()) == sent_before + entry["uploads"] - 1  # r01 once

@@ -167,3 +167,36 @@ def test_annotate_subprocess_json(tmp_path: Path) -> None:
     assert [(e["line"], e["objectId"], e["field"]) for e in document["errors"]] == [
         (2, "a2", "name")
     ]
+
+
+def test_annotate_deeply_nested_value_is_shown_not_a_traceback(tmp_path: Path) -> None:
+    """A line nested too deep to parse is annotated as a defect: exit 1, no RecursionError."""
+    source = tmp_path / "deep.ldjson"
+    source.write_text('{"objectId":"a","x":' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    status = tmp_path / "status.json"
+    status.write_text(
+        '{"status":"FAILED","totalErrorCount":1,'
+        '"errors":[{"line":1,"description":"Invalid value for field [x]"}]}'
+    )
+    result = CliRunner().invoke(cli, ["annotate", str(source), "--status-file", str(status)])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1
+    assert "line 1  no objectId" in result.output
+
+
+def test_annotate_stdin_warnings_name_stdin(tmp_path: Path) -> None:
+    """Warnings about a file read from stdin call it stdin, not '-'."""
+    status = tmp_path / "status.json"
+    status.write_text(
+        '{"status":"FAILED","totalErrorCount":1,"errors":[{"line":5,"description":"bad"}]}'
+    )
+    source = b'\xef\xbb\xbf{"objectId":"a"}\n'
+    result = CliRunner().invoke(cli, ["annotate", "-", "--status-file", str(status)], input=source)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "warning: stdin has a UTF-8 byte order mark; Gong has not said how it numbers lines in "
+        "such a file, so errors were mapped by physical line (count of \\n) and the mapping is "
+        "unverified.",
+        "warning: the status names line(s) 5 but stdin has only 1 lines: "
+        "is this the file that was uploaded?",
+    ]

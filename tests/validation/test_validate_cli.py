@@ -137,3 +137,13 @@ def test_validate_cli_asks_the_sandbox_for_the_entity_schema(tmp_path: Path) -> 
     assert [e["description"] for e in errors] == [
         "Invalid value for field [tier]: expected one of A"
     ]
+
+
+def test_validate_numeric_object_id_says_it_must_be_a_string(tmp_path: Path) -> None:
+    """objectId 12345 (a number) is reported as not a string, not as holding bad characters."""
+    source = tmp_path / "accounts.ldjson"
+    source.write_text('{"objectId":12345,"modifiedDate":"2025-03-04T10:15:00Z"}\n')
+    result = CliRunner().invoke(cli, ["validate", str(source), "-t", "ACCOUNT"])
+    assert result.exit_code == 1
+    assert "Invalid value for field [objectId]: must be a string" in result.output
+    assert "only letters" not in result.output
