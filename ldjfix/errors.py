@@ -44,3 +44,11 @@ class RemoteProblem(LdjfixError):
     """Gong (or the sandbox) could not be used after retries: auth, network, timeout, 4xx/5xx."""
 
     exit_code = 4
+
+
+class JobStopped(LdjfixError):
+    """A job that could not reach its end; it carries the exit code of what stopped it."""
+
+    def __init__(self, message: str, *, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

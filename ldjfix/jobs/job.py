@@ -1,13 +1,11 @@
-"""One ``ldjfix run`` job from command-line choices: its validator, fixer and client, then the loop.
+"""The parts of one ``ldjfix run`` job from the choices made: its validator and its fixer.
 
-Kept apart from :mod:`ldjfix.loop.rounds` so the loop takes only ready-made parts (and a batch
-can build them its own way), and apart from the CLI so the command stays a few lines.
+Kept apart from :mod:`ldjfix.loop.rounds` so the loop takes only ready-made parts; the runner
+(:mod:`ldjfix.jobs.runner`) builds them with these for every job, one file or many.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,6 @@ from typing import Any
 from ldjfix.errors import UsageProblem
 from ldjfix.fixing.fixer import Fixer, QuarantineFixer
 from ldjfix.ldjson.files import STDIO
-from ldjfix.loop.outputs import JobReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,36 +73,3 @@ def check_source(path: Path) -> None:
     """``run`` needs a real file it can read again on resume: not stdin."""
     if str(path) == STDIO:
         raise UsageProblem("run needs a file, not - (stdin): it reads the source again on resume.")
-
-
-def run_one(
-    source: Path,
-    *,
-    object_type: str,
-    integration_id: int,
-    choice: FixChoice,
-    connection: Any,
-    job_dir: Path | None = None,
-    max_rounds: int = 10,
-    on_event: Callable[..., None] | None = None,
-    env: Mapping[str, str] | None = None,
-) -> JobReport:
-    """Build the parts of one job and run it to its end state."""
-    from ldjfix.jobs.remote import open_client
-    from ldjfix.loop.journal import crash_hook_from_env
-    from ldjfix.loop.rounds import JobSpec, run_job
-
-    check_source(source)
-    env = os.environ if env is None else env
-    validator = make_validator(object_type)
-    spec = JobSpec(source, object_type, integration_id, job_dir, max_rounds)
-    fixer = make_fixer(choice, validator, spec.folder)
-    with open_client(connection, env=env) as client:
-        return run_job(
-            spec,
-            client=client,
-            fixer=fixer,
-            validator=validator,
-            on_event=on_event,
-            crash_hook=crash_hook_from_env(env),
-        )

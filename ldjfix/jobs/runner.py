@@ -20,6 +20,7 @@ import orjson
 
 from ldjfix.errors import InputProblem, LdjfixError, UsageProblem
 from ldjfix.fixing.fixer import Fixer
+from ldjfix.gong.connection import Connection
 from ldjfix.gong.status import field_named_in
 from ldjfix.jobs.manifest import BatchJob
 from ldjfix.jobs.schedule import (
@@ -33,7 +34,7 @@ from ldjfix.jobs.schedule import (
 )
 from ldjfix.jobs.settings import Settings
 from ldjfix.loop.journal import JobFolder, default_job_dir
-from ldjfix.loop.outputs import REJECTED, REPORT
+from ldjfix.loop.outputs import REJECTED, REPORT, JobReport
 from ldjfix.reporting.events import EventSink
 from ldjfix.reporting.summaries import FileResult, RejectedRow, summary_markdown, write_rejected_csv
 
@@ -60,13 +61,24 @@ def job_folder(job: BatchJob, job_root: Path | None) -> Path:
     return default_job_dir(job.file)
 
 
-def prepare(jobs: Sequence[BatchJob], settings: Settings) -> list[Prepared]:
-    """Check every source and rules file and build each job's parts, before any API call."""
-    from ldjfix.jobs.job import FixChoice, make_fixer, make_validator
+def prepare(
+    jobs: Sequence[BatchJob], settings: Settings, *, interactive: bool = False
+) -> list[Prepared]:
+    """Check every source and rules file and build each job's parts, before any API call.
+
+    ``interactive`` (one job only) puts a person at the terminal behind the rules.
+    """
+    if interactive and len(jobs) != 1:
+        raise UsageProblem(
+            "--interactive takes one FILE and no batch option "
+            "(--file, --manifest, --json, --max-api-calls, ...)."
+        )
+    from ldjfix.jobs.job import FixChoice, check_source, make_fixer, make_validator
 
     prepared: list[Prepared] = []
     folders: dict[str, Path] = {}
     for job in jobs:
+        check_source(job.file)
         if not job.file.is_file():
             what = "is a folder, not a file" if job.file.is_dir() else "does not exist"
             raise InputProblem(f"input file {job.file} {what}.", hint="Check the path.")
@@ -79,7 +91,7 @@ def prepare(jobs: Sequence[BatchJob], settings: Settings) -> list[Prepared]:
             )
         folders[key] = job.file
         validator = make_validator(job.object_type)
-        fixer = make_fixer(FixChoice(job.rules or settings.rules), validator)
+        fixer = make_fixer(FixChoice(job.rules or settings.rules, interactive), validator, folder)
         prepared.append(Prepared(job, folder, validator, fixer))
     return prepared
 
@@ -213,7 +225,7 @@ def _calls_so_far(folder: Path) -> int:
 class Remote:
     """Where the batch's jobs send their uploads."""
 
-    connection: Any  # ldjfix.gong.connection.Connection
+    connection: Connection
     integration_id: int
     max_rounds: int = 10
     env: Mapping[str, str] | None = None
@@ -227,12 +239,23 @@ def run_files(
     remote: Remote,
     budget: CallBudget,
     emit: EventSink,
+    interactive: bool = False,
 ) -> BatchResult:
-    """Run a batch: prepare every job, then run them in Gong's order under one budget."""
+    """Run a batch: prepare every job, then run them in Gong's order under one budget.
+
+    This is the one way into the loop: a single file is a batch of one (its caller picks the
+    reporter), so both get the same checks, crash hook, budget and error handling.
+    """
+    from dataclasses import replace
+
     from ldjfix.jobs.remote import open_client
+    from ldjfix.loop.journal import crash_hook_from_env
     from ldjfix.loop.rounds import JobSpec, run_job
 
-    prepared = {p.job: p for p in prepare(jobs, settings)}
+    prepared = {p.job: p for p in prepare(jobs, settings, interactive=interactive)}
+    reports: dict[BatchJob, JobReport] = {}
+    env = os.environ if remote.env is None else remote.env
+    crash_hook = crash_hook_from_env(env)
     open_client(remote.connection, limiter=budget, env=remote.env).close()  # credentials, URL: now
 
     def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
@@ -247,7 +270,12 @@ def run_files(
         ) as client:
             try:
                 report = run_job(
-                    spec, client=client, fixer=part.fixer, validator=part.validator, on_event=seen
+                    spec,
+                    client=client,
+                    fixer=part.fixer,
+                    validator=part.validator,
+                    on_event=seen,
+                    crash_hook=crash_hook,
                 )
             except BudgetExhausted as exc:
                 sink("budget_exhausted", file=str(job.file), apiCalls=shared.used)
@@ -263,6 +291,7 @@ def run_files(
                 if client.calls:  # it held the folder (not, say, refused as in use elsewhere)
                     write_stopped_report(part.folder, ended, fields)
                 return ended
+        reports[job] = report
         result = result_from_report(job, report.doc)
         write_job_reports(part.folder, result)
         return result
@@ -270,4 +299,5 @@ def run_files(
     def stopped(job: BatchJob, reason: str) -> FileResult:
         return stopped_result(job, prepared[job].folder, reason, {})
 
-    return run_batch(jobs, runner=runner, stopped=stopped, budget=budget, emit=emit)
+    done = run_batch(jobs, runner=runner, stopped=stopped, budget=budget, emit=emit)
+    return replace(done, reports=reports)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ldjfix.errors import LdjfixError
 from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.jobs.manifest import BatchJob
+from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.events import EventSink
 from ldjfix.reporting.summaries import FileResult, worst_exit_code
 
@@ -143,6 +144,8 @@ class BatchResult:
 
     results: tuple[FileResult, ...]
     api_calls: int
+    # the loop's full report of each job that reached its end (for the single-file summary)
+    reports: Mapping[BatchJob, JobReport] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -199,7 +202,17 @@ def _run_level(
     emit: EventSink,
     stopped: Stopped,
 ) -> dict[BatchJob, FileResult]:
-    """Run one level's jobs concurrently and wait for all of them."""
+    """Run one level's jobs concurrently and wait for all of them.
+
+    A level of one job runs in the caller's thread, so a person at the terminal (interactive
+    fixing) and Ctrl-C meet the job directly, as they would without a batch around it.
+    """
+    if len(runnable) == 1:
+        try:
+            return {runnable[0]: _run_guarded(runnable[0], runner, budget, emit, stopped)}
+        except BaseException:
+            budget.close()
+            raise
     pool = ThreadPoolExecutor(max_workers=max(1, len(runnable)))
     try:
         futures = {

@@ -14,19 +14,22 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
-from ldjfix.errors import UsageProblem
+from ldjfix.errors import JobStopped, UsageProblem
 from ldjfix.jobs.manifest import BatchJob, jobs_from_flags, load_manifest
 from ldjfix.jobs.remote import connection_for
 from ldjfix.jobs.schedule import BatchResult, CallBudget
 from ldjfix.jobs.settings import Settings, resolve_settings
 from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.board import ProgressBoard
-from ldjfix.reporting.events import EventSink, JsonEventLog, TextEventLog
+from ldjfix.reporting.events import EventSink, JsonEventLog, TextEventLog, ignore
 from ldjfix.reporting.summaries import batch_markdown, format_table, summary_json
+
+if TYPE_CHECKING:
+    from ldjfix.jobs.runner import Remote
 
 DEFAULT_MAX_ROUNDS = 10
 
@@ -117,21 +120,40 @@ def run_single(
     sandbox_dir: str | None,
     on_event: EventSink | None,
 ) -> JobReport:
-    """Run the one job of ``resolved`` on the loop's own path (its progress line, its summary)."""
-    from ldjfix.jobs.job import FixChoice, run_one
-    from ldjfix.jobs.runner import job_folder
+    """Run the one job of ``resolved`` as a batch of one, reported by its own progress line.
 
-    settings, job = resolved.settings, resolved.jobs[0]
-    return run_one(
-        job.file,
-        object_type=job.object_type,
-        integration_id=resolved.integration_id,
-        choice=FixChoice(settings.rules, interactive),
-        connection=connection_for(settings, sandbox_dir=sandbox_dir),
-        job_dir=job_folder(job, settings.job_dir),
-        max_rounds=settings.max_rounds or DEFAULT_MAX_ROUNDS,
-        on_event=on_event,
+    A job that cannot reach its end (Gong unreachable, the folder in use) raises
+    :class:`JobStopped` with the exit code of what stopped it; its journal stays resumable.
+    """
+    from ldjfix.jobs.runner import run_files
+
+    remote, budget = _remote_and_budget(resolved, sandbox_dir, os.environ)
+    emit = on_event if on_event is not None else ignore
+    result = run_files(
+        resolved.jobs, resolved.settings, remote=remote, budget=budget, emit=emit,
+        interactive=interactive,
+    )  # fmt: skip
+    report = result.reports.get(resolved.jobs[0])
+    if report is None:
+        ended = result.results[0]
+        raise JobStopped(ended.message or ended.outcome, exit_code=ended.exit_code)
+    return report
+
+
+def _remote_and_budget(
+    resolved: ResolvedRun, sandbox_dir: str | None, env: Mapping[str, str]
+) -> tuple[Remote, CallBudget]:
+    """Where the jobs send their uploads, and the one budget (rate, --max-api-calls) they share."""
+    from ldjfix.jobs.runner import Remote
+
+    settings = resolved.settings
+    remote = Remote(
+        connection_for(settings, sandbox_dir=sandbox_dir),
+        resolved.integration_id,
+        settings.max_rounds or DEFAULT_MAX_ROUNDS,
+        env,
     )
+    return remote, CallBudget(settings.calls_per_second, max_calls=settings.max_api_calls)
 
 
 def _sinks(
@@ -156,18 +178,12 @@ def run_session(
     stderr: TextIO | None = None,
 ) -> int:
     """Run the batch and report it; returns the exit code (the worst of all files)."""
-    from ldjfix.jobs.runner import Remote, run_files
+    from ldjfix.jobs.runner import run_files
 
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     settings = resolved.settings
-    remote = Remote(
-        connection_for(settings, sandbox_dir=sandbox_dir),
-        resolved.integration_id,
-        settings.max_rounds or DEFAULT_MAX_ROUNDS,
-        os.environ if env is None else env,
-    )
-    budget = CallBudget(settings.calls_per_second, max_calls=settings.max_api_calls)
+    remote, budget = _remote_and_budget(resolved, sandbox_dir, os.environ if env is None else env)
     emit, board = _sinks(settings, resolved.jobs, stderr, stderr.isatty())
     result = run_files(resolved.jobs, settings, remote=remote, budget=budget, emit=emit)
     if board is not None:
