@@ -184,3 +184,19 @@ def test_resume_removes_temp_files_left_by_a_kill_mid_write(source: Path, tmp_pa
     assert not (job / left[0]).exists() and not in_rounds.exists()
     assert all(path.read_bytes() == b"not ldjfix's to remove" for path in kept)
     assert orjson.loads((job / "report.json").read_bytes())["outcome"] == "QUARANTINED"
+
+
+@pytest.mark.parametrize("extra", [(), ("--json",)], ids=["single-file", "batch"])
+def test_resume_crash_hook_stops_both_reporters(
+    extra: tuple[str, ...], ruled: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The one path into the loop: the kill hook stops a plain run and a --json run alike."""
+    source, reference = ruled
+    job, state = tmp_path / "job", tmp_path / "sandbox"
+    args = _command(source, job, state, "--rules", str(RULES), *extra)
+    killed = subprocess.run(args, env=_env("upload:2"), capture_output=True, timeout=60)
+    assert killed.returncode == -9
+    resumed = subprocess.run(args, env=_env(None), capture_output=True, text=True, timeout=60)
+    assert resumed.returncode == 0, resumed.stderr
+    report = orjson.loads((job / "report.json").read_bytes())
+    assert _comparable(report) == _comparable(reference)
