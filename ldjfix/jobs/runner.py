@@ -222,7 +222,7 @@ def _calls_so_far(folder: Path) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Remote:
+class UploadTarget:
     """Where the batch's jobs send their uploads."""
 
     connection: Connection
@@ -236,7 +236,7 @@ def run_files(
     jobs: Sequence[BatchJob],
     settings: Settings,
     *,
-    remote: Remote,
+    remote: UploadTarget,
     budget: CallBudget,
     emit: EventSink,
     interactive: bool = False,

@@ -29,7 +29,7 @@ from ldjfix.reporting.events import EventSink, JsonEventLog, TextEventLog, ignor
 from ldjfix.reporting.summaries import batch_markdown, format_table, summary_json
 
 if TYPE_CHECKING:
-    from ldjfix.jobs.runner import Remote
+    from ldjfix.jobs.runner import UploadTarget
 
 DEFAULT_MAX_ROUNDS = 10
 
@@ -142,12 +142,12 @@ def run_single(
 
 def _remote_and_budget(
     resolved: ResolvedRun, sandbox_dir: str | None, env: Mapping[str, str]
-) -> tuple[Remote, CallBudget]:
+) -> tuple[UploadTarget, CallBudget]:
     """Where the jobs send their uploads, and the one budget (rate, --max-api-calls) they share."""
-    from ldjfix.jobs.runner import Remote
+    from ldjfix.jobs.runner import UploadTarget
 
     settings = resolved.settings
-    remote = Remote(
+    remote = UploadTarget(
         connection_for(settings, sandbox_dir=sandbox_dir),
         resolved.integration_id,
         settings.max_rounds or DEFAULT_MAX_ROUNDS,

@@ -43,7 +43,7 @@ from ldjfix.loop.shards import Partition, plan_shards
 from ldjfix.loop.survey import Checker, local_settlement, survey
 from ldjfix.loop.wave import Remote, send_wave
 
-EventSink = Callable[..., None]
+OnEvent = Callable[..., None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ def run_job(
     fixer: Fixer,
     validator: Checker | None = None,
     clock: Callable[[], float] = time.monotonic,
-    on_event: EventSink | None = None,
+    on_event: OnEvent | None = None,
     crash_hook: Callable[[str], None] | None = None,
 ) -> JobReport:
     """Take ``spec.source`` to its end state in rounds; resume the job if its folder has one."""
@@ -90,7 +90,7 @@ class _Job:
         fixer: Fixer,
         validator: Checker | None,
         clock: Callable[[], float],
-        on_event: EventSink | None,
+        on_event: OnEvent | None,
         crash_hook: Callable[[str], None] | None,
     ) -> None:
         self.spec = spec

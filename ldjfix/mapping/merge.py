@@ -23,7 +23,7 @@ from ldjfix.ldjson.origin import ORIGIN_KEY, RAW_KEY, Origin, line_digest, read_
 
 
 @dataclass(frozen=True, slots=True)
-class Edit:
+class EditedRecord:
     """One record of FIXED: where it goes, and either its fields or its repaired raw text."""
 
     fixed_line: int
@@ -42,9 +42,9 @@ class MergeResult:
     lines: int
 
 
-def read_fixed(fixed: str | Path) -> dict[int, Edit]:
+def read_fixed(fixed: str | Path) -> dict[int, EditedRecord]:
     """Every edited record of FIXED by its source line; any bad line stops with exit 3."""
-    edits: dict[int, Edit] = {}
+    edits: dict[int, EditedRecord] = {}
     with open_input(fixed, what="fixed file") as stream:
         for line in iter_lines(stream):
             if line.is_blank:
@@ -61,7 +61,7 @@ def read_fixed(fixed: str | Path) -> dict[int, Edit]:
     return edits
 
 
-def _read_edit(line: Line, where: str) -> Edit:
+def _read_edit(line: Line, where: str) -> EditedRecord:
     parsed = parse_line(line)
     if parsed.record is None:
         raise InputProblem(
@@ -79,8 +79,8 @@ def _read_edit(line: Line, where: str) -> Edit:
                 f"{where} mixes {RAW_KEY} with other fields.",
                 hint=f"Either repair the text in {RAW_KEY}, or replace {RAW_KEY} by the fields.",
             )
-        return Edit(line.number, origin, None, raw)
-    return Edit(line.number, origin, record, None)
+        return EditedRecord(line.number, origin, None, raw)
+    return EditedRecord(line.number, origin, record, None)
 
 
 def merge_fixed(
@@ -109,7 +109,9 @@ def merge_fixed(
     return MergeResult(corrected, unchanged, shape.lines - corrected - unchanged, shape.lines)
 
 
-def _replacement(line: Line, edit: Edit, path: str | Path, fixed: str | Path) -> bytes | None:
+def _replacement(
+    line: Line, edit: EditedRecord, path: str | Path, fixed: str | Path
+) -> bytes | None:
     """The new bytes for ``line``, or None when the edit leaves it as it was."""
     if line_digest(line.content) != edit.origin.sha256:
         raise InputProblem(
@@ -122,7 +124,7 @@ def _replacement(line: Line, edit: Edit, path: str | Path, fixed: str | Path) ->
         if edit.raw == line.content.decode("utf-8", errors="replace"):
             return None
         record = _repaired(edit, fixed)
-    assert record is not None  # an Edit holds fields or raw text
+    assert record is not None  # an EditedRecord holds fields or raw text
     original = parse_line(line).record
     if original is not None and _canonical(original) == _canonical(record):
         return None  # keys reordered or re-spaced only: keep the source bytes
@@ -134,7 +136,7 @@ def _replacement(line: Line, edit: Edit, path: str | Path, fixed: str | Path) ->
     return orjson.dumps(record)
 
 
-def _repaired(edit: Edit, fixed: str | Path) -> dict[str, Any]:
+def _repaired(edit: EditedRecord, fixed: str | Path) -> dict[str, Any]:
     assert edit.raw is not None
     try:
         value = orjson.loads(edit.raw)
@@ -154,7 +156,7 @@ def _canonical(record: dict[str, Any]) -> bytes:
 
 
 def _refuse_missing(
-    shape: Shape, edits: dict[int, Edit], path: str | Path, fixed: str | Path
+    shape: Shape, edits: dict[int, EditedRecord], path: str | Path, fixed: str | Path
 ) -> None:
     if shape.missing:
         edit = edits[shape.missing[0]]

@@ -21,7 +21,7 @@ from ldjfix.gong.limits import (
     SCHEMA_TYPES,
     UPLOAD_TYPES,
 )
-from ldjfix.sandbox.judge import Verdict, general_failure, judge_file
+from ldjfix.sandbox.judge import Judgement, general_failure, judge_file
 from ldjfix.sandbox.store import SandboxStore
 from ldjfix.sandbox.wsgi import Answer, BadRequest, Request, error, multipart, new_request_id
 
@@ -233,7 +233,7 @@ class SandboxApi:
         return Answer(200, body)
 
 
-def _outcome(verdict: Verdict, object_type: str, polls: int) -> dict[str, Any]:
+def _outcome(verdict: Judgement, object_type: str, polls: int) -> dict[str, Any]:
     listed = [{"line": n, "description": d} for n, d in verdict.errors[:MAX_LISTED_ERRORS]]
     result = {
         "status": "FAILED" if verdict.failed else "DONE",
@@ -245,7 +245,7 @@ def _outcome(verdict: Verdict, object_type: str, polls: int) -> dict[str, Any]:
 
 
 def _log_entry(
-    integration_id: int, object_type: str, crid: str, request_id: str, verdict: Verdict
+    integration_id: int, object_type: str, crid: str, request_id: str, verdict: Judgement
 ) -> dict[str, Any]:
     return {
         "time": time.time(),

@@ -53,7 +53,7 @@ class Buffer(Protocol):
 
 
 @dataclass
-class Verdict:
+class Judgement:
     """What processing one uploaded file gave: errors by line, counts, records to keep."""
 
     errors: list[tuple[int, str]] = field(default_factory=list)
@@ -67,9 +67,9 @@ class Verdict:
         return bool(self.errors)
 
 
-def general_failure(description: str) -> Verdict:
+def general_failure(description: str) -> Judgement:
     """A verdict for a file that cannot be read at all: one error on line 0."""
-    return Verdict(errors=[(0, description)])
+    return Judgement(errors=[(0, description)])
 
 
 def iter_physical_lines(data: Buffer, start: int, end: int) -> Iterator[tuple[int, bytes]]:
@@ -94,14 +94,14 @@ def judge_file(
     object_type: str,
     custom: Mapping[str, Mapping[str, Any]],
     known: Callable[[str, str], bool],
-) -> Verdict:
+) -> Judgement:
     """Judge the uploaded file ``data[start:end]`` as Gong would; see the module notes."""
     size = end - start
     if size > MAX_UPLOAD_BYTES:
         return general_failure(f"File size {size} bytes exceeds the maximum of 200 MB")
     if not data[start:end].strip():
         return general_failure("The file is empty")
-    verdict = Verdict()
+    verdict = Judgement()
     for number, content in iter_physical_lines(data, start, end):
         try:
             text = content.decode("utf-8")

@@ -10,7 +10,7 @@ import pytest
 
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
-from ldjfix.jobs.runner import Remote, run_files
+from ldjfix.jobs.runner import UploadTarget, run_files
 from ldjfix.jobs.schedule import CallBudget
 from ldjfix.jobs.session import report
 from ldjfix.jobs.settings import Settings
@@ -36,7 +36,7 @@ def run_batch_on(
 ) -> tuple[int, dict[str, object], str]:
     """Run the six jobs against ``sandbox``; the exit code, JSON summary and event log."""
     jobs = make_files(tmp_path / "data")
-    remote = Remote(Connection(base_url=sandbox.url), 1, 10, CREDENTIALS)
+    remote = UploadTarget(Connection(base_url=sandbox.url), 1, 10, CREDENTIALS)
     budget = CallBudget(RATE, max_calls=max_calls)
     events = io.StringIO()
     result = run_files(jobs, Settings(), remote=remote, budget=budget, emit=JsonEventLog(events))
@@ -126,7 +126,7 @@ def test_batch_remote_failure_blocks_dependants_then_resumes(tmp_path: Path) -> 
     policy = RetryPolicy(attempts=2, initial=0.0, jitter=0.0)
     knobs = Knobs(polls=0, calls_per_second=RATE, script=("500", "500"))
     with serving(tmp_path / "state", knobs) as sandbox:
-        remote = Remote(Connection(base_url=sandbox.url), 1, 10, CREDENTIALS, policy)
+        remote = UploadTarget(Connection(base_url=sandbox.url), 1, 10, CREDENTIALS, policy)
         first = run_files(pair, Settings(), remote=remote, budget=CallBudget(RATE), emit=ignore)
         folder = jobs[0].job_dir
         assert orjson.loads((folder / "journal.json").read_bytes())["apiCalls"] == 2

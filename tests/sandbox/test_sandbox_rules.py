@@ -11,7 +11,7 @@ import pytest
 
 from ldjfix.gong import descriptions as say
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
-from ldjfix.sandbox.judge import Verdict, check_record, judge_file
+from ldjfix.sandbox.judge import Judgement, check_record, judge_file
 
 NOW = "2024-01-01T00:00:00Z"
 TIERS = {
@@ -36,7 +36,7 @@ def judge(
     kind: str = "ACCOUNT",
     known: set[tuple[str, str]] | None = None,
     custom: dict[str, Any] | None = None,
-) -> Verdict:
+) -> Judgement:
     """Judge bytes as an uploaded file."""
     found = known or set()
     return judge_file(
