@@ -46,7 +46,7 @@ from ldjfix.clock import ManualClock
 from ldjfix.errors import RemoteProblem
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
-from ldjfix.jobs.job import FixChoice, make_fixer, make_validator
+from ldjfix.jobs.parts import FixChoice, make_fixer, make_validator
 from ldjfix.jobs.remote import open_client
 from ldjfix.loop.rounds import JobSpec, run_job
 from ldjfix.sandbox.app import Knobs

@@ -73,7 +73,7 @@ def prepare(
             "--interactive takes one FILE and no batch option "
             "(--file, --manifest, --json, --max-api-calls, ...)."
         )
-    from ldjfix.jobs.job import FixChoice, check_source, make_fixer, make_validator
+    from ldjfix.jobs.parts import FixChoice, check_source, make_fixer, make_validator
 
     prepared: list[Prepared] = []
     folders: dict[str, Path] = {}
