@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ldjfix.errors import UsageProblem
 from ldjfix.fixing.fixer import Fixer, QuarantineFixer
 from ldjfix.ldjson.files import STDIO
+
+if TYPE_CHECKING:
+    from ldjfix.fixing.rules import Rules
+    from ldjfix.validation.validator import Validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +27,7 @@ class FixChoice:
     interactive: bool = False
 
 
-def make_validator(object_type: str, schema_file: Path | None = None) -> Any:
+def make_validator(object_type: str, schema_file: Path | None = None) -> Validator:
     """The local validator for ``object_type`` (with custom fields from a saved schema)."""
     from ldjfix.validation.validator import Validator
 
@@ -40,7 +44,7 @@ def make_validator(object_type: str, schema_file: Path | None = None) -> Any:
 ANSWERS = "interactive-answers.jsonl"
 
 
-def make_fixer(choice: FixChoice, validator: Any, job_dir: Path | None = None) -> Fixer:
+def make_fixer(choice: FixChoice, validator: Validator, job_dir: Path | None = None) -> Fixer:
     """The fixer for ``choice``: rules, interactive, or quarantine everything reported.
 
     Interactive answers are kept in the job folder, so quit-and-save (or a crash) followed by
@@ -54,14 +58,15 @@ def make_fixer(choice: FixChoice, validator: Any, job_dir: Path | None = None) -
             validator=validator,
             progress=job_dir / ANSWERS if job_dir is not None else None,
         )
-    if choice.rules is not None:
+    rules = _rules(choice.rules)
+    if rules is not None:
         from ldjfix.fixing.rules_fixer import RulesFixer
 
-        return RulesFixer(_rules(choice.rules), validator=validator)
+        return RulesFixer(rules, validator=validator)
     return QuarantineFixer()
 
 
-def _rules(path: Path | None) -> Any:
+def _rules(path: Path | None) -> Rules | None:
     if path is None:
         return None
     from ldjfix.fixing.rules import load_rules

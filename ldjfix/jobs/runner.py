@@ -21,6 +21,7 @@ import orjson
 from ldjfix.errors import InputProblem, LdjfixError, UsageProblem
 from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong.connection import Connection
+from ldjfix.gong.retry import RetryPolicy
 from ldjfix.gong.status import field_named_in
 from ldjfix.jobs.manifest import BatchJob
 from ldjfix.jobs.schedule import (
@@ -37,6 +38,7 @@ from ldjfix.loop.journal import JobFolder, default_job_dir
 from ldjfix.loop.outputs import REJECTED, REPORT, JobReport
 from ldjfix.reporting.events import EventSink
 from ldjfix.reporting.summaries import FileResult, RejectedRow, summary_markdown, write_rejected_csv
+from ldjfix.validation.validator import Validator
 
 REJECTED_CSV = "rejected.csv"
 SUMMARY_MD = "summary.md"
@@ -48,7 +50,7 @@ class Prepared:
 
     job: BatchJob
     folder: Path
-    validator: Any
+    validator: Validator
     fixer: Fixer
 
 
@@ -229,7 +231,7 @@ class UploadTarget:
     integration_id: int
     max_rounds: int = 10
     env: Mapping[str, str] | None = None
-    policy: Any = None  # ldjfix.gong.retry.RetryPolicy; None: the client's default
+    policy: RetryPolicy | None = None  # None: the client's default
 
 
 def run_files(
