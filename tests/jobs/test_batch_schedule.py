@@ -6,14 +6,12 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ldjfix.errors import RemoteProblem
 from ldjfix.fixing.fixer import QuarantineFixer
 from ldjfix.gong.client import GongClient
 from ldjfix.gong.connection import Connection
-from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.jobs.manifest import BatchJob
 from ldjfix.jobs.remote import open_client
 from ldjfix.jobs.runner import result_from_report
@@ -24,6 +22,7 @@ from ldjfix.reporting.events import EventSink, ignore
 from ldjfix.reporting.summaries import FileResult
 from ldjfix.sandbox.store import SandboxStore
 from ldjfix.synth import generator as synth
+from tests.support.loop import QUICK_ENV, gong_answering
 
 SIX = ("LEAD", "DEAL", "CONTACT", "STAGE", "BUSINESS_USER", "ACCOUNT")
 
@@ -241,9 +240,6 @@ def test_batch_pending_parent_does_not_block() -> None:
     ]
 
 
-QUICK_ENV = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 1000}'}
-
-
 def _run_under_budget(
     source: Path, state: Path, job: Path, first: int, then: int
 ) -> tuple[int, JobReport]:
@@ -279,7 +275,7 @@ def test_loop_small_budget_resumes_make_progress(tmp_path: Path) -> None:
 def _line_zero_client() -> GongClient:
     """A Gong that takes every upload and then rejects the whole file (line 0)."""
     general = {"line": 0, "description": "File could not be processed"}
-    return _gong_answering(
+    return gong_answering(
         {"status": "FAILED", "totalErrorCount": 1, "totalSuccessCount": 0, "errors": [general]}
     )
 
@@ -307,16 +303,3 @@ def test_batch_stopped_parent_blocks_dependants(tmp_path: Path) -> None:
     assert [r.outcome for r in result.results] == ["STOPPED", NOT_STARTED]
     assert f"{accounts} did not finish" in (result.results[1].message or "")
     assert result.exit_code == 1
-
-
-def _gong_answering(status: dict[str, object]) -> GongClient:
-    """A Gong that takes every upload and then answers ``status`` to every status call."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            crid = request.url.params["clientRequestId"]
-            return httpx.Response(201, json={"requestId": "r1", "clientRequestId": crid})
-        return httpx.Response(200, json={"requestId": "r2", **status})
-
-    http = httpx.Client(base_url="https://gong.test", transport=httpx.MockTransport(answer))
-    return GongClient(http, limiter=RateLimiter(1000.0))

@@ -16,7 +16,7 @@ from ldjfix.cli import cli
 from ldjfix.sandbox.store import SandboxStore
 from ldjfix.synth import generator as synth
 from tests.conftest import SAMPLES
-from tests.support.loop import FAST_KNOBS, assert_store_matches, run_args
+from tests.support.loop import FAST_KNOBS, QUICK_ENV, assert_store_matches, run_args
 
 
 def _args(source: Path, tmp_path: Path, *extra: str) -> list[str]:
@@ -158,9 +158,6 @@ def test_loop_cli_draws_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
     text = b"".join(chunks).decode()
     assert "\r\x1b[2Kldjfix: round 1 · uploads 0/1" in text
     assert "\r\x1b[2Kldjfix: QUARANTINED:" in text  # the line is cleared before the summary
-
-
-QUICK_ENV = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 1000}'}
 
 
 @pytest.mark.parametrize(

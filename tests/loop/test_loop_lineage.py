@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import orjson
 
 from ldjfix.fixing.fixer import QuarantineFixer
-from ldjfix.gong.client import GongClient
-from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.gong.status import status_from_dict
 from ldjfix.loop.lineage import map_status, write_upload_sets
 from ldjfix.loop.rounds import JobSpec, run_job
+from tests.support.loop import gong_answering
 
 # BOM, CRLF, a blank line, a whitespace-only line, U+2028 inside a record, no final newline
 TRICKY = (
@@ -105,25 +103,12 @@ def test_loop_lineage_line_zero_is_a_file_level_error() -> None:
     assert verdict.accepted == () and verdict.failed == {}
 
 
-def _gong_answering(status: dict[str, object]) -> GongClient:
-    """A Gong that takes every upload and then answers ``status`` to every status call."""
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            crid = request.url.params["clientRequestId"]
-            return httpx.Response(201, json={"requestId": "r1", "clientRequestId": crid})
-        return httpx.Response(200, json={"requestId": "r2", **status})
-
-    http = httpx.Client(base_url="https://gong.test", transport=httpx.MockTransport(answer))
-    return GongClient(http, limiter=RateLimiter(1000.0))
-
-
 def test_loop_failed_status_naming_no_line_accepts_nothing(tmp_path: Path) -> None:
     """FAILED with no error listed and totalErrorCount 0: records stay pending, never DONE."""
     source = tmp_path / "accounts.ldjson"
     source.write_bytes(b'{"objectId":"A1","modifiedDate":"2025-01-01T00:00:00Z"}\n')
     status = {"status": "FAILED", "totalErrorCount": 0, "totalSuccessCount": 0, "errors": []}
-    with _gong_answering(status) as client:
+    with gong_answering(status) as client:
         spec = JobSpec(source, "ACCOUNT", 1, first_poll=0.0)
         result = run_job(spec, client=client, fixer=QuarantineFixer())
     assert (result.outcome, result.exit_code) == ("PENDING", 1)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 
 from ldjfix.gong.client import GongClient
 from ldjfix.gong.connection import Connection
+from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.jobs.remote import open_client
 from ldjfix.ldjson.lines import iter_lines
 from ldjfix.sandbox.store import SandboxStore
@@ -17,6 +19,8 @@ from ldjfix.sandbox.store import SandboxStore
 # sandbox answers on the first poll, so nothing waits for real.
 FAST_KNOBS = '{"polls": 0, "calls_per_second": 50}'
 FAST_ENV = {"LDJFIX_SANDBOX_KNOBS": FAST_KNOBS}
+# faster still, for runs that make many calls (budget stops and resumes)
+QUICK_ENV = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 1000}'}
 SERVER_KINDS = ("domain_is_url", "name_too_long")
 LOCAL_KINDS = (
     "millis_modified_date",
@@ -78,3 +82,16 @@ def assert_invariant(report: dict[str, Any]) -> None:
     total = report["accepted"] + report["quarantined"] + report["pending"]
     assert total == report["records"]
     assert report["invariantHolds"] is True
+
+
+def gong_answering(status: dict[str, object]) -> GongClient:
+    """A stand-in Gong that takes every upload, then answers ``status`` to every status call."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            crid = request.url.params["clientRequestId"]
+            return httpx.Response(201, json={"requestId": "r1", "clientRequestId": crid})
+        return httpx.Response(200, json={"requestId": "r2", **status})
+
+    http = httpx.Client(base_url="https://gong.test", transport=httpx.MockTransport(answer))
+    return GongClient(http, limiter=RateLimiter(1000.0))
