@@ -20,12 +20,13 @@ def auth_problem(header: str, required: str | None = None) -> str | None:
     if not header:
         return "Access denied: no credentials (Authorization header missing)"
     scheme, _, value = header.partition(" ")
-    if scheme == "Basic":
+    scheme, value = scheme.lower(), value.strip(" ")  # RFC 9110: any case, one or more spaces
+    if scheme == "basic":
         if not _basic_is_well_formed(value):
             return "Access denied: malformed Basic credentials"
-    elif scheme != "Bearer" or not value.strip():
+    elif scheme != "bearer" or not value:
         return "Access denied: use Basic or Bearer credentials"
-    elif not _TOKEN68.fullmatch(value.strip()):
+    elif not _TOKEN68.fullmatch(value):
         return "Access denied: malformed Bearer token"
     if required is not None and not hmac.compare_digest(_wire(header), required.encode()):
         return "Access denied: invalid credentials"

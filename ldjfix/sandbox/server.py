@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import socket
 import socketserver
 import threading
@@ -39,6 +40,7 @@ from ldjfix.sandbox.wsgi import CHUNK, REASONS, encode, error
 log = logging.getLogger("ldjfix.sandbox.app")
 READ_TIMEOUT = 10.0  # seconds a client may leave the server waiting for the next bytes
 LINGER_SECONDS = 5.0  # at most this long spent discarding a body nobody will read
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/]*")  # scheme://authority
 
 
 class _Handler(ServerHandler):
@@ -73,16 +75,7 @@ class _RequestHandler(WSGIRequestHandler):
 
     def handle(self) -> None:
         """Read the request line and headers, then run the app (wsgiref's, minus keep-alive)."""
-        try:
-            self.raw_requestline = self.rfile.readline(65537)
-        except (TimeoutError, ConnectionError):
-            self.aborted = True  # connected, then said nothing
-            return
-        if len(self.raw_requestline) > 65536:
-            self.requestline, self.request_version, self.command = "", "HTTP/1.0", ""
-            self.send_error(414, "Request line too long")
-            return
-        if not self.raw_requestline or not self.parse_request():
+        if not self._parsed():
             return
         handler = _Handler(
             self.rfile,
@@ -96,14 +89,37 @@ class _RequestHandler(WSGIRequestHandler):
         self.aborted = handler.aborted
         self.close_connection = True
 
+    def _parsed(self) -> bool:
+        """True when a request line and headers were read; otherwise it was answered or gone."""
+        self.requestline, self.request_version, self.command = "", "HTTP/1.0", ""
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                return False  # connected, then closed without a word
+            if len(self.raw_requestline) > 65536:
+                self.send_error(414, "Request line too long")
+                return False
+            if len(self.raw_requestline.split()) < 3:  # blank, or HTTP/0.9's "GET /path"
+                line = self.raw_requestline.decode("latin-1").strip()
+                self.send_error(400, f"Bad request line {line!r}: expected METHOD TARGET HTTP/1.x")
+                return False
+            return bool(self.parse_request())
+        except (TimeoutError, ConnectionError):
+            self.aborted = True  # stopped sending mid-request, or went away
+            return False
+
     def get_environ(self) -> dict[str, Any]:
-        """wsgiref's environ, with every Content-Length the client sent (see transport)."""
+        """wsgiref's environ, with every Content-Length sent and absolute targets made paths."""
         environ: dict[str, Any] = super().get_environ()
         environ.update(content_environ(list(self.headers.items())))
+        if _ABSOLUTE.match(environ["PATH_INFO"]):  # "GET http://host/v2/... HTTP/1.1"
+            environ["PATH_INFO"] = _ABSOLUTE.sub("", environ["PATH_INFO"]) or "/"
         return environ
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """A request HTTP cannot parse gets Gong's ErrorResponse JSON, not an HTML page."""
+        if self.request_version == "HTTP/0.9":  # http.server's guess before it read a version:
+            self.request_version = "HTTP/1.0"  # it would then leave out status line and headers
         _, headers, body = encode(error(code, message or REASONS.get(code, "Bad request")))
         self.send_response(code)
         for name, value in headers:

@@ -92,7 +92,9 @@ class Body:
     """
 
     def __init__(self, stream: Any, length: int) -> None:
-        self._stream = stream
+        # read1 returns what has arrived instead of waiting for all of it, so a body that stops
+        # short is counted alike on a socket (which times out) and in memory (which ends)
+        self._read = getattr(stream, "read1", stream.read)
         self.length = length
         self.left = length
 
@@ -102,7 +104,7 @@ class Body:
         if want <= 0:
             return b""
         try:
-            chunk: bytes = self._stream.read(want)
+            chunk: bytes = self._read(want)
         except (TimeoutError, ConnectionError):  # the server's read timeout, or a reset
             chunk = b""
         if not chunk:
