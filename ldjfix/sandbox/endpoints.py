@@ -83,9 +83,11 @@ class SandboxApi:
         body = request.json_body()
         if not isinstance(body, dict):
             raise BadRequest("Body must be a JSON object with name and ownerEmail")
-        for key in ("name", "ownerEmail"):
-            if not isinstance(body.get(key), str) or not body[key].strip():
+        for key in ("name", "ownerEmail"):  # required strings; the spec sets no other rule
+            if body.get(key) is None:
                 raise BadRequest(f"Field {key} is required")
+            if not isinstance(body[key], str):
+                raise BadRequest(f"Field {key} must be a string")
         with self.store.locked():
             existing = self.store.integrations()
             if existing:
