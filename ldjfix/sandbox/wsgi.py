@@ -240,7 +240,7 @@ def multipart(
     if request.media_type != "multipart/form-data" or not match:
         raise BadRequest("Content-Type must be multipart/form-data with a boundary")
     if not request.length:
-        raise BadRequest("Content-Length is required")
+        raise BadRequest("The upload has no body (Content-Length is missing or 0)")
     fd, name = tempfile.mkstemp(dir=scratch, prefix="upload-")
     try:
         with os.fdopen(fd, "w+b") as spool:

@@ -237,7 +237,13 @@ CASES = [
         "upload without Content-Length",
         upload("c8", form(('name="dataFile"', GOOD)), auto_length=False),
         400,
-        "Content-Length is required",
+        "Content-Length is missing or 0",
+    ),
+    Case(
+        "upload with Content-Length 0",
+        upload("c10", b"", MULTIPART, ("Content-Length", "0")),
+        400,
+        "Content-Length is missing or 0",
     ),
     Case(
         "Content-Length longer than the body",

@@ -7,6 +7,7 @@ never a hang, an HTML page or a reset that loses the answer.
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 from collections.abc import Iterator
@@ -121,3 +122,57 @@ def test_sandbox_socket_upload_over_the_cap_is_answered_without_reading_it(
     assert outcome["result"]["errors"] == [
         {"line": 0, "description": "File size 300000000 bytes exceeds the maximum of 200 MB"}
     ]
+
+
+_SEEDS = [
+    Wire(
+        "PUT",
+        "/v2/crm/integrations",
+        (("Authorization", AUTH), ("Content-Type", "application/json")),
+        b'{"name": "a", "ownerEmail": "b@c"}',
+    ),
+    Wire(
+        "POST",
+        "/v2/crm/entity-schema?integrationId=1&objectType=ACCOUNT",
+        (("Authorization", AUTH), ("Content-Type", "application/json")),
+        b'[{"uniqueName": "t", "label": "T", "type": "STRING"}]',
+    ),
+    Wire(
+        "POST",
+        "/v2/crm/entities?integrationId=1&objectType=ACCOUNT&clientRequestId=c1",
+        (("Authorization", AUTH), ("Content-Type", "multipart/form-data; boundary=xYz")),
+        b'--xYz\r\nContent-Disposition: form-data; name="dataFile"\r\n\r\n'
+        b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00Z"}\r\n--xYz--\r\n',
+    ),
+    Wire("GET", "/v2/crm/entities?integrationId=1&objectType=ACCOUNT", body=b'["a1"]'),
+    Wire("GET", "/v2/crm/request-status?integrationId=1&clientRequestId=c1"),
+]
+_SPLINTERS = [b"\r\n", b"\x00", b"\xff", b"%", b"%FF", b"&", b"=", b";", b" ", b'"', b"9" * 25]
+
+
+def _mutated(rng: random.Random, data: bytes) -> bytes:
+    """The request with a few bytes deleted, replaced or inserted."""
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        at, roll = rng.randrange(len(out) + 1), rng.random()
+        if roll < 0.3:
+            del out[at : at + rng.randint(1, 8)]
+        elif roll < 0.7:
+            out[at:at] = rng.choice(_SPLINTERS)
+        else:
+            out[at:at] = rng.randbytes(rng.randint(1, 4))
+    return bytes(out)
+
+
+def test_sandbox_socket_mangled_requests_get_prompt_json_answers(sandbox: RunningSandbox) -> None:
+    """400 requests with random damage (seeded): each a JSON answer at once, never a 500."""
+    rng = random.Random(11)
+    codes = set()
+    for _ in range(400):
+        data = _mutated(rng, rng.choice(_SEEDS).raw())
+        reply = send_raw(sandbox.url, data, half_close=True)  # done sending: nothing to wait for
+        assert reply.code < 500 or reply.code == 505, (data, reply.body)
+        assert reply.seconds < READ_TIMEOUT, data
+        assert reply.headers["content-type"] == "application/json", data
+        codes.add(reply.code)
+    assert {200, 400, 401, 404} <= codes  # the damage reached every layer
