@@ -28,8 +28,8 @@ import orjson
 CHUNK = 1 << 20
 JSON_LIMIT = 16 << 20  # a JSON body (integration, schema, ids) is small
 _LENGTH = re.compile(r"[0-9]{1,20}")
-_BOUNDARY = re.compile(r'(?:^|;)\s*boundary="?([^";]+)"?', re.IGNORECASE)
-# a parameter of Content-Disposition: name="x", name=x; "filename" is another parameter
+# one parameter of a header value: ; name="x" or ; name=x (quoted strings read whole, so a
+# "boundary=" or "name=" inside another parameter's quotes is not taken for one)
 _PARAM = re.compile(r';\s*([A-Za-z0-9_*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
 _ID_CHARS = string.ascii_lowercase + string.digits
 
@@ -236,8 +236,8 @@ def multipart(
 ) -> Iterator[tuple[mmap.mmap | bytes, dict[str, Part]]]:
     """Spool a multipart body to ``scratch`` and yield (buffer, parts by form-field name)."""
     content_type = request.headers.get("content-type", "")
-    match = _BOUNDARY.search(content_type.partition(";")[2])
-    if request.media_type != "multipart/form-data" or not match:
+    boundary = header_params(content_type.partition(";")[2]).get("boundary")
+    if request.media_type != "multipart/form-data" or not boundary:
         raise BadRequest("Content-Type must be multipart/form-data with a boundary")
     if not request.length:
         raise BadRequest("The upload has no body (Content-Length is missing or 0)")
@@ -248,7 +248,7 @@ def multipart(
                 spool.write(chunk)
             spool.flush()
             with mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-                yield buffer, _parts(buffer, match.group(1).encode("latin-1"))
+                yield buffer, _parts(buffer, _wire_bytes(boundary))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
@@ -278,15 +278,20 @@ def field_name(head: str) -> str | None:
     """The form-field ``name`` of a part from its headers (never its ``filename``)."""
     for line in head.split("\r\n"):
         key, _, value = line.partition(":")
-        if key.strip().lower() != "content-disposition":
-            continue
-        kind, _, params = value.partition(";")
-        if kind.strip().lower() != "form-data":
-            return None
-        for found in _PARAM.finditer(";" + params):
-            if found.group(1).lower() == "name":
-                quoted, bare = found.group(2), found.group(3)
-                text = bare if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
-                return _wire_text(text)
-        return None
+        if key.strip().lower() == "content-disposition":
+            kind, _, params = value.partition(";")
+            if kind.strip().lower() != "form-data":
+                return None
+            name = header_params(params).get("name")
+            return None if name is None else _wire_text(name)
     return None
+
+
+def header_params(text: str) -> dict[str, str]:
+    """The ``key=value`` parameters after a header's first ``;``, keys lower-cased; first wins."""
+    found: dict[str, str] = {}
+    for match in _PARAM.finditer(";" + text):
+        quoted, bare = match.group(2), match.group(3)
+        value = bare if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
+        found.setdefault(match.group(1).lower(), value)
+    return found
