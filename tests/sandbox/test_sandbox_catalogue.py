@@ -16,8 +16,20 @@ from pathlib import Path
 import pytest
 
 from tests.robustness.test_faults_catalogue import markdown_table
-from tests.sandbox.test_sandbox_parity import GOOD, JSON, form, read_back, register, status, upload
-from tests.sandbox.wire import AUTH, Pair, Reply, Wire, sandbox_pair
+from tests.sandbox.wire import (
+    AUTH,
+    GOOD,
+    JSON,
+    Pair,
+    Reply,
+    Wire,
+    form,
+    read_back,
+    register,
+    sandbox_pair,
+    status,
+    upload,
+)
 
 README = Path(__file__).parents[2] / "README.md"
 CURL = "curl -s -m5 -w ' %{http_code}'"

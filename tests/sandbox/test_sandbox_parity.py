@@ -9,7 +9,6 @@ the served sandbox hung on every 400 raised after reading a body, answered 500 f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,51 +17,24 @@ import pytest
 
 from ldjfix.gong.connection import basic_auth
 from ldjfix.sandbox.store import SandboxStore
-from tests.sandbox.wire import READ_TIMEOUT, Pair, Wire, sandbox_pair
+from tests.sandbox.wire import (
+    AUTHZ,
+    GOOD,
+    JSON,
+    MULTIPART,
+    READ_TIMEOUT,
+    Pair,
+    Wire,
+    form,
+    read_back,
+    register,
+    sandbox_pair,
+    schema,
+    status,
+    upload,
+)
 
-JSON = ("Content-Type", "application/json")
-AUTHZ = ("Authorization", basic_auth("key", "secret").header())
-GOOD = b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00Z"}\n'
 PROMPT = 1.5  # seconds: every answer below comes at once (the lying-length one after 0.5 s)
-
-
-def form(*parts: tuple[str, bytes], boundary: str = "xYz") -> bytes:
-    """A multipart/form-data body: (Content-Disposition parameters, content) per part."""
-    out = b""
-    for disposition, content in parts:
-        out += f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n".encode()
-        out += b"Content-Type: application/octet-stream\r\n\r\n" + content + b"\r\n"
-    return out + f"--{boundary}--\r\n".encode()
-
-
-MULTIPART = ("Content-Type", "multipart/form-data; boundary=xYz")
-
-
-def upload(crid: str, body: bytes, *headers: tuple[str, str], **options: bool) -> Wire:
-    """A POST /v2/crm/entities with the three query parameters."""
-    target = f"/v2/crm/entities?integrationId=1&objectType=ACCOUNT&clientRequestId={crid}"
-    return Wire("POST", target, (AUTHZ, *(headers or (MULTIPART,))), body, **options)
-
-
-def schema(body: bytes, *headers: tuple[str, str]) -> Wire:
-    """A POST /v2/crm/entity-schema for ACCOUNT."""
-    target = "/v2/crm/entity-schema?integrationId=1&objectType=ACCOUNT"
-    return Wire("POST", target, (AUTHZ, *(headers or (JSON,))), body)
-
-
-def register(body: bytes, *headers: tuple[str, str], **options: bool) -> Wire:
-    """A PUT /v2/crm/integrations."""
-    return Wire("PUT", "/v2/crm/integrations", (AUTHZ, *headers), body, **options)
-
-
-def status(query: str, *headers: tuple[str, str]) -> Wire:
-    """A GET /v2/crm/request-status with the given query."""
-    return Wire("GET", f"/v2/crm/request-status?{query}", headers or (AUTHZ,))
-
-
-def read_back(body: bytes, query: str = "integrationId=1&objectType=ACCOUNT") -> Wire:
-    """A GET /v2/crm/entities with ids in the body."""
-    return Wire("GET", f"/v2/crm/entities?{query}", (AUTHZ,), body)
 
 
 @dataclass(frozen=True)
@@ -455,68 +427,3 @@ def test_sandbox_parity_require_auth_refuses_non_ascii_with_401(tmp_path: Path) 
             assert served.code == 401 and served.comparable() == in_process.comparable()
         served, _ = both.both(Wire("GET", "/v2/crm/integrations", (("Authorization", required),)))
     assert served.code == 200
-
-
-def _part(disposition: bytes, content: bytes = GOOD, end: bytes = b"\r\n") -> bytes:
-    return b"--xYz" + end + b"Content-Disposition: " + disposition + end + end + content + end
-
-
-FORMS = [
-    # (what, body, Content-Type, code, outcome of the upload or None)
-    ("unquoted name", _part(b"form-data; name=dataFile") + b"--xYz--\r\n", None, 201, "DONE"),
-    (
-        "header and parameter in other cases",
-        _part(b"form-data; NAME=dataFile").replace(b"Content-Disposition", b"content-disposition")
-        + b"--xYz--\r\n",
-        "Multipart/Form-Data; BOUNDARY=xYz",
-        201,
-        "DONE",
-    ),
-    (
-        "name= inside a quoted filename",
-        _part(b'form-data; filename="a\\"; name=\\"x"; name="dataFile"') + b"--xYz--\r\n",
-        None,
-        201,
-        "DONE",
-    ),
-    (
-        "boundary= inside another parameter's quotes",
-        _part(b'form-data; name="dataFile"') + b"--xYz--\r\n",
-        'multipart/form-data; x="a;boundary=zzz"; boundary="xYz"',
-        201,
-        "DONE",
-    ),
-    (
-        "two dataFile parts: the first counts",
-        _part(b'form-data; name="dataFile"', b"not json")
-        + _part(b'form-data; name="dataFile"')
-        + b"--xYz--\r\n",
-        None,
-        201,
-        "FAILED",
-    ),
-    ("not form-data", _part(b'attachment; name="dataFile"') + b"--xYz--\r\n", None, 400, None),
-    (
-        "LF line ends",
-        _part(b'form-data; name="dataFile"', end=b"\n") + b"--xYz--\n",
-        None,
-        400,
-        None,
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("what", "body", "content_type", "code", "outcome"), FORMS, ids=[f[0] for f in FORMS]
-)
-def test_sandbox_parity_multipart_forms_are_read_alike(
-    pair: Pair, what: str, body: bytes, content_type: str | None, code: int, outcome: str | None
-) -> None:
-    """Odd but legal (or broken) forms: the same answer and outcome served and in-process."""
-    crid = "form-" + re.sub(r"[^A-Za-z0-9]+", "-", what)
-    header = ("Content-Type", content_type or "multipart/form-data; boundary=xYz")
-    served, in_process = pair.both(upload(crid, body, header))
-    assert served.code == code and served.comparable() == in_process.comparable()
-    for store in (pair.app.store, SandboxStore(pair.app.store.root.parent / "served")):
-        found = store.request(1, crid)
-        assert (found and found["result"]["status"]) == outcome

@@ -4,7 +4,8 @@ A :class:`Wire` is exactly what a client puts on the socket: no library fills in
 Content-Length or encoding behind the test's back. :class:`Pair` sends it to a real
 ``sandbox serve``-style server (loopback, a short client timeout, so a hang fails the test
 instead of blocking it) and, through :class:`SandboxTransport`, to an in-process app on a state
-folder of its own, and returns both answers for comparison.
+folder of its own, and returns both answers for comparison. Small builders at the end make
+the usual calls (register, schema, upload, read-back, status) with a body to damage.
 """
 
 from __future__ import annotations
@@ -157,3 +158,49 @@ def sandbox_pair(folder: Path, knobs: Knobs | None = None, **options: Any) -> It
     app = SandboxApp(SandboxStore(folder / "in-process"), knobs, in_process=True, **options)
     with serving(folder / "served", knobs, read_timeout=READ_TIMEOUT, **options) as running:
         yield Pair(running.url, app)
+
+
+# request builders -------------------------------------------------------------------------
+
+JSON = ("Content-Type", "application/json")
+AUTHZ = ("Authorization", AUTH)
+GOOD = b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00Z"}\n'
+
+
+def form(*parts: tuple[str, bytes], boundary: str = "xYz") -> bytes:
+    """A multipart/form-data body: (Content-Disposition parameters, content) per part."""
+    out = b""
+    for disposition, content in parts:
+        out += f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n".encode()
+        out += b"Content-Type: application/octet-stream\r\n\r\n" + content + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+MULTIPART = ("Content-Type", "multipart/form-data; boundary=xYz")
+
+
+def upload(crid: str, body: bytes, *headers: tuple[str, str], **options: bool) -> Wire:
+    """A POST /v2/crm/entities with the three query parameters."""
+    target = f"/v2/crm/entities?integrationId=1&objectType=ACCOUNT&clientRequestId={crid}"
+    return Wire("POST", target, (AUTHZ, *(headers or (MULTIPART,))), body, **options)
+
+
+def schema(body: bytes, *headers: tuple[str, str]) -> Wire:
+    """A POST /v2/crm/entity-schema for ACCOUNT."""
+    target = "/v2/crm/entity-schema?integrationId=1&objectType=ACCOUNT"
+    return Wire("POST", target, (AUTHZ, *(headers or (JSON,))), body)
+
+
+def register(body: bytes, *headers: tuple[str, str], **options: bool) -> Wire:
+    """A PUT /v2/crm/integrations."""
+    return Wire("PUT", "/v2/crm/integrations", (AUTHZ, *headers), body, **options)
+
+
+def status(query: str, *headers: tuple[str, str]) -> Wire:
+    """A GET /v2/crm/request-status with the given query."""
+    return Wire("GET", f"/v2/crm/request-status?{query}", headers or (AUTHZ,))
+
+
+def read_back(body: bytes, query: str = "integrationId=1&objectType=ACCOUNT") -> Wire:
+    """A GET /v2/crm/entities with ids in the body."""
+    return Wire("GET", f"/v2/crm/entities?{query}", (AUTHZ,), body)
