@@ -21,9 +21,7 @@ Fault knobs (:class:`Knobs`) inject 429s, 5xx, dropped connections and stalls fo
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
+import contextlib
 import logging
 import random
 import tempfile
@@ -39,8 +37,10 @@ import httpx
 import orjson
 
 from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.sandbox.auth import auth_problem
 from ldjfix.sandbox.endpoints import SandboxApi
 from ldjfix.sandbox.store import SandboxStore
+from ldjfix.sandbox.transport import ServerlikeWSGITransport
 from ldjfix.sandbox.wsgi import Answer, BadRequest, Request, encode, error
 
 ENV_KNOBS = "LDJFIX_SANDBOX_KNOBS"
@@ -49,7 +49,15 @@ FAULTS = ("ok", "429", "500", "503", "drop", "lost", "stall", "cut", "truncate",
 
 
 class DropConnection(Exception):
-    """Close the connection without answering (a fault, or a reply lost after processing)."""
+    """Close the connection without answering (a fault, or a reply lost after processing).
+
+    ``abort``: close at once, unread body and all (the client sees a reset mid-upload);
+    otherwise the server first lets the client finish sending, then closes.
+    """
+
+    def __init__(self, *, abort: bool = False) -> None:
+        super().__init__("connection dropped")
+        self.abort = abort
 
 
 class Truncated(Exception):
@@ -174,22 +182,21 @@ class SandboxApp:
         start_response(status, headers)
         if fault == "truncate":  # Content-Length promises all of it; half arrives
             return _cut_short(body)
-        return [body]
+        return [b""] if request.method == "HEAD" else [body]
 
     def _answer(self, request: Request, fault: str) -> Answer:
         if fault in ("drop", "429", "500", "503"):
-            request.drain()
             if fault == "drop":
                 raise DropConnection
             if fault == "429":
                 return self._too_many()
             return error(int(fault), "An error has occurred")
         if fault == "cut":
-            request.environ["wsgi.input"].read(request.length // 2)
-            raise DropConnection
+            with contextlib.suppress(BadRequest):
+                request.input.read(request.length // 2)
+            raise DropConnection(abort=True)
         if fault == "stall":
             if self._in_process:
-                request.drain()
                 raise Stalled
             self._sleep(self.knobs.stall_seconds)
         answer = self._checked(request)
@@ -203,35 +210,19 @@ class SandboxApp:
         return answer
 
     def _checked(self, request: Request) -> Answer:
-        denied = self._auth_problem(request.headers.get("authorization", ""))
+        # a body is never read just to be thrown away: the socket server discards what is left
+        # after answering, so a client that announced more than it sends is not waited for
+        if request.framing:
+            return error(400, request.framing)
+        denied = auth_problem(request.headers.get("authorization", ""), self._require_auth)
         if denied:
-            request.drain()
             return error(401, denied)
         if not self._admit():
-            request.drain()
             return self._too_many()
         try:
             return self.api.handle(request)
         except BadRequest as exc:
-            request.drain()
             return error(400, str(exc))
-
-    def _auth_problem(self, header: str) -> str | None:
-        scheme, _, value = header.partition(" ")
-        if not header:
-            return "Access denied: no credentials (Authorization header missing)"
-        if scheme == "Basic":
-            try:
-                key, sep, secret = base64.b64decode(value, validate=True).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                return "Access denied: malformed Basic credentials"
-            if not (key and sep and secret):
-                return "Access denied: malformed Basic credentials"
-        elif scheme != "Bearer" or not value.strip():
-            return "Access denied: use Basic or Bearer credentials"
-        if self._require_auth and not hmac.compare_digest(header, self._require_auth):
-            return "Access denied: invalid credentials"
-        return None
 
     def _admit(self) -> bool:
         limit = self.knobs.calls_per_second
@@ -268,7 +259,7 @@ class SandboxApp:
         self.store.log_call({"wall": time.time(), **asdict(call)})
 
 
-class SandboxTransport(httpx.WSGITransport):
+class SandboxTransport(ServerlikeWSGITransport):
     """The app in-process: a dropped connection or a stall surfaces as httpx would show it."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -26,6 +26,7 @@ from ldjfix.sandbox.store import SandboxStore
 from ldjfix.sandbox.wsgi import Answer, BadRequest, Request, error, multipart, new_request_id
 
 _CRID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_DIGITS = re.compile(r"[0-9]{1,19}")
 _FIELD_TYPES = frozenset(
     {
         *("DATE", "DATETIME", "NUMBER", "PERCENT", "CURRENCY", "ID", "URL", "STRING"),
@@ -33,6 +34,14 @@ _FIELD_TYPES = frozenset(
     }
 )
 _REFERENCE_TARGETS = frozenset({"ACCOUNT", "CONTACT", "DEAL", "LEAD", "USER"})
+# GenericSchemaFieldRequest's optional properties and their JSON types
+_OPTIONAL_KINDS = {
+    "lastModified": "a string",
+    "isDeleted": "a boolean",
+    "referenceTo": "a string",
+    "orderedValueList": "an array of strings",
+}
+_SCHEMA_KEYS = frozenset({"uniqueName", "label", "type", *_OPTIONAL_KINDS})
 # room for multipart headers and boundaries around a file of the maximum size
 _MULTIPART_OVERHEAD = 1 << 20
 
@@ -60,12 +69,11 @@ class SandboxApi:
         """Route a request to its endpoint."""
         methods = self.routes.get(request.path)
         if methods is None:
-            request.drain()
             return error(404, f"No such endpoint: {request.path}")
         handler = methods.get(request.method)
         if handler is None:
-            request.drain()
-            return error(405, f"{request.method} is not allowed on {request.path}")
+            refused = error(405, f"{request.method} is not allowed on {request.path}")
+            return Answer(405, refused.body, (("Allow", ", ".join(sorted(methods))),))
         return handler(request)
 
     # integrations --------------------------------------------------------------------------
@@ -75,9 +83,11 @@ class SandboxApi:
         body = request.json_body()
         if not isinstance(body, dict):
             raise BadRequest("Body must be a JSON object with name and ownerEmail")
-        for key in ("name", "ownerEmail"):
-            if not isinstance(body.get(key), str) or not body[key].strip():
+        for key in ("name", "ownerEmail"):  # required strings; the spec sets no other rule
+            if body.get(key) is None:
                 raise BadRequest(f"Field {key} is required")
+            if not isinstance(body[key], str):
+                raise BadRequest(f"Field {key} must be a string")
         with self.store.locked():
             existing = self.store.integrations()
             if existing:
@@ -94,14 +104,12 @@ class SandboxApi:
 
     def integrations(self, request: Request) -> Answer:
         """``GET /v2/crm/integrations``."""
-        request.drain()
         return Answer(
             200, {"requestId": new_request_id(), "integrations": self.store.integrations()}
         )
 
     def delete_integration(self, request: Request) -> Answer:
         """``DELETE /v2/crm/integrations``: drop the integration and all its objects (async)."""
-        request.drain()
         integration_id = _integration_id(request)
         crid = _client_request_id(request)
         with self.store.locked():
@@ -117,7 +125,6 @@ class SandboxApi:
 
     def get_schema(self, request: Request) -> Answer:
         """``GET /v2/crm/entity-schema``; without objectType, every type (as Gong's prose says)."""
-        request.drain()
         integration_id = _integration_id(request)
         wanted = request.param("objectType")
         types = SCHEMA_TYPES if wanted is None else (_object_type(request, SCHEMA_TYPES),)
@@ -152,7 +159,7 @@ class SandboxApi:
         object_type = _object_type(request, UPLOAD_TYPES)
         crid = _client_request_id(request)
         if request.length > MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD:
-            request.drain()  # not worth spooling: it fails as a whole anyway
+            # not worth reading: it fails as a whole anyway (the server discards the rest)
             return self._accept(integration_id, object_type, crid, None, request.length)
         with multipart(request, self.store.scratch()) as (buffer, parts):
             part = parts.get("dataFile")
@@ -204,8 +211,8 @@ class SandboxApi:
         integration_id = _integration_id(request)
         object_type = _object_type(request, SCHEMA_TYPES)
         ids: Any = request.query.get("objectsCrmIds") or []
-        if request.length:
-            ids = request.json_body()
+        if request.length:  # Gong documents no Content-Type for this GET body
+            ids = request.json_body(typed=False)
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise BadRequest("Body must be a JSON array of CRM object ids")
         found = self.store.lookup(integration_id, object_type, ids[:MAX_READBACK_IDS])
@@ -215,7 +222,6 @@ class SandboxApi:
 
     def request_status(self, request: Request) -> Answer:
         """``GET /v2/crm/request-status``: PENDING, IN_PROGRESS…, then the outcome."""
-        request.drain()
         integration_id = _integration_id(request)
         crid = _client_request_id(request)
         with self.store.locked():
@@ -263,7 +269,8 @@ def _integration_id(request: Request) -> int:
     raw = request.param("integrationId")
     if raw is None:
         raise BadRequest("Query parameter integrationId is required")
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_INTEGRATION_ID:
+    # ASCII digits only: str.isdigit also takes "²" or "٣", which int() then refuses or reads
+    if not _DIGITS.fullmatch(raw) or not 0 < int(raw) <= MAX_INTEGRATION_ID:
         raise BadRequest(f"integrationId {raw!r} is not a valid integration id")
     return int(raw)
 
@@ -290,13 +297,22 @@ def _schema_field(item: object, number: int) -> dict[str, Any]:
     for key in ("uniqueName", "label", "type"):
         if not isinstance(item.get(key), str) or not item[key]:
             raise BadRequest(f"Field definition {number}: {key} is required")
+    for key, kind in _OPTIONAL_KINDS.items():
+        if item.get(key) is not None and not _is_kind(item[key], kind):
+            raise BadRequest(f"Field definition {number}: {key} must be {kind}")
     if item["type"] not in _FIELD_TYPES:
         raise BadRequest(f"Field definition {number}: unknown type {item['type']!r}")
     if item["type"] == "REFERENCE" and item.get("referenceTo") not in _REFERENCE_TARGETS:
         raise BadRequest(f"Field definition {number}: referenceTo is required for REFERENCE")
-    values = item.get("orderedValueList")
-    if item["type"] == "PICKLIST" and not (
-        isinstance(values, list) and values and all(isinstance(v, str) for v in values)
-    ):
+    if item["type"] == "PICKLIST" and not item.get("orderedValueList"):
         raise BadRequest(f"Field definition {number}: orderedValueList is required for PICKLIST")
-    return {k: v for k, v in item.items() if v is not None}
+    # like a typed server, keep only the fields of GenericSchemaFieldRequest
+    return {k: v for k, v in item.items() if k in _SCHEMA_KEYS and v is not None}
+
+
+def _is_kind(value: object, kind: str) -> bool:
+    if kind == "a boolean":
+        return isinstance(value, bool)
+    if kind == "a string":
+        return isinstance(value, str)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

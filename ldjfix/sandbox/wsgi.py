@@ -1,6 +1,8 @@
 """Small WSGI plumbing for the sandbox: requests, JSON answers, multipart bodies.
 
-Kept apart from the simulated API (``sandbox.py``) so that file reads as Gong's behaviour.
+Kept apart from the simulated API (``endpoints.py``) so that file reads as Gong's behaviour.
+A body is read through :class:`Body`, never past its Content-Length, so the app behaves the
+same on a socket (where reading further would block) as in-process (where it finds the end).
 Multipart bodies are spooled to a temporary file and searched through an mmap, so a 200 MB
 upload is never held in memory twice.
 """
@@ -8,6 +10,7 @@ upload is never held in memory twice.
 from __future__ import annotations
 
 import contextlib
+import io
 import mmap
 import os
 import re
@@ -18,13 +21,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import unquote_to_bytes
 
 import orjson
 
 CHUNK = 1 << 20
-_BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
-_NAME = re.compile(r'name="([^"]*)"')
+JSON_LIMIT = 16 << 20  # a JSON body (integration, schema, ids) is small
+_LENGTH = re.compile(r"[0-9]{1,20}")
+# one parameter of a header value: ; name="x" or ; name=x (quoted strings read whole, so a
+# "boundary=" or "name=" inside another parameter's quotes is not taken for one)
+_PARAM = re.compile(r';\s*([A-Za-z0-9_*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
 _ID_CHARS = string.ascii_lowercase + string.digits
 
 Headers = list[tuple[str, str]]
@@ -78,6 +84,47 @@ def encode(answer: Answer) -> tuple[str, Headers, bytes]:
     return f"{answer.code} {REASONS.get(answer.code, 'Error')}", headers, body
 
 
+class Body:
+    """A request body read only as far as its Content-Length, so a socket never blocks past it.
+
+    ``left`` counts what is still unread: reading the body and then draining it cannot wait
+    for bytes the client never announced (on a socket that would hang until it gives up).
+    """
+
+    def __init__(self, stream: Any, length: int) -> None:
+        # read1 returns what has arrived instead of waiting for all of it, so a body that stops
+        # short is counted alike on a socket (which times out) and in memory (which ends)
+        self._read = getattr(stream, "read1", stream.read)
+        self.length = length
+        self.left = length
+
+    def read(self, size: int = CHUNK) -> bytes:
+        """Up to ``size`` more bytes; b"" once all ``length`` bytes were read."""
+        want = min(size, self.left)
+        if want <= 0:
+            return b""
+        try:
+            chunk: bytes = self._read(want)
+        except (TimeoutError, ConnectionError):  # the server's read timeout, or a reset
+            chunk = b""
+        if not chunk:
+            arrived = self.length - self.left
+            raise BadRequest(
+                f"The request body ended early: {arrived} of {self.length} bytes arrived"
+            )
+        self.left -= len(chunk)
+        return chunk
+
+    def read_all(self, limit: int) -> bytes:
+        """The whole (small) body; one over ``limit`` bytes is refused unread."""
+        if self.length > limit:
+            raise BadRequest(f"Request body too large (at most {limit} bytes)")
+        parts = []
+        while self.left > 0:
+            parts.append(self.read(self.left))
+        return b"".join(parts)
+
+
 @dataclass(frozen=True)
 class Request:
     """The parts of a WSGI request the sandbox looks at."""
@@ -86,60 +133,93 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
-    environ: dict[str, Any]
+    input: Body
+    framing: str | None = None  # why the body cannot be read at all, if so
 
     @classmethod
     def from_environ(cls, environ: dict[str, Any]) -> Request:
-        """Wrap a WSGI environ."""
+        """Wrap a WSGI environ (PEP 3333: header values are latin-1 decoded bytes)."""
         headers = {
             key[5:].replace("_", "-").lower(): str(value)
             for key, value in environ.items()
             if key.startswith("HTTP_")
         }
-        headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        headers["content-type"] = str(environ.get("CONTENT_TYPE") or "")
+        length, framing = _declared_length(environ)
         return cls(
-            method=environ.get("REQUEST_METHOD", "GET").upper(),
-            path=environ.get("PATH_INFO", "/").rstrip("/") or "/",
-            query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
+            method=str(environ.get("REQUEST_METHOD") or "GET"),  # methods are case-sensitive
+            path=_wire_text(str(environ.get("PATH_INFO") or "/")).rstrip("/") or "/",
+            query=parse_query(str(environ.get("QUERY_STRING") or "")),
             headers=headers,
-            environ=environ,
+            input=Body(environ.get("wsgi.input") or io.BytesIO(), length),
+            framing=framing,
         )
 
     def param(self, name: str) -> str | None:
-        """The first value of a query parameter, or None."""
+        """The one value of a query parameter, or None; a repeated one is malformed."""
         values = self.query.get(name)
+        if values and len(values) > 1:
+            raise BadRequest(f"Query parameter {name} is given {len(values)} times; give it once")
         return values[0] if values else None
 
     @property
     def length(self) -> int:
         """The body's Content-Length (0 when absent)."""
-        try:
-            return max(0, int(self.environ.get("CONTENT_LENGTH") or 0))
-        except ValueError:
-            raise BadRequest("Content-Length is not a number") from None
+        return self.input.length
 
-    def body(self, limit: int = 16 << 20) -> bytes:
-        """The whole (small) body."""
-        if self.length > limit:
-            raise BadRequest("Request body too large")
-        data: bytes = self.environ["wsgi.input"].read(self.length)
-        return data
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without parameters, lower-cased (``multipart/form-data``)."""
+        return self.headers.get("content-type", "").partition(";")[0].strip().lower()
 
-    def json_body(self) -> Any:
-        """The body parsed as JSON (big integers stay exact)."""
+    def json_body(self, *, typed: bool = True) -> Any:
+        """The body parsed as JSON (big integers stay exact); ``typed``: as application/json."""
+        if typed and self.media_type != "application/json":
+            raise BadRequest("Content-Type must be application/json")
         try:
-            return orjson.loads(self.body())
+            return orjson.loads(self.input.read_all(JSON_LIMIT))
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"Request body is not valid JSON: {exc.msg}") from None
 
-    def drain(self) -> None:
-        """Read and discard the body (so the connection stays sane)."""
-        remaining, stream = self.length, self.environ["wsgi.input"]
-        while remaining > 0:
-            chunk = stream.read(min(CHUNK, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
+
+def _declared_length(environ: dict[str, Any]) -> tuple[int, str | None]:
+    """Content-Length as a number, or 0 and why the body's framing is unusable."""
+    if environ.get("HTTP_TRANSFER_ENCODING"):
+        return 0, "Transfer-Encoding is not supported; send the body with a Content-Length"
+    raw = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if not raw:
+        return 0, None
+    if not _LENGTH.fullmatch(raw):
+        return 0, "Content-Length must be one number of bytes"
+    return int(raw), None
+
+
+def parse_query(query: str) -> dict[str, list[str]]:
+    """Query parameters by name; percent-escapes and raw bytes are read as UTF-8 alike."""
+    found: dict[str, list[str]] = {}
+    for pair in _wire_bytes(query).split(b"&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition(b"=")
+        found.setdefault(_unescape(key), []).append(_unescape(value))
+    return found
+
+
+def _unescape(raw: bytes) -> str:
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+
+
+def _wire_bytes(text: str) -> bytes:
+    """The bytes a PEP 3333 string stands for (latin-1); UTF-8 for anything past U+00FF."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+
+
+def _wire_text(text: str) -> str:
+    """A PEP 3333 string as the client meant it: its bytes read as UTF-8."""
+    return _wire_bytes(text).decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
@@ -154,34 +234,24 @@ class Part:
 def multipart(
     request: Request, scratch: Path
 ) -> Iterator[tuple[mmap.mmap | bytes, dict[str, Part]]]:
-    """Spool a multipart body to ``scratch`` and yield (buffer, parts by name)."""
-    match = _BOUNDARY.search(request.headers.get("content-type", ""))
-    if not request.headers.get("content-type", "").startswith("multipart/form-data") or not match:
+    """Spool a multipart body to ``scratch`` and yield (buffer, parts by form-field name)."""
+    content_type = request.headers.get("content-type", "")
+    boundary = header_params(content_type.partition(";")[2]).get("boundary")
+    if request.media_type != "multipart/form-data" or not boundary:
         raise BadRequest("Content-Type must be multipart/form-data with a boundary")
+    if not request.length:
+        raise BadRequest("The upload has no body (Content-Length is missing or 0)")
     fd, name = tempfile.mkstemp(dir=scratch, prefix="upload-")
     try:
         with os.fdopen(fd, "w+b") as spool:
-            _copy_body(request, spool)
-            if spool.tell() == 0:
-                raise BadRequest("The request has no body")
+            while chunk := request.input.read():
+                spool.write(chunk)
+            spool.flush()
             with mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-                yield buffer, _parts(buffer, match.group(1).encode("latin-1"))
+                yield buffer, _parts(buffer, _wire_bytes(boundary))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
-
-
-def _copy_body(request: Request, spool: Any) -> None:
-    remaining, stream = request.length, request.environ["wsgi.input"]
-    if not remaining:
-        raise BadRequest("Content-Length is required")
-    while remaining > 0:
-        chunk = stream.read(min(CHUNK, remaining))
-        if not chunk:
-            raise BadRequest("The request body ended early")
-        spool.write(chunk)
-        remaining -= len(chunk)
-    spool.flush()
 
 
 def _parts(buffer: mmap.mmap, boundary: bytes) -> dict[str, Part]:
@@ -198,8 +268,30 @@ def _parts(buffer: mmap.mmap, boundary: bytes) -> dict[str, Part]:
         end = buffer.find(b"\r\n" + delimiter, head_end + 4) if head_end != -1 else -1
         if end == -1:
             raise BadRequest("Malformed multipart body")
-        head = buffer[pos:head_end].decode("latin-1")
-        found = _NAME.search(head)
-        if found:
-            parts.setdefault(found.group(1), Part(head_end + 4, end))
+        name = field_name(buffer[pos:head_end].decode("latin-1"))
+        if name is not None:
+            parts.setdefault(name, Part(head_end + 4, end))
         pos = end + 2
+
+
+def field_name(head: str) -> str | None:
+    """The form-field ``name`` of a part from its headers (never its ``filename``)."""
+    for line in head.split("\r\n"):
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "content-disposition":
+            kind, _, params = value.partition(";")
+            if kind.strip().lower() != "form-data":
+                return None
+            name = header_params(params).get("name")
+            return None if name is None else _wire_text(name)
+    return None
+
+
+def header_params(text: str) -> dict[str, str]:
+    """The ``key=value`` parameters after a header's first ``;``, keys lower-cased; first wins."""
+    found: dict[str, str] = {}
+    for match in _PARAM.finditer(";" + text):
+        quoted, bare = match.group(2), match.group(3)
+        value = bare if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
+        found.setdefault(match.group(1).lower(), value)
+    return found
