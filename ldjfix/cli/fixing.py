@@ -70,15 +70,21 @@ def fix(
     from pathlib import Path
 
     from ldjfix.fixing.fix_file import build_fixer, default_paths, fix_file
+    from ldjfix.ldjson.files import refuse_same_files
+    from ldjfix.ldjson.sources import open_source
     from ldjfix.validation.validator import Validator, load_entity_schema
 
+    paths = default_paths(output)
+    answers = progress or paths["progress"]
+    fixes_to = fixes_out or paths["fixes"]
+    rejected_to = rejected or paths["rejected"]
+    inputs = [file, source.get("status_file"), rules, schema_file]
+    refuse_same_files(inputs, [output, fixes_to, rejected_to, answers])
     status = load_status(file, **source)
     schema = load_entity_schema(schema_file) if schema_file else None
     validator = Validator(
         object_type, entity_schema=schema, schema_source=f"schema file {schema_file}"
     )
-    paths = default_paths(output)
-    answers = progress or paths["progress"]
     fixer = build_fixer(
         rules=rules,
         interactive=interactive,
@@ -87,14 +93,10 @@ def fix(
         ask=terminal_ask,
         say=lambda text: click.echo(text, err=True),
     )
-    report = fix_file(
-        file,
-        status,
-        fixer,
-        output=output,
-        fixes_out=fixes_out or paths["fixes"],
-        rejected_out=rejected or paths["rejected"],
-    )
+    with open_source(file) as opened:
+        report = fix_file(
+            opened, status, fixer, output=output, fixes_out=fixes_to, rejected_out=rejected_to
+        )
     warn(tuple(report.warnings))
     click.echo(report.summary(), err=True)
     if report.quit:
@@ -116,6 +118,10 @@ def replay(file: str, fixes: str, output: str) -> None:
     A value the CRM has changed since is left alone (stale). Exit 0; 3 when an input is bad.
     """
     from ldjfix.fixing.replay import replay_fixes
+    from ldjfix.ldjson.files import refuse_same_files
+    from ldjfix.ldjson.sources import open_source
 
-    report = replay_fixes(file, fixes, output=output)
+    refuse_same_files([file, fixes], [output])
+    with open_source(file) as opened, open_source(fixes, what="fixes file") as log:
+        report = replay_fixes(opened, log, output=output)
     click.echo(report.summary(), err=True)

@@ -27,9 +27,12 @@ def annotate(file: str, fmt: str, **source: Any) -> None:
     FILE is the file that was uploaded (- for stdin). Exit 0 when the status lists no errors,
     1 when it lists some (the data still has defects), 3 when an input cannot be read.
     """
+    from ldjfix.ldjson.sources import open_source
     from ldjfix.mapping.annotate import annotation_json, map_errors, render_text
 
-    annotation = map_errors(file, load_status(file, **source))
+    status = load_status(file, **source)
+    with open_source(file) as opened:
+        annotation = map_errors(opened, status)
     if fmt == "json":
         import orjson
 
@@ -54,9 +57,14 @@ def extract(file: str, output: str, **source: Any) -> None:
     Every record starts with an _ldjfix key (source line, SHA-256, errors) that merge uses to
     put it back; a line that is not a JSON object is written as {"_ldjfix": ..., "_raw": text}.
     """
+    from ldjfix.ldjson.files import refuse_same_files
+    from ldjfix.ldjson.sources import open_source
     from ldjfix.mapping.extract import extract_failing
 
-    result = extract_failing(file, load_status(file, **source), output)
+    refuse_same_files([file, source.get("status_file")], [output])
+    status = load_status(file, **source)
+    with open_source(file) as opened:
+        result = extract_failing(opened, status, output)
     warn(result.annotation.warnings)
     for general in result.annotation.general:
         click.echo(f"file-level error (line 0), not extracted: {general.description}", err=True)
@@ -91,7 +99,12 @@ def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
 
     if file == "-" and fixed == "-":
         raise UsageProblem("FILE and FIXED.ldjson cannot both be - (stdin).")
-    result = merge_fixed(file, fixed, output, only_corrected=only_corrected)
+    from ldjfix.ldjson.files import refuse_same_files
+    from ldjfix.ldjson.sources import open_source
+
+    refuse_same_files([file, fixed], [output])
+    with open_source(file) as opened, open_source(fixed, what="fixed file") as edited:
+        result = merge_fixed(opened, edited, output, only_corrected=only_corrected)
     same = f"{result.unchanged} record(s) in {fixed} were unchanged"
     if only_corrected:
         click.echo(

@@ -98,7 +98,7 @@ def status(
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file")
 @click.option(
     "--object-type",
     "-t",
@@ -128,19 +128,18 @@ def upload(
     sending, files over 200 MB or still carrying extract bookkeeping. Exit 0 when sent (and
     DONE with --wait), 1 when FAILED, 2 bad options, 3 unusable file, 4 Gong problem.
     """
-    from pathlib import Path
-
     from ldjfix.gong.client import Receipt
     from ldjfix.gong.upload import exit_code_of, submit
+    from ldjfix.ldjson.sources import open_source
 
     def uploaded(receipt: Receipt) -> None:
         ref = f" (Gong requestId {receipt.request_id})" if receipt.request_id else ""
         click.echo(f"uploaded {file} as clientRequestId {receipt.client_request_id}{ref}", err=True)
 
-    with open_remote(**remote) as client:
+    with open_source(file) as opened, open_remote(**remote) as client:
         done = submit(
             client,
-            Path(file),
+            opened,
             object_type=object_type,
             integration_id=integration_id,
             client_request_id=client_request_id,

@@ -43,12 +43,14 @@ def validate(
     Exit 0 when no line has an error (warnings allowed), 1 when some do, 3 when FILE or the
     schema file cannot be used, 4 when Gong cannot be asked for the schema.
     """
+    from ldjfix.ldjson.sources import open_source
     from ldjfix.validation.validator import render_text, validate_file
 
     schema, source = _entity_schema(object_type, schema_file, integration_id, remote)
-    report = validate_file(
-        file, object_type, entity_schema=schema, strict=strict, schema_source=source
-    )
+    with open_source(file) as opened:
+        report = validate_file(
+            opened, object_type, entity_schema=schema, strict=strict, schema_source=source
+        )
     if as_json:
         import orjson
 

@@ -20,8 +20,9 @@ from ldjfix.errors import UsageProblem
 from ldjfix.fixing.fixer import Fix, Fixer, Outcome
 from ldjfix.fixing.interactive import SKIPPED, QuitRequested
 from ldjfix.gong.status import LineError, Status
-from ldjfix.ldjson.files import STDIO, atomic_output, open_input
+from ldjfix.ldjson.files import STDIO, atomic_output, open_input, refuse_same_files
 from ldjfix.ldjson.lines import BOM
+from ldjfix.ldjson.sources import SourcePath
 from ldjfix.mapping.annotate import MappedError, map_errors
 
 
@@ -71,7 +72,7 @@ class _Decisions:
 
 
 def fix_file(
-    path: str | Path,
+    path: SourcePath,
     status: Status,
     fixer: Fixer,
     *,
@@ -80,8 +81,9 @@ def fix_file(
     rejected_out: str | Path | None,
 ) -> FixReport:
     """Fix the records ``status`` reports in ``path``; write the corrected file and the logs."""
-    if str(path) == STDIO:
+    if isinstance(path, str) and path == STDIO:  # an opened Source has spooled stdin already
         raise UsageProblem("fix reads FILE twice, so it needs a file, not - (stdin).")
+    refuse_same_files([path], [output, fixes_out, rejected_out])
     annotation = map_errors(path, status)
     report = FixReport(
         unmapped=len(annotation.unmapped),
@@ -160,7 +162,7 @@ def _record(
 
 
 def _write(
-    path: str | Path,
+    path: SourcePath,
     output: str | Path,
     fixer: Fixer,
     decisions: _Decisions,

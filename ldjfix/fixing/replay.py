@@ -17,6 +17,7 @@ import orjson
 from ldjfix.errors import InputProblem
 from ldjfix.ldjson.files import atomic_output, open_input, refuse_overwrite
 from ldjfix.ldjson.lines import BOM
+from ldjfix.ldjson.sources import SourcePath
 
 _FIX_KEYS = ("objectId", "field", "old", "new")
 
@@ -53,7 +54,7 @@ class ReplayReport:
         )
 
 
-def load_changes(path: str | Path) -> tuple[dict[str, list[Change]], int]:
+def load_changes(path: SourcePath) -> tuple[dict[str, list[Change]], int]:
     """The changes of a fixes.jsonl by objectId, and how many lines had no objectId."""
     by_id: dict[str, list[Change]] = {}
     unkeyed = 0
@@ -70,7 +71,7 @@ def load_changes(path: str | Path) -> tuple[dict[str, list[Change]], int]:
     return by_id, unkeyed
 
 
-def _item(raw: bytes, number: int, path: str | Path) -> dict[str, Any]:
+def _item(raw: bytes, number: int, path: SourcePath) -> dict[str, Any]:
     try:
         item = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -83,7 +84,7 @@ def _item(raw: bytes, number: int, path: str | Path) -> dict[str, Any]:
     return item
 
 
-def replay_fixes(path: str | Path, fixes: str | Path, *, output: str | Path) -> ReplayReport:
+def replay_fixes(path: SourcePath, fixes: SourcePath, *, output: str | Path) -> ReplayReport:
     """Apply the changes in ``fixes`` to ``path``, writing the result to ``output``."""
     refuse_overwrite(path, output)
     by_id, unkeyed = load_changes(fixes)

@@ -8,6 +8,7 @@ through ``merge`` first). The text reporters for a request status live here too,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from ldjfix.gong.client import (
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
 from ldjfix.gong.status import Status
 from ldjfix.ldjson.origin import ORIGIN_KEY, first_marked_line
+from ldjfix.ldjson.sources import SourcePath
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,12 @@ class Submission:
     status: Status | None
 
 
-def check_uploadable(path: Path) -> None:
+def check_uploadable(path: SourcePath) -> None:
     """Refuse a file Gong must not get: missing, over the size cap, or still marked by extract."""
-    if not path.is_file():
+    file = Path(os.fspath(path))  # a spooled stream is its spool
+    if not file.is_file():
         raise InputProblem(f"input file {path} does not exist.", hint="Check the path.")
-    size = path.stat().st_size
+    size = file.stat().st_size
     if size > MAX_UPLOAD_BYTES:
         raise InputProblem(
             f"{path} is {size:,} bytes; Gong accepts at most {MAX_UPLOAD_BYTES:,} per upload. "
@@ -55,7 +58,7 @@ def check_uploadable(path: Path) -> None:
 
 def submit(
     client: GongClient,
-    path: Path,
+    path: SourcePath,
     *,
     object_type: str,
     integration_id: int,
@@ -71,7 +74,10 @@ def submit(
     crid = client_request_id or new_client_request_id()
     try:
         receipt = client.upload(
-            path, object_type=object_type, integration_id=integration_id, client_request_id=crid
+            Path(os.fspath(path)),
+            object_type=object_type,
+            integration_id=integration_id,
+            client_request_id=crid,
         )
     except RequestIdUsed as used:
         if not used.on_retry:

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ldjfix.errors import UsageProblem
 from ldjfix.fixing.fixer import Fixer, QuarantineFixer
-from ldjfix.ldjson.files import STDIO
 
 if TYPE_CHECKING:
     from ldjfix.fixing.rules import Rules
@@ -72,9 +70,3 @@ def _rules(path: Path | None) -> Rules | None:
     from ldjfix.fixing.rules import load_rules
 
     return load_rules(path)
-
-
-def check_source(path: Path) -> None:
-    """``run`` needs a real file it can read again on resume: not stdin."""
-    if str(path) == STDIO:
-        raise UsageProblem("run needs a file, not - (stdin): it reads the source again on resume.")

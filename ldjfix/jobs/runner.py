@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ldjfix.errors import InputProblem, LdjfixError, UsageProblem
+from ldjfix.errors import LdjfixError, UsageProblem
 from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
@@ -34,6 +34,7 @@ from ldjfix.jobs.schedule import (
     run_batch,
 )
 from ldjfix.jobs.settings import Settings
+from ldjfix.ldjson.sources import check_readable, check_source_name, is_stream_name
 from ldjfix.loop.journal import JobFolder, default_job_dir
 from ldjfix.loop.outputs import REJECTED, REPORT, JobReport
 from ldjfix.reporting.events import EventSink
@@ -60,6 +61,7 @@ def job_folder(job: BatchJob, job_root: Path | None) -> Path:
         return job.job_dir
     if job_root is not None:
         return job_root / default_job_dir(job.file).name
+    check_source_name(job.file, job_dir=None)  # a stream has no "beside the file"
     return default_job_dir(job.file)
 
 
@@ -75,15 +77,20 @@ def prepare(
             "--interactive takes one FILE and no batch option "
             "(--file, --manifest, --json, --max-api-calls, ...)."
         )
-    from ldjfix.jobs.parts import FixChoice, check_source, make_fixer, make_validator
+    from ldjfix.jobs.parts import FixChoice, make_fixer, make_validator
 
     prepared: list[Prepared] = []
     folders: dict[str, Path] = {}
+    streams: list[Path] = []
     for job in jobs:
-        check_source(job.file)
-        if not job.file.is_file():
-            what = "is a folder, not a file" if job.file.is_dir() else "does not exist"
-            raise InputProblem(f"input file {job.file} {what}.", hint="Check the path.")
+        check_readable(job.file)
+        if is_stream_name(job.file) and streams:
+            raise UsageProblem(
+                f"{streams[0]} and {job.file} are both streams; a batch can read one at most.",
+                hint="Save the data to files first and name the files.",
+            )
+        if is_stream_name(job.file):
+            streams.append(job.file)
         folder = job_folder(job, settings.job_dir)
         key = os.path.abspath(folder)
         if key in folders:

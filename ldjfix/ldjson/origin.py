@@ -11,14 +11,13 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ldjfix.errors import InputProblem
-from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.lines import iter_lines
+from ldjfix.ldjson.sources import SourcePath, open_input
 
 ORIGIN_KEY = "_ldjfix"
 RAW_KEY = "_raw"  # holds the text of a line that is not a JSON object, so it can be repaired
@@ -76,7 +75,7 @@ def read_origin(record: dict[str, Any], *, where: str) -> Origin:
     return Origin(line, digest)
 
 
-def first_marked_line(path: str | Path) -> int | None:
+def first_marked_line(path: SourcePath) -> int | None:
     """The first line whose record carries extract bookkeeping, or None when none does."""
     with open_input(path) as stream:
         for line in iter_lines(stream):

@@ -29,11 +29,29 @@ from typing import Any
 import orjson
 
 from ldjfix.errors import InputProblem, UsageProblem
-from ldjfix.ldjson.files import open_input, remove_stale_temps, write_bytes_atomic
+from ldjfix.ldjson.files import (
+    open_input,
+    refuse_same_files,
+    remove_stale_temps,
+    write_bytes_atomic,
+)
+from ldjfix.ldjson.sources import is_stream_name
 
 JOURNAL_VERSION = 1
 CRASH_ENV = "LDJFIX_CRASH_AT"
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+# every file a job writes at the top of its folder (rounds/ holds the rest)
+OWN_FILES = (
+    "journal.json",
+    ".lock",
+    "corrected.ldjson",
+    "rejected.ldjson",
+    "fixes.jsonl",
+    "report.json",
+    "rejected.csv",
+    "summary.md",
+    "interactive-answers.jsonl",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +73,14 @@ def source_facts(path: Path) -> SourceFacts:
     return SourceFacts(size, digest.hexdigest())
 
 
+def source_name(source: Path) -> str:
+    """The source as the journal names it: its absolute path, or a stream's name as given."""
+    return str(source) if is_stream_name(source) else str(source.resolve())
+
+
 def make_job_id(source: Path, facts: SourceFacts, started: str) -> str:
     """A job id from the source path, its content and the start time: letters and digits only."""
-    seed = f"{source.resolve()}\n{facts.sha256}\n{started}".encode()
+    seed = f"{source_name(source)}\n{facts.sha256}\n{started}".encode()
     return "ldj" + hashlib.sha256(seed).hexdigest()[:12]
 
 
@@ -115,6 +138,21 @@ class JobFolder:
         """The journal file."""
         return self.root / "journal.json"
 
+    @property
+    def spool(self) -> Path:
+        """The copy of a stream source (stdin, a pipe, a FIFO): the job's source of record."""
+        return self.root / "source.ldjson"
+
+    def refuse_source(self, source: os.PathLike[str]) -> None:
+        """Refuse (exit 2) a source that is one of this folder's own files, by any path or link."""
+        with contextlib.suppress(OSError):
+            if os.path.samefile(source, self.spool):
+                return  # the job's own copy of a stream, named again as FILE to resume
+        names = [self.root / name for name in OWN_FILES]
+        with contextlib.suppress(OSError):
+            names += [self.rounds / entry for entry in os.listdir(self.rounds)]
+        refuse_same_files([source], names)
+
     def upload_set(self, name: str) -> Path:
         """The LDJSON file uploaded as ``name``."""
         return self.rounds / f"{name}.ldjson"
@@ -165,7 +203,7 @@ def new_journal(source: Path, facts: SourceFacts, identity: Mapping[str, Any]) -
     return {
         "version": JOURNAL_VERSION,
         "jobId": make_job_id(source, facts, started),
-        "source": str(source.resolve()),
+        "source": source_name(source),
         "sourceSize": facts.size,
         **identity,
         "started": started,

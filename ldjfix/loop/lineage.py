@@ -20,6 +20,7 @@ import orjson
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.ldjson.sources import SourcePath
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class Verdict:
 
 
 def write_upload_sets(
-    source: Path,
+    source: SourcePath,
     shards: Mapping[str, Sequence[int]],
     fixed: Mapping[int, dict[str, Any]],
     paths: Mapping[str, Path],

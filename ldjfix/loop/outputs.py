@@ -17,6 +17,7 @@ import orjson
 
 from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.journal import JobFolder
 from ldjfix.loop.ledger import QUARANTINED, Counts, InvariantBroken, Ledger
 
@@ -51,7 +52,7 @@ def outcome_of(counts: Counts, stopped: bool) -> str:
     return "QUARANTINED" if counts.pending == 0 else "PENDING"
 
 
-def write_outputs(source: Path, folder: JobFolder, ledger: Ledger) -> None:
+def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None:
     """Write corrected.ldjson, rejected.ldjson and fixes.jsonl from the ledger."""
     quarantined = set(ledger.lines_in(QUARANTINED))
     wanted = quarantined | ledger.fixed.keys()

@@ -21,6 +21,7 @@ from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong.client import GongClient
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
 from ldjfix.gong.status import Status, parse_status
+from ldjfix.ldjson.sources import Source, check_source_name, open_source
 from ldjfix.loop import outputs as reports
 from ldjfix.loop.journal import (
     JobFolder,
@@ -32,7 +33,6 @@ from ldjfix.loop.journal import (
     default_job_dir,
     job_identity,
     new_journal,
-    source_facts,
     upload_name,
 )
 from ldjfix.loop.ledger import PENDING, Ledger, Settlement
@@ -108,18 +108,24 @@ class _Job:
         self.ledger = Ledger(0)
         self.journal = Journal(self.folder, {})
         self.maybe_sent: set[str] = set()
+        self.source: Source  # opened by run(): the file of record, checked on every read
         self._last: tuple[str, dict[str, Any]] = ("", {})  # the last settlement read, by name
 
     # -- driving --------------------------------------------------------------------------
 
     def run(self) -> JobReport:
         """Run phases until the journal says finished (holding the job folder meanwhile)."""
-        facts = source_facts(self.spec.source)
+        check_source_name(self.spec.source, job_dir=self.spec.job_dir)
         self.folder.create()
-        with self.folder.locked():
+        with (
+            self.folder.locked(),
+            open_source(self.spec.source, spool_dir=self.folder.root, what="source file") as src,
+        ):
+            self.source = src
+            self.folder.refuse_source(src)
             self.folder.remove_stale_temps()  # a run killed mid-write left them; none is ours
             try:
-                self._open(facts)
+                self._open(SourceFacts(src.identity.size, src.sha256))
                 self._drive()
             except BaseException:  # budget, Gong down, Ctrl-C: keep the calls made so far
                 if self.client.calls != self.calls_at_start:
@@ -181,8 +187,10 @@ class _Job:
             doc = self.folder.read_json(self.folder.journal)
             check_journal(doc, self.folder.root)
             check_resumable(doc, identity, self.folder.root)
+            self.source = self.source.keep_as(self.folder.spool)
             self._resume(doc)
             return
+        self.source = self.source.keep_as(self.folder.spool)
         doc = new_journal(self.spec.source, facts, identity)
         self.journal = Journal(self.folder, doc)
         self._save()
@@ -215,7 +223,7 @@ class _Job:
 
     def _survey(self, *, validate: bool) -> None:
         """Count the source's records; on a new job also validate them and settle round 0."""
-        found = survey(self.spec.source, self.validator, validate=validate)
+        found = survey(self.source, self.validator, validate=validate)
         self.ledger = found.ledger
         if not validate:
             return
@@ -266,7 +274,7 @@ class _Job:
         shards = plan_shards(partitions, keys, max_records=self._records_per_upload())
         names = {upload_name(round_no, i): lines for i, lines in enumerate(shards, 1)}
         write_upload_sets(
-            self.spec.source,
+            self.source,
             names,
             self.ledger.fixed,
             {name: self.folder.upload_set(name) for name in names},
@@ -336,7 +344,7 @@ class _Job:
     def _settle(self) -> None:
         round_no = self.journal.doc["round"]
         verdicts = [self._verdict(name) for name in self.journal.uploads_of(round_no)]
-        settlement = settle_round(round_no, verdicts, self.fixer, self.spec.source, self.ledger)
+        settlement = settle_round(round_no, verdicts, self.fixer, self.source, self.ledger)
         general = [g for v in verdicts for g in v.general]
         if general:
             self.journal.doc["stop"] = {"general": general}
@@ -357,7 +365,7 @@ class _Job:
     def _finish(self, reason: str) -> None:
         counts = self.ledger.check()
         started = self.clock()
-        reports.write_outputs(self.spec.source, self.folder, self.ledger)
+        reports.write_outputs(self.source, self.folder, self.ledger)
         self.hook("outputs")
         self._add_time("outputs", started)
         outcome = reports.outcome_of(counts, bool(self.journal.doc.get("stop")))

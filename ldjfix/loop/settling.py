@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,6 +18,7 @@ from ldjfix.fixing.fixer import Fix, Fixer, Outcome
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
 from ldjfix.loop.lineage import Verdict, hold_back_later_duplicates
 
@@ -51,14 +51,14 @@ class Decisions:
 
 
 def read_records(
-    source: Path, lines: Iterable[int], fixed: Mapping[int, dict[str, Any]]
+    source: SourcePath, lines: Iterable[int], fixed: Mapping[int, dict[str, Any]]
 ) -> dict[int, dict[str, Any] | None]:
     """The current content of ``lines`` (a few: the reported ones), by line."""
     return dict(iter_records(source, lines, fixed))
 
 
 def iter_records(
-    source: Path, lines: Iterable[int], fixed: Mapping[int, dict[str, Any]]
+    source: SourcePath, lines: Iterable[int], fixed: Mapping[int, dict[str, Any]]
 ) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """The current content of ``lines`` in source order, one at a time (memory stays flat).
 
@@ -148,7 +148,7 @@ def propagate(
 
 
 def settle_round(
-    round_no: int, verdicts: Sequence[Verdict], fixer: Fixer, source: Path, ledger: Ledger
+    round_no: int, verdicts: Sequence[Verdict], fixer: Fixer, source: SourcePath, ledger: Ledger
 ) -> Settlement:
     """Fix what the round's uploads reported, propagate the fixes, and settle the round."""
     reported = {n: e for v in verdicts for n, e in v.failed.items()}

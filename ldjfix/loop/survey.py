@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 from ldjfix.errors import InputProblem
@@ -19,6 +18,7 @@ from ldjfix.gong.status import LineError
 from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.lines import Parsed, iter_lines, parse_line
 from ldjfix.ldjson.origin import ORIGIN_KEY
+from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.ledger import Ledger, Settlement, object_key
 from ldjfix.loop.settling import Decisions
 
@@ -41,7 +41,7 @@ class Survey:
     texts: dict[int, bytes] = field(default_factory=dict)  # lines that are not JSON objects
 
 
-def survey(source: Path, checker: Checker | None, *, validate: bool) -> Survey:
+def survey(source: SourcePath, checker: Checker | None, *, validate: bool) -> Survey:
     """Walk the source once: its records, and with ``validate`` every local error."""
     numbers = array("l")
     keys = array("I")

@@ -9,12 +9,12 @@ about as much as reading it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import STDIO, open_input
 from ldjfix.ldjson.lines import Line, Shape, parse_line, read_lines
+from ldjfix.ldjson.sources import SourcePath
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class Annotation:
         return bool(self.errors or self.unmapped or self.general)
 
 
-def map_errors(path: str | Path, status: Status) -> Annotation:
+def map_errors(path: SourcePath, status: Status) -> Annotation:
     """Put each error of ``status`` beside the line of ``path`` it names (``-`` is stdin)."""
     line_errors = status.line_errors
     with open_input(path) as stream:
@@ -82,7 +82,7 @@ def _map_one(error: LineError, line: Line) -> MappedError:
     )
 
 
-def _name(path: str | Path) -> str:
+def _name(path: SourcePath) -> str:
     return "stdin" if str(path) == STDIO else str(path)
 
 

@@ -15,6 +15,7 @@ from ldjfix.errors import InputProblem
 from ldjfix.gong.status import Status
 from ldjfix.ldjson.files import atomic_output, refuse_overwrite
 from ldjfix.ldjson.origin import ORIGIN_KEY, marked_record
+from ldjfix.ldjson.sources import SourcePath
 from ldjfix.mapping.annotate import Annotation, MappedError, map_errors
 
 
@@ -27,7 +28,7 @@ class Extraction:
     annotation: Annotation
 
 
-def extract_failing(path: str | Path, status: Status, out: str | Path) -> Extraction:
+def extract_failing(path: SourcePath, status: Status, out: str | Path) -> Extraction:
     """Write every line of ``path`` that ``status`` names to ``out``, marked for merging."""
     refuse_overwrite(path, out)
     annotation = map_errors(path, status)

@@ -20,6 +20,7 @@ from ldjfix.errors import InputProblem
 from ldjfix.ldjson.files import atomic_output, open_input, refuse_overwrite
 from ldjfix.ldjson.lines import Line, Shape, iter_lines, parse_line, scan
 from ldjfix.ldjson.origin import ORIGIN_KEY, RAW_KEY, Origin, line_digest, read_origin
+from ldjfix.ldjson.sources import SourcePath
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class MergeResult:
     lines: int
 
 
-def read_fixed(fixed: str | Path) -> dict[int, EditedRecord]:
+def read_fixed(fixed: SourcePath) -> dict[int, EditedRecord]:
     """Every edited record of FIXED by its source line; any bad line stops with exit 3."""
     edits: dict[int, EditedRecord] = {}
     with open_input(fixed, what="fixed file") as stream:
@@ -84,7 +85,7 @@ def _read_edit(line: Line, where: str) -> EditedRecord:
 
 
 def merge_fixed(
-    path: str | Path, fixed: str | Path, out: str | Path, *, only_corrected: bool = False
+    path: SourcePath, fixed: SourcePath, out: str | Path, *, only_corrected: bool = False
 ) -> MergeResult:
     """Write ``path`` with the records of ``fixed`` put back (or only those, re-serialised)."""
     refuse_overwrite(path, out)
@@ -110,7 +111,7 @@ def merge_fixed(
 
 
 def _replacement(
-    line: Line, edit: EditedRecord, path: str | Path, fixed: str | Path
+    line: Line, edit: EditedRecord, path: SourcePath, fixed: SourcePath
 ) -> bytes | None:
     """The new bytes for ``line``, or None when the edit leaves it as it was."""
     if line_digest(line.content) != edit.origin.sha256:
@@ -136,7 +137,7 @@ def _replacement(
     return orjson.dumps(record)
 
 
-def _repaired(edit: EditedRecord, fixed: str | Path) -> dict[str, Any]:
+def _repaired(edit: EditedRecord, fixed: SourcePath) -> dict[str, Any]:
     assert edit.raw is not None
     try:
         value = orjson.loads(edit.raw)
@@ -156,7 +157,7 @@ def _canonical(record: dict[str, Any]) -> bytes:
 
 
 def _refuse_missing(
-    shape: Shape, edits: dict[int, EditedRecord], path: str | Path, fixed: str | Path
+    shape: Shape, edits: dict[int, EditedRecord], path: SourcePath, fixed: SourcePath
 ) -> None:
     if shape.missing:
         edit = edits[shape.missing[0]]

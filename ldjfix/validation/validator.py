@@ -23,6 +23,7 @@ from ldjfix.gong import descriptions
 from ldjfix.gong.identifiers import check_object_type
 from ldjfix.ldjson.files import open_input, read_input
 from ldjfix.ldjson.lines import BOM, Line, Parsed, parse_line
+from ldjfix.ldjson.sources import SourcePath
 from ldjfix.validation.customfields import custom_fields
 from ldjfix.validation.explain import at, explain, failure_shape
 from ldjfix.validation.findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
@@ -229,7 +230,7 @@ class Validator:
 
 
 def validate_file(
-    path: str | Path,
+    path: SourcePath,
     object_type: str,
     *,
     entity_schema: dict[str, Any] | None = None,
