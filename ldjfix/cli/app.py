@@ -20,6 +20,12 @@ class LdjfixGroup(click.Group):
         except LdjfixError as exc:
             click.echo(f"Error: {exc}", err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
+        except OSError as exc:  # a file-system failure no layer named: still one line, exit 3
+            from ldjfix.ldjson.files import write_failure
+
+            problem = write_failure(exc.filename or "a file", exc)
+            click.echo(f"Error: {problem}", err=True)
+            raise click.exceptions.Exit(problem.exit_code) from None
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-written was left behind.", err=True)
             raise click.exceptions.Exit(130) from None

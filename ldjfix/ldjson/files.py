@@ -60,6 +60,7 @@ _HINTS = {
     errno.EDQUOT: "Free some space (or write elsewhere) and run the command again.",
     errno.EFBIG: "The file system (or a ulimit) caps file sizes; write elsewhere.",
     errno.EROFS: "The file system is read-only; write elsewhere.",
+    errno.ENOENT: "Create its folder first, or write elsewhere.",
     errno.EACCES: "Check the permissions of the file and its folder, or write elsewhere.",
     errno.EPERM: "Check the permissions of the file and its folder, or write elsewhere.",
 }
@@ -76,6 +77,8 @@ def write_failure(target: str | os.PathLike[str], exc: OSError) -> InputProblem:
     reason = exc.strerror or str(exc)
     if exc.errno == errno.EISDIR:
         return InputProblem(f"cannot write {target}: it is a folder.", hint="Name a file.")
+    if exc.errno == errno.EPIPE:
+        return InputProblem(f"cannot write {target}: the reader went away (broken pipe).")
     hint = _HINTS.get(exc.errno or 0, "Nothing was half-written; fix that and run it again.")
     return InputProblem(f"cannot write {target}: {reason}.", hint=hint)
 

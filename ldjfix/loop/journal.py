@@ -34,6 +34,7 @@ from ldjfix.ldjson.files import (
     refuse_same_files,
     remove_stale_temps,
     write_bytes_atomic,
+    write_failure,
 )
 from ldjfix.ldjson.sources import is_stream_name
 
@@ -111,12 +112,19 @@ class JobFolder:
         try:
             self.rounds.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputProblem(f"cannot create job folder {self.root}: {exc.strerror}.") from None
+            raise InputProblem(
+                f"cannot create job folder {self.root}: {exc.strerror}.",
+                hint="Pass a --job-dir you can write to.",
+            ) from None
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the folder for one run: a second ``run`` of the job is refused, not mixed in."""
-        with open(self.root / ".lock", "a+b") as handle:
+        try:
+            handle = open(self.root / ".lock", "a+b")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise write_failure(self.root / ".lock", exc) from None
+        with handle:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -151,7 +159,14 @@ class JobFolder:
         names = [self.root / name for name in OWN_FILES]
         with contextlib.suppress(OSError):
             names += [self.rounds / entry for entry in os.listdir(self.rounds)]
-        refuse_same_files([source], names)
+        try:
+            refuse_same_files([source], names)
+        except UsageProblem:
+            raise UsageProblem(
+                f"the source {source} is a file the job writes in its folder {self.root}; "
+                "the job would overwrite it.",
+                hint="Move the source out of the job folder, or pass another --job-dir.",
+            ) from None
 
     def upload_set(self, name: str) -> Path:
         """The LDJSON file uploaded as ``name``."""

@@ -21,7 +21,7 @@ from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong.client import GongClient
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
 from ldjfix.gong.status import Status, parse_status
-from ldjfix.ldjson.sources import Source, check_source_name, open_source
+from ldjfix.ldjson.sources import Source, check_readable, check_source_name, open_source
 from ldjfix.loop import outputs as reports
 from ldjfix.loop.journal import (
     JobFolder,
@@ -116,6 +116,7 @@ class _Job:
     def run(self) -> JobReport:
         """Run phases until the journal says finished (holding the job folder meanwhile)."""
         check_source_name(self.spec.source, job_dir=self.spec.job_dir)
+        check_readable(self.spec.source, what="source file")  # before making its folder
         self.folder.create()
         with (
             self.folder.locked(),

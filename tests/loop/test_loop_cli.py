@@ -68,11 +68,12 @@ def test_loop_cli_missing_source_is_an_input_problem(tmp_path: Path) -> None:
     assert not (tmp_path / "nope.ldjson.ldjfix-job").exists()
 
 
-def test_loop_cli_refuses_stdin_as_source(tmp_path: Path) -> None:
-    """run reads its source again on resume, so - (stdin) is a usage problem."""
+def test_loop_cli_refuses_stdin_without_a_job_dir(tmp_path: Path) -> None:
+    """stdin is kept in the job folder, so - with no --job-dir is a usage problem saying how."""
     result = CliRunner().invoke(cli, _args(Path("-"), tmp_path))
     assert result.exit_code == 2
-    assert "run needs a file, not - (stdin)" in result.stderr
+    assert "the source stdin is a stream" in result.stderr
+    assert "Pass --job-dir D" in result.stderr
 
 
 def test_loop_cli_refuses_a_file_with_extract_bookkeeping(tmp_path: Path) -> None:

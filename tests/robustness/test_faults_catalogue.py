@@ -25,6 +25,7 @@ from ldjfix.gong.connection import basic_auth
 from ldjfix.gong.retry import RetryPolicy
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
+from tests.support.edges import ldjfix
 
 REPO = Path(__file__).parents[2]
 SAMPLES = REPO / "samples"
@@ -41,6 +42,8 @@ class Row:
     message: str  # the line printed (Error: ... for errors)
     code: int
     env: dict[str, str] = field(default_factory=dict)
+    stdin: str | None = None  # a workspace file piped in: the row runs as a real process
+    machine: str | None = None  # "full disk" or "read-only": a real process with that limit
 
 
 ROWS = [
@@ -53,7 +56,7 @@ ROWS = [
     Row(
         "a folder where a file belongs",
         "merge accounts.ldjson folder -o out.ldjson",
-        "Error: fixed file folder is a folder, not a file.",
+        "Error: fixed file folder is a folder, not a file. Name a file.",
         3,
     ),
     Row(
@@ -101,8 +104,72 @@ ROWS = [
     Row(
         "output path is the input file",
         "merge accounts.ldjson failing.ldjson -o accounts.ldjson",
-        "Error: the output accounts.ldjson is the input file accounts.ldjson; ldjfix never overwrites its input. Choose another output path with -o.",
+        "Error: the output accounts.ldjson is an input of this command; ldjfix never overwrites its input. Choose another output path.",
         2,
+    ),
+    Row(
+        "output is the input by a hard link",
+        "merge accounts.ldjson failing.ldjson -o accounts-link.ldjson",
+        "Error: the output accounts-link.ldjson is an input of this command (the same file as accounts.ldjson); ldjfix never overwrites its input. Choose another output path.",
+        2,
+    ),
+    Row(
+        "fix output is the source",
+        "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --rules rules.toml -o accounts.ldjson",
+        "Error: the output accounts.ldjson is an input of this command; ldjfix never overwrites its input. Choose another output path.",
+        2,
+    ),
+    Row(
+        "fix --rejected (or --fixes) is the source by another path",
+        "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --rules rules.toml -o out.ldjson --rejected ./folder/../accounts.ldjson",
+        "Error: the output ./folder/../accounts.ldjson is an input of this command (the same file as accounts.ldjson); ldjfix never overwrites its input. Choose another output path.",
+        2,
+    ),
+    Row(
+        "source inside --job-dir under an output's name",
+        "run export/corrected.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state --job-dir export",
+        "Error: the source export/corrected.ldjson is a file the job writes in its folder export; the job would overwrite it. Move the source out of the job folder, or pass another --job-dir.",
+        2,
+    ),
+    Row(
+        "output is a device (written through, never replaced)",
+        "merge accounts.ldjson failing.ldjson -o /dev/null",
+        "wrote /dev/null: 0 record(s) corrected; 20 record(s) in failing.ldjson were unchanged; 280 other line(s) of accounts.ldjson copied unchanged.",
+        0,
+    ),
+    Row(
+        "disk full while writing an output",
+        "merge accounts.ldjson failing.ldjson -o full.ldjson",
+        "Error: cannot write full.ldjson: File too large. The file system (or a ulimit) caps file sizes; write elsewhere.",
+        3,
+        machine="full disk",
+    ),
+    Row(
+        "output in a read-only folder",
+        "merge accounts.ldjson failing.ldjson -o ro/out.ldjson",
+        "Error: cannot write ro/out.ldjson: Permission denied. Check the permissions of the file and its folder, or write elsewhere.",
+        3,
+        machine="read-only",
+    ),
+    Row(
+        "a device as input",
+        "validate /dev/zero -t ACCOUNT",
+        "Error: input file /dev/zero is a device, not a file. Save the data to a file first and name that file.",
+        2,
+    ),
+    Row(
+        "input piped on stdin (spooled, then read like a file)",
+        "validate - -t ACCOUNT",
+        "284 valid, 16 invalid; 16 errors, 4 warnings",
+        1,
+        stdin="accounts.ldjson",
+    ),
+    Row(
+        "run fed by a pipe (spooled into the job folder, resumable)",
+        "run /dev/stdin -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state --job-dir piped-job",
+        "ldjfix: QUARANTINED: 278 records accepted by Gong; 22 records quarantined (see rejected.ldjson)",
+        1,
+        stdin="accounts.ldjson",
     ),
     Row(
         "output path is a folder",
@@ -113,7 +180,7 @@ ROWS = [
     Row(
         "output folder does not exist",
         "extract accounts.ldjson --status-file accounts-status.json -o nowhere/out.ldjson",
-        "Error: cannot write nowhere/out.ldjson: No such file or directory.",
+        "Error: cannot write nowhere/out.ldjson: No such file or directory. Create its folder first, or write elsewhere.",
         3,
     ),
     Row(
@@ -191,9 +258,9 @@ ROWS = [
         3,
     ),
     Row(
-        "run from stdin",
+        "run from a pipe without --job-dir",
         "run - -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state",
-        "Error: run needs a file, not - (stdin): it reads the source again on resume.",
+        "Error: the source stdin is a stream (read once), so the job needs a folder to keep its copy in. Pass --job-dir D; to resume, run the same command again with the same data (or name D/source.ldjson as FILE).",
         2,
     ),
     Row(
@@ -306,6 +373,11 @@ def make_workspace(folder: Path) -> None:
     for name in ("accounts.ldjson", "accounts-status.json", "contacts.ldjson"):
         shutil.copy(SAMPLES / name, folder / name)
     (folder / "folder").mkdir()
+    shutil.copy(SAMPLES / "rules.toml", folder / "rules.toml")
+    os.link(folder / "accounts.ldjson", folder / "accounts-link.ldjson")
+    (folder / "export").mkdir()
+    shutil.copy(SAMPLES / "accounts.ldjson", folder / "export" / "corrected.ldjson")
+    (folder / "ro").mkdir(mode=0o555)
     (folder / "strange-job").mkdir()
     (folder / "strange-job" / "journal.json").write_bytes(b"[1]\n")
     (folder / "cut.json").write_bytes(b'{"status": "FAILED", "errors": [{"li')
@@ -414,12 +486,24 @@ def invoke(
         **row.env,
     }
     args = row.command.format(**urls).split()
-    result = CliRunner(env=env).invoke(cli, args)
-    output = result.output.replace(str(folder) + os.sep, "").replace(str(folder), ".")
+    if row.stdin or row.machine:  # a real process: a pipe on stdin, a limit on the machine
+        done = ldjfix(
+            args,
+            cwd=folder,
+            stdin=(folder / row.stdin).read_bytes() if row.stdin else None,
+            env=env,
+            file_size=4096 if row.machine == "full disk" else None,
+            read_only=row.machine == "read-only",
+        )
+        code, output = done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace")
+    else:
+        result = CliRunner(env=env).invoke(cli, args)
+        code, output = result.exit_code, result.output
+    output = output.replace(str(folder) + os.sep, "").replace(str(folder), ".")
     for url in urls.values():
         output = output.replace(url, "URL")
     output = re.sub(r"requestId [a-z0-9]{19}", "requestId …", output)
-    return result.exit_code, output
+    return code, output
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.kind for r in ROWS])
