@@ -10,7 +10,11 @@ resuming after every kill. Then it checks what the design promises:
 * every accepted record is in the sandbox with the content of ``corrected.ldjson``, accepted
   by exactly one round, and no source line rode in two uploads of one round;
 * no ``clientRequestId`` was used for two uploads (the sandbox's upload log);
-* the source file is unchanged (SHA-256).
+* the source file is unchanged (SHA-256);
+* on some in-process seeds the source is rewritten, truncated, replaced or deleted mid-run (the
+  exporter's next file landing while a round polls): the job must stop with ``SourceChanged``
+  (exit 3) before it reads the changed file, write no outputs from it, and — the original put
+  back — resume to an end that passes every check above.
 
 Three modes: *in-process* (the loop with a manual clock, so backoff and polling never sleep; a
 kill raises out of the loop's crash hook) and *subprocess* (a real ``ldjfix run`` process,
@@ -48,6 +52,7 @@ from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
 from ldjfix.jobs.parts import FixChoice, make_fixer, make_validator
 from ldjfix.jobs.remote import open_client
+from ldjfix.ldjson.sources import SourceChanged
 from ldjfix.loop.rounds import JobSpec, run_job
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
@@ -165,6 +170,34 @@ def plan_for(seed: int, *, subprocess_mode: bool = False) -> Plan:
     )
 
 
+SOURCE_CHANGES = ("rewrite", "truncate", "replace", "delete")
+CHANGE_STEPS = ("journal", "survey", "plan", "upload", "poll", "settle")
+
+
+def change_for(seed: int) -> tuple[str, str, int] | None:
+    """On about one seed in four: how the source changes mid-run, and at which step."""
+    rng = random.Random(f"change:{seed}")
+    if rng.random() >= 0.25:
+        return None
+    return rng.choice(SOURCE_CHANGES), rng.choice(CHANGE_STEPS), rng.randint(1, 4)
+
+
+def change_source(source: Path, how: str) -> None:
+    """Do to the source what a careless exporter would, mid-run."""
+    if how == "rewrite":
+        data = source.read_bytes()
+        source.write_bytes(data.replace(b'"name":"', b'"name":"Z', 5) + b'{"objectId":"new"}\n')
+    elif how == "truncate":
+        with open(source, "r+b") as stream:
+            stream.truncate(source.stat().st_size // 3)
+    elif how == "replace":
+        temp = source.with_name("next-export.ldjson")
+        temp.write_bytes(source.read_bytes()[::-1])
+        os.replace(temp, source)
+    else:
+        source.unlink()
+
+
 def knobs_of(plan: Plan) -> Knobs:
     """The plan's sandbox knobs, without faults this sandbox does not know."""
     from ldjfix.sandbox.app import FAULTS
@@ -182,6 +215,7 @@ class Outcome:
     violations: list[tuple[str, str]] = field(default_factory=list)
     starts: int = 0
     kills: int = 0
+    changes: int = 0  # times the source changed mid-run and the job stopped for it
     gave_up: int = 0  # starts that ended with exit 4 (remote problem after retries)
     remote: list[str] = field(default_factory=list)  # their messages
     outcome: str = ""
@@ -355,6 +389,8 @@ def _drive_in_process(
     outcome: Outcome,
 ) -> None:
     kills = _kill_steps(plan)
+    change = change_for(plan.seed)
+    original = source.read_bytes()
     rng = random.Random(f"retry:{plan.seed}")
     validator = make_validator(OBJECT_TYPE)
     choice = FixChoice(workdir / "rules.toml" if plan.rules else None)
@@ -370,6 +406,7 @@ def _drive_in_process(
             clock=clock.now,
             policy=RetryPolicy(rng=rng),
         )
+        hook = _raising_hook(kill, change if not outcome.changes else None, source)
         try:
             with client:
                 run_job(
@@ -378,27 +415,60 @@ def _drive_in_process(
                     fixer=fixer,
                     validator=validator,
                     clock=clock.now,
-                    crash_hook=_raising_hook(kill),
+                    crash_hook=hook,
                 )
+            if hook.changed_before_outputs:
+                outcome.broke("change_unnoticed", f"{change}: the job read on and finished")
+            source.write_bytes(original)  # changed after its last read: harmless, put back
             outcome.outcome = _read_outcome(workdir / "job")
             return
+        except SourceChanged:
+            if not hook.changed:
+                outcome.broke("changed_wrongly", "SourceChanged with the source untouched")
+            outcome.changes += 1
+            if (workdir / "job" / "report.json").exists():
+                outcome.broke("outputs_from_changed", "report.json written from a changed source")
+            source.write_bytes(original)  # the exporter's mistake undone: resume
         except Killed:
             outcome.kills += 1
         except RemoteProblem as exc:
             outcome.gave_up += 1
             outcome.remote.append(str(exc))
+        if hook.changed:
+            source.write_bytes(original)
     outcome.broke("no_end", f"not finished after {MAX_STARTS} starts")
 
 
-def _raising_hook(kill: tuple[str, int] | None) -> Any:
-    seen: collections.Counter[str] = collections.Counter()
+class _Hook:
+    """The loop's crash hook: raises :class:`Killed` at a kill step, changes the source at
+    another."""
 
-    def hook(step: str) -> None:
-        seen[step] += 1
-        if kill is not None and step == kill[0] and seen[step] == kill[1]:
-            raise Killed(f"{step}:{kill[1]}")
+    def __init__(
+        self, kill: tuple[str, int] | None, change: tuple[str, str, int] | None, source: Path
+    ) -> None:
+        self.kill, self.change, self.source = kill, change, source
+        self.seen: collections.Counter[str] = collections.Counter()
+        self.changed = False
+        self.changed_before_outputs = False
 
-    return hook
+    def __call__(self, step: str) -> None:
+        self.seen[step] += 1
+        if self.change is not None and not self.changed:
+            how, at, count = self.change
+            if step == at and self.seen[step] == count:
+                change_source(self.source, how)
+                self.changed = True
+                self.changed_before_outputs = not self.seen["outputs"]
+        if self.kill is not None and step == self.kill[0] and self.seen[step] == self.kill[1]:
+            raise Killed(f"{step}:{self.kill[1]}")
+
+
+def _raising_hook(
+    kill: tuple[str, int] | None,
+    change: tuple[str, str, int] | None = None,
+    source: Path | None = None,
+) -> _Hook:
+    return _Hook(kill, change, source or Path())
 
 
 def _drive_subprocess(
@@ -663,7 +733,8 @@ def tally(outcomes: list[Outcome]) -> str:
         "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(ends.items())),
         "faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())),
         f"kills: {sum(o.kills for o in outcomes)}; starts: {sum(o.starts for o in outcomes)}; "
-        f"gave up (exit 4, resumed): {sum(o.gave_up for o in outcomes)}",
+        f"gave up (exit 4, resumed): {sum(o.gave_up for o in outcomes)}; "
+        f"source changed mid-run (exit 3, restored, resumed): {sum(o.changes for o in outcomes)}",
         "violations: "
         + (", ".join(f"{k} {v}" for k, v in sorted(violations.items())) if violations else "0"),
     ]
