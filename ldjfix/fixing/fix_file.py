@@ -21,7 +21,8 @@ from ldjfix.fixing.fixer import Fix, Fixer, Outcome
 from ldjfix.fixing.interactive import SKIPPED, QuitRequested
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import STDIO, atomic_output, open_input, refuse_same_files
-from ldjfix.ldjson.lines import BOM
+from ldjfix.ldjson.lines import Line
+from ldjfix.ldjson.rewrite import DROP, KEEP, Replacement, write_replaced
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.mapping.annotate import MappedError, map_errors
 
@@ -170,41 +171,32 @@ def _write(
     *,
     propagate: bool,
 ) -> None:
+    def change(line: Line) -> Replacement:
+        if propagate and line.number not in decisions.records:
+            _propagate(fixer, line, decisions, report)
+        if line.number not in decisions.records:
+            return KEEP
+        record = decisions.records[line.number]
+        return DROP if record is None else record
+
     with open_input(path) as source, atomic_output(output) as out:
-        for number, raw in enumerate(source, 1):
-            if propagate and number not in decisions.records:
-                _propagate(fixer, number, raw, decisions, report)
-            if number not in decisions.records:
-                out.write(raw)
-                continue
-            record = decisions.records[number]
-            if record is not None:
-                out.write(_serialised(number, raw, record))
+        write_replaced(source, out, change)
     report.written.append(str(output))
 
 
-def _propagate(
-    fixer: Fixer, number: int, raw: bytes, decisions: _Decisions, report: FixReport
-) -> None:
-    body = raw[len(BOM) :] if number == 1 and raw.startswith(BOM) else raw
+def _propagate(fixer: Fixer, line: Line, decisions: _Decisions, report: FixReport) -> None:
     try:
-        record = orjson.loads(body)
+        record = orjson.loads(line.content)
     except orjson.JSONDecodeError:
         return
     if type(record) is not dict:
         return
-    outcome = fixer.propagate(number, record)
+    outcome = fixer.propagate(line.number, record)
     if outcome is None or outcome.quarantined:
         return  # a record nobody reported is never dropped on a guess
-    decisions.records[number] = outcome.record
+    decisions.records[line.number] = outcome.record
     decisions.fixes += outcome.fixes
     report.propagated += 1
-
-
-def _serialised(number: int, raw: bytes, record: dict[str, Any]) -> bytes:
-    ending = b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else b""
-    bom = BOM if number == 1 and raw.startswith(BOM) else b""
-    return bom + orjson.dumps(record) + ending
 
 
 def _write_logs(

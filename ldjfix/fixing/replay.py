@@ -16,7 +16,8 @@ import orjson
 
 from ldjfix.errors import InputProblem
 from ldjfix.ldjson.files import atomic_output, open_input, refuse_overwrite
-from ldjfix.ldjson.lines import BOM
+from ldjfix.ldjson.lines import Line
+from ldjfix.ldjson.rewrite import KEEP, Replacement, write_replaced
 from ldjfix.ldjson.sources import SourcePath
 
 _FIX_KEYS = ("objectId", "field", "old", "new")
@@ -89,9 +90,13 @@ def replay_fixes(path: SourcePath, fixes: SourcePath, *, output: str | Path) -> 
     refuse_overwrite(path, output)
     by_id, unkeyed = load_changes(fixes)
     report = ReplayReport(unkeyed=unkeyed)
+
+    def change(line: Line) -> Replacement:
+        record = _replayed(line, by_id, report)
+        return KEEP if record is None else record
+
     with open_input(path) as source, atomic_output(output) as out:
-        for number, raw in enumerate(source, 1):
-            out.write(_replayed(number, raw, by_id, report))
+        write_replaced(source, out, change)
     report.not_found = sum(
         1 for changes in by_id.values() for c in changes if c.number not in report.used
     )
@@ -99,22 +104,19 @@ def replay_fixes(path: SourcePath, fixes: SourcePath, *, output: str | Path) -> 
 
 
 def _replayed(
-    number: int, raw: bytes, by_id: dict[str, list[Change]], report: ReplayReport
-) -> bytes:
-    bom = BOM if number == 1 and raw.startswith(BOM) else b""
+    line: Line, by_id: dict[str, list[Change]], report: ReplayReport
+) -> dict[str, Any] | None:
+    """The record of ``line`` with its recorded changes applied, or None when none applies."""
     try:
-        record = orjson.loads(raw[len(bom) :])
+        record = orjson.loads(line.content)
     except orjson.JSONDecodeError:
-        return raw
+        return None
     if type(record) is not dict or not isinstance(record.get("objectId"), str):
-        return raw
-    if record["objectId"] not in by_id:
-        return raw
-    if not _apply(record, by_id, report):
-        return raw
+        return None
+    if record["objectId"] not in by_id or not _apply(record, by_id, report):
+        return None
     report.records += 1
-    ending = b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else b""
-    return bom + orjson.dumps(record) + ending
+    return record
 
 
 def _apply(record: dict[str, Any], by_id: dict[str, list[Change]], report: ReplayReport) -> bool:

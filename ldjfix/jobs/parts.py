@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldjfix.fixing.fixer import Fixer, QuarantineFixer
+from ldjfix.loop.folder import JobFolder
 
 if TYPE_CHECKING:
     from ldjfix.fixing.rules import Rules
@@ -39,9 +40,6 @@ def make_validator(object_type: str, schema_file: Path | None = None) -> Validat
     return Validator(object_type, entity_schema=schema)
 
 
-ANSWERS = "interactive-answers.jsonl"
-
-
 def make_fixer(choice: FixChoice, validator: Validator, job_dir: Path | None = None) -> Fixer:
     """The fixer for ``choice``: rules, interactive, or quarantine everything reported.
 
@@ -54,7 +52,7 @@ def make_fixer(choice: FixChoice, validator: Validator, job_dir: Path | None = N
         return InteractiveFixer(
             rules=_rules(choice.rules),
             validator=validator,
-            progress=job_dir / ANSWERS if job_dir is not None else None,
+            progress=JobFolder(job_dir).answers if job_dir is not None else None,
         )
     rules = _rules(choice.rules)
     if rules is not None:

@@ -35,14 +35,12 @@ from ldjfix.jobs.schedule import (
 )
 from ldjfix.jobs.settings import Settings
 from ldjfix.ldjson.sources import check_readable, check_source_name, is_stream_name
+from ldjfix.loop.folder import REJECTED, REJECTED_CSV, SUMMARY_MD
 from ldjfix.loop.journal import JobFolder, default_job_dir
-from ldjfix.loop.outputs import REJECTED, REPORT, JobReport
+from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.events import EventSink
 from ldjfix.reporting.summaries import FileResult, RejectedRow, summary_markdown, write_rejected_csv
 from ldjfix.validation.validator import Validator
-
-REJECTED_CSV = "rejected.csv"
-SUMMARY_MD = "summary.md"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +214,7 @@ def write_stopped_report(folder: Path, result: FileResult, seen: Mapping[str, An
     """
     records = seen.get("records", 0)
     doc = {**result.as_json(), "records": records if isinstance(records, int) else 0}
-    job = JobFolder(folder)
-    job.write_json(job.output(REPORT), doc)
+    JobFolder(folder).write_report(doc)
 
 
 def _calls_so_far(folder: Path) -> int:

@@ -18,7 +18,6 @@ Small inputs (status, rules, schema files) are read whole with :func:`read_input
 from __future__ import annotations
 
 import contextlib
-import enum
 import hashlib
 import os
 import stat
@@ -31,47 +30,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.ldjson.identity import Identity, Kind
 
 STDIO = "-"
 SourcePath = str | os.PathLike[str]  # a path, or an opened Source (checked on every read)
 SPOOL_CHUNK = 1 << 20
 _STREAM_PREFIXES = ("/dev/", "/proc/")  # /dev/stdin, /dev/fd/63, /proc/self/fd/0: one read only
-
-
-class Kind(enum.Enum):
-    """What a source path named when it was opened."""
-
-    FILE = "regular file"
-    PIPE = "pipe"
-    FIFO = "FIFO"
-    SOCKET = "socket"
-    STDIN = "stdin"
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What makes a file the same file: where it lives, its size and its last change."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> Identity:
-        """The identity in a ``stat`` result."""
-        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-    def differs(self, other: Identity) -> str | None:
-        """How ``other`` differs from this identity, in words, or None when it is the same."""
-        if (self.device, self.inode) != (other.device, other.inode):
-            return "it was replaced by another file"
-        if other.size != self.size:
-            verb = "truncated" if other.size < self.size else "grew"
-            return f"it {verb} from {self.size} to {other.size} bytes"
-        if other.mtime_ns != self.mtime_ns:
-            return "it was rewritten"
-        return None
 
 
 @dataclass(frozen=True)

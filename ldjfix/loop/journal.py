@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,30 +28,15 @@ from typing import Any
 import orjson
 
 from ldjfix.errors import InputProblem, UsageProblem
-from ldjfix.ldjson.files import (
-    open_input,
-    refuse_same_files,
-    remove_stale_temps,
-    write_bytes_atomic,
-    write_failure,
-)
+from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.sources import is_stream_name
+from ldjfix.loop.folder import JOURNAL, JobFolder, default_job_dir
+
+__all__ = ["JobFolder", "default_job_dir"]  # the folder's layout lives in ldjfix.loop.folder
 
 JOURNAL_VERSION = 1
 CRASH_ENV = "LDJFIX_CRASH_AT"
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_-]")
-# every file a job writes at the top of its folder (rounds/ holds the rest)
-OWN_FILES = (
-    "journal.json",
-    ".lock",
-    "corrected.ldjson",
-    "rejected.ldjson",
-    "fixes.jsonl",
-    "report.json",
-    "rejected.csv",
-    "summary.md",
-    "interactive-answers.jsonl",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,114 +77,6 @@ def upload_name(round_no: int, shard: int) -> str:
 def client_request_id(job_id: str, name: str) -> str:
     """The ``clientRequestId`` of an upload: letters, digits, ``-`` and ``_`` only."""
     return _ID_SAFE.sub("_", f"{job_id}-{name}")
-
-
-def default_job_dir(source: Path) -> Path:
-    """``<source>.ldjfix-job/`` beside the source."""
-    return source.with_name(source.name + ".ldjfix-job")
-
-
-class JobFolder:
-    """Paths inside a job folder, and atomic reads and writes of its JSON files."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.rounds = root / "rounds"
-
-    def create(self) -> None:
-        """Make the folder (and its ``rounds/``) if missing."""
-        try:
-            self.rounds.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputProblem(
-                f"cannot create job folder {self.root}: {exc.strerror}.",
-                hint="Pass a --job-dir you can write to.",
-            ) from None
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the folder for one run: a second ``run`` of the job is refused, not mixed in."""
-        try:
-            handle = open(self.root / ".lock", "a+b")  # noqa: SIM115 - closed by the with below
-        except OSError as exc:
-            raise write_failure(self.root / ".lock", exc) from None
-        with handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise InputProblem(
-                    f"job folder {self.root} is in use by another ldjfix run.",
-                    hint="Wait for it to finish, or pass another --job-dir.",
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-    def remove_stale_temps(self) -> list[Path]:
-        """Remove temporary files a killed run left mid-write (only while holding the folder)."""
-        return [*remove_stale_temps(self.root), *remove_stale_temps(self.rounds)]
-
-    @property
-    def journal(self) -> Path:
-        """The journal file."""
-        return self.root / "journal.json"
-
-    @property
-    def spool(self) -> Path:
-        """The copy of a stream source (stdin, a pipe, a FIFO): the job's source of record."""
-        return self.root / "source.ldjson"
-
-    def refuse_source(self, source: os.PathLike[str]) -> None:
-        """Refuse (exit 2) a source that is one of this folder's own files, by any path or link."""
-        with contextlib.suppress(OSError):
-            if os.path.samefile(source, self.spool):
-                return  # the job's own copy of a stream, named again as FILE to resume
-        names = [self.root / name for name in OWN_FILES]
-        with contextlib.suppress(OSError):
-            names += [self.rounds / entry for entry in os.listdir(self.rounds)]
-        try:
-            refuse_same_files([source], names)
-        except UsageProblem:
-            raise UsageProblem(
-                f"the source {source} is a file the job writes in its folder {self.root}; "
-                "the job would overwrite it.",
-                hint="Move the source out of the job folder, or pass another --job-dir.",
-            ) from None
-
-    def upload_set(self, name: str) -> Path:
-        """The LDJSON file uploaded as ``name``."""
-        return self.rounds / f"{name}.ldjson"
-
-    def lineage(self, name: str) -> Path:
-        """Source line numbers of the upload set ``name``, one per uploaded line."""
-        return self.rounds / f"{name}.lineage.json"
-
-    def status(self, name: str) -> Path:
-        """The terminal request status saved for ``name``."""
-        return self.rounds / f"{name}.status.json"
-
-    def settlement(self, round_no: int) -> Path:
-        """What round ``round_no`` settled (round 0 is local validation)."""
-        return self.rounds / f"r{round_no:02d}-settled.json"
-
-    def output(self, name: str) -> Path:
-        """An output file of the job (corrected.ldjson, report.json, ...)."""
-        return self.root / name
-
-    def write_json(self, path: Path, doc: Any) -> None:
-        """Write a JSON document atomically."""
-        write_bytes_atomic(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
-
-    def read_json(self, path: Path) -> Any:
-        """Read a JSON file this job wrote; a damaged one is an input problem."""
-        try:
-            return orjson.loads(path.read_bytes())
-        except (OSError, orjson.JSONDecodeError) as exc:
-            raise InputProblem(
-                f"job file {path} cannot be read ({exc}).",
-                hint="Remove the job folder to start the job afresh.",
-            ) from None
 
 
 def job_identity(facts: SourceFacts, object_type: str, integration_id: int) -> dict[str, Any]:
@@ -295,7 +171,7 @@ def check_journal(journal: object, root: Path) -> None:
     """Refuse a journal.json the loop cannot read (hand-edited, damaged, or not ldjfix's)."""
     if not _looks_like_journal(journal):
         raise InputProblem(
-            f"{root / 'journal.json'} is not a job journal ldjfix can resume (damaged, or not "
+            f"{root / JOURNAL} is not a job journal ldjfix can resume (damaged, or not "
             "written by ldjfix).",
             hint="Remove the job folder or pass another --job-dir.",
         )

@@ -16,15 +16,12 @@ from typing import Any
 import orjson
 
 from ldjfix.ldjson.files import atomic_output, open_input
-from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.ldjson.lines import Line
+from ldjfix.ldjson.rewrite import DROP, Replacement, write_replaced
 from ldjfix.ldjson.sources import SourcePath
-from ldjfix.loop.journal import JobFolder
+from ldjfix.loop.folder import CORRECTED, FIXES, REJECTED, REPORT, JobFolder
 from ldjfix.loop.ledger import QUARANTINED, Counts, InvariantBroken, Ledger
 
-CORRECTED = "corrected.ldjson"
-REJECTED = "rejected.ldjson"
-FIXES = "fixes.jsonl"
-REPORT = "report.json"
 EXIT_CODES = {"DONE": 0, "QUARANTINED": 1, "PENDING": 1, "STOPPED": 1}
 
 
@@ -57,19 +54,19 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
     quarantined = set(ledger.lines_in(QUARANTINED))
     wanted = quarantined | ledger.fixed.keys()
     rejected: list[bytes] = []
-    skipped = 0
+
+    def change(line: Line) -> Replacement:
+        if line.number in quarantined:
+            rejected.append(_rejected_line(line, ledger))
+            return DROP
+        return ledger.fixed[line.number]
+
     with (
         open_input(source, what="source file") as stream,
         atomic_output(folder.output(CORRECTED)) as out,
     ):
-        for item in scan(stream, wanted, Shape()):
-            if not isinstance(item, Line):
-                out.write(item)
-            elif item.number in quarantined:
-                rejected.append(_rejected_line(item, ledger))
-                skipped += 1
-            else:
-                out.write(orjson.dumps(ledger.fixed[item.number]) + item.ending)
+        write_replaced(stream, out, change, wanted=wanted)
+    skipped = len(rejected)
     if skipped != len(quarantined):
         raise InvariantBroken(f"{len(quarantined)} quarantined but {skipped} left out")
     with atomic_output(folder.output(REJECTED)) as out:
@@ -130,7 +127,7 @@ def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict
         "timings": doc.get("timings", {}),
         "outputs": {"corrected": CORRECTED, "rejected": REJECTED, "fixes": FIXES},
     }
-    folder.write_json(folder.output(REPORT), report)
+    folder.write_report(report)
     return report
 
 

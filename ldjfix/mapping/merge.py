@@ -18,8 +18,9 @@ import orjson
 
 from ldjfix.errors import InputProblem
 from ldjfix.ldjson.files import atomic_output, open_input, refuse_overwrite
-from ldjfix.ldjson.lines import Line, Shape, iter_lines, parse_line, scan
+from ldjfix.ldjson.lines import Line, Shape, iter_lines, parse_line
 from ldjfix.ldjson.origin import ORIGIN_KEY, RAW_KEY, Origin, line_digest, read_origin
+from ldjfix.ldjson.rewrite import KEEP, Replacement, write_replaced
 from ldjfix.ldjson.sources import SourcePath
 
 
@@ -90,22 +91,19 @@ def merge_fixed(
     """Write ``path`` with the records of ``fixed`` put back (or only those, re-serialised)."""
     refuse_overwrite(path, out)
     edits = read_fixed(fixed)
-    shape = Shape()
     corrected = unchanged = 0
+
+    def change(line: Line) -> Replacement:
+        nonlocal corrected, unchanged
+        new = _replacement(line, edits[line.number], path, fixed)
+        if new is None:
+            unchanged += 1
+            return KEEP
+        corrected += 1
+        return new
+
     with open_input(path) as stream, atomic_output(out) as sink:
-        for item in scan(stream, edits, shape):
-            if isinstance(item, bytes):
-                if not only_corrected:
-                    sink.write(item)
-                continue
-            new = _replacement(item, edits[item.number], path, fixed)
-            if new is None:
-                unchanged += 1
-                if not only_corrected:
-                    sink.write(item.content + item.ending)
-            else:
-                corrected += 1
-                sink.write(new + (b"\n" if only_corrected else item.ending))
+        shape = write_replaced(stream, sink, change, wanted=edits, only_changed=only_corrected)
         _refuse_missing(shape, edits, path, fixed)
     return MergeResult(corrected, unchanged, shape.lines - corrected - unchanged, shape.lines)
 

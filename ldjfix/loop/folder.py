@@ -1,0 +1,172 @@
+"""The job folder's layout: every file a ``run`` job keeps, its name, and how it is written.
+
+One place names them all, so no module spells a job-folder path by hand:
+
+========================= ===============================================================
+``journal.json``          the job's state machine, rewritten atomically after every step
+``.lock``                 held (``flock``) by the one run working in the folder
+``source.ldjson``         the copy of a stream source (stdin, a pipe, a FIFO): its source
+``rounds/<upload>.ldjson`` an upload set; ``.lineage.json`` its source lines, ``.status.json``
+                          Gong's terminal status for it
+``rounds/rNN-settled.json`` what round NN settled (round 0 is local validation)
+``corrected.ldjson``      the source with every fix applied, quarantined records left out
+``rejected.ldjson``       the quarantined records with their errors
+``fixes.jsonl``           one line per change, replayable on the next export
+``report.json``           the job's contract with pipelines (README)
+``rejected.csv``          the quarantined records for a spreadsheet
+``summary.md``            the job in Markdown (CI step summaries)
+``interactive-answers.jsonl`` the answers a person gave, replayed on resume
+========================= ===============================================================
+
+Every write goes through :mod:`ldjfix.ldjson.files` (atomic, never over an input).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.ldjson.files import (
+    refuse_same_files,
+    remove_stale_temps,
+    write_bytes_atomic,
+    write_failure,
+)
+
+JOURNAL = "journal.json"
+LOCK = ".lock"
+SPOOL = "source.ldjson"
+ROUNDS = "rounds"
+CORRECTED = "corrected.ldjson"
+REJECTED = "rejected.ldjson"
+FIXES = "fixes.jsonl"
+REPORT = "report.json"
+REJECTED_CSV = "rejected.csv"
+SUMMARY_MD = "summary.md"
+ANSWERS = "interactive-answers.jsonl"
+# every file a job writes at the top of its folder (rounds/ holds the rest)
+OWN_FILES = (JOURNAL, LOCK, CORRECTED, REJECTED, FIXES, REPORT, REJECTED_CSV, SUMMARY_MD, ANSWERS)
+
+
+def default_job_dir(source: Path) -> Path:
+    """``<source>.ldjfix-job/`` beside the source."""
+    return source.with_name(source.name + ".ldjfix-job")
+
+
+class JobFolder:
+    """Paths inside a job folder, and atomic reads and writes of its JSON files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.rounds = root / ROUNDS
+
+    def create(self) -> None:
+        """Make the folder (and its ``rounds/``) if missing."""
+        try:
+            self.rounds.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputProblem(
+                f"cannot create job folder {self.root}: {exc.strerror}.",
+                hint="Pass a --job-dir you can write to.",
+            ) from None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder for one run: a second ``run`` of the job is refused, not mixed in."""
+        try:
+            handle = open(self.root / LOCK, "a+b")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            raise write_failure(self.root / LOCK, exc) from None
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputProblem(
+                    f"job folder {self.root} is in use by another ldjfix run.",
+                    hint="Wait for it to finish, or pass another --job-dir.",
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Remove temporary files a killed run left mid-write (only while holding the folder)."""
+        return [*remove_stale_temps(self.root), *remove_stale_temps(self.rounds)]
+
+    @property
+    def journal(self) -> Path:
+        """The journal file."""
+        return self.root / JOURNAL
+
+    @property
+    def spool(self) -> Path:
+        """The copy of a stream source (stdin, a pipe, a FIFO): the job's source of record."""
+        return self.root / SPOOL
+
+    @property
+    def answers(self) -> Path:
+        """The interactive answers given so far (replayed on resume)."""
+        return self.root / ANSWERS
+
+    def refuse_source(self, source: os.PathLike[str]) -> None:
+        """Refuse (exit 2) a source that is one of this folder's own files, by any path or link."""
+        with contextlib.suppress(OSError):
+            if os.path.samefile(source, self.spool):
+                return  # the job's own copy of a stream, named again as FILE to resume
+        names = [self.root / name for name in OWN_FILES]
+        with contextlib.suppress(OSError):
+            names += [self.rounds / entry for entry in os.listdir(self.rounds)]
+        try:
+            refuse_same_files([source], names)
+        except UsageProblem:
+            raise UsageProblem(
+                f"the source {source} is a file the job writes in its folder {self.root}; "
+                "the job would overwrite it.",
+                hint="Move the source out of the job folder, or pass another --job-dir.",
+            ) from None
+
+    def upload_set(self, name: str) -> Path:
+        """The LDJSON file uploaded as ``name``."""
+        return self.rounds / f"{name}.ldjson"
+
+    def lineage(self, name: str) -> Path:
+        """Source line numbers of the upload set ``name``, one per uploaded line."""
+        return self.rounds / f"{name}.lineage.json"
+
+    def status(self, name: str) -> Path:
+        """The terminal request status saved for ``name``."""
+        return self.rounds / f"{name}.status.json"
+
+    def settlement(self, round_no: int) -> Path:
+        """What round ``round_no`` settled (round 0 is local validation)."""
+        return self.rounds / f"r{round_no:02d}-settled.json"
+
+    def output(self, name: str) -> Path:
+        """An output file of the job (corrected.ldjson, report.json, ...)."""
+        return self.root / name
+
+    def write_json(self, path: Path, doc: Any) -> None:
+        """Write a JSON document atomically."""
+        write_bytes_atomic(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+
+    def write_report(self, doc: Any) -> None:
+        """Write report.json: the one writer, for a finished job and for one stopped midway."""
+        self.write_json(self.output(REPORT), doc)
+
+    def read_json(self, path: Path) -> Any:
+        """Read a JSON file this job wrote; a damaged one is an input problem."""
+        try:
+            return orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise InputProblem(
+                f"job file {path} cannot be read ({exc}).",
+                hint="Remove the job folder to start the job afresh.",
+            ) from None
