@@ -277,8 +277,9 @@ def check_unchanged(source: Source, st: os.stat_result | None = None) -> None:
     if how is not None:
         raise SourceChanged(
             f"the source {source.given} changed while the job ran ({how}).",
-            hint="Nothing was lost: restore the file and run the same command again to "
-            "resume, or pass another --job-dir to start afresh from the new file.",
+            hint="Nothing was lost and nothing was written from the changed file: restore it "
+            "(or let the export finish) and run the same command again; a run resumes its job, "
+            "or starts afresh from the new file with another --job-dir.",
         )
 
 
