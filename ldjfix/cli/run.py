@@ -106,6 +106,7 @@ def run(
     JSON summary on stdout. Exit 0 when Gong accepted every record, 1 when records were
     quarantined or are pending; with several files, the worst code of all.
     """
+    import contextlib
     import sys
 
     from ldjfix.errors import UsageProblem
@@ -139,6 +140,9 @@ def run(
             run_session(resolved, sandbox_dir=sandbox_dir, summary_md=batch["summary_md"])
         )
     ticker = Ticker(sys.stderr) if sys.stderr.isatty() else None
-    report = run_single(resolved, interactive=interactive, sandbox_dir=sandbox_dir, on_event=ticker)
+    with ticker or contextlib.nullcontext():  # tracks the terminal's size while it runs
+        report = run_single(
+            resolved, interactive=interactive, sandbox_dir=sandbox_dir, on_event=ticker
+        )
     click.echo(summary(report), err=True)
     raise click.exceptions.Exit(report.exit_code)

@@ -164,6 +164,7 @@ def _sinks(
         return JsonEventLog(stderr), None
     if tty:
         board = ProgressBoard(stderr, [(str(j.file), j.object_type) for j in jobs])
+        board.watch()
         return board, board
     return TextEventLog(stderr), None
 
@@ -185,9 +186,11 @@ def run_session(
     settings = resolved.settings
     remote, budget = _remote_and_budget(resolved, sandbox_dir, os.environ if env is None else env)
     emit, board = _sinks(settings, resolved.jobs, stderr, stderr.isatty())
-    result = run_files(resolved.jobs, settings, remote=remote, budget=budget, emit=emit)
-    if board is not None:
-        board.close()
+    try:
+        result = run_files(resolved.jobs, settings, remote=remote, budget=budget, emit=emit)
+    finally:
+        if board is not None:
+            board.close()
     doc = report(result, stdout=stdout, summary_md=summary_md)
     if settings.log_format == "json":  # stderr stays one JSON object per line
         emit("batch_end", exitCode=doc["exitCode"], apiCallsThisRun=result.api_calls,

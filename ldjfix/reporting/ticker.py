@@ -4,6 +4,10 @@ The ticker is an event sink (``ticker(event, **fields)``, the shape :mod:`ldjfix
 uses) that redraws one status line in place on a terminal: round, uploads of the round done,
 accepted / quarantined / pending, API calls. It is only attached when stderr is a terminal;
 pipes and CI logs get just the summary.
+
+The line is fitted to the terminal's width on every draw (a shorter wording first, then cut with
+an ellipsis), so it never wraps and a redraw never leaves half a line behind; a resize
+(``SIGWINCH``) is picked up at the next draw, which also clears what the old width left.
 """
 
 from __future__ import annotations
@@ -15,17 +19,25 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from ldjfix.loop.outputs import JobReport
+from ldjfix.reporting.screen import Viewport, cells, fit
 
 _CLEAR = "\r\x1b[2K"
+_CLEAR_BELOW = "\r\x1b[J"
 
 
 class Ticker:
     """One progress line on a terminal, redrawn at most every ``interval`` seconds."""
 
     def __init__(
-        self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic, interval: float = 0.1
+        self,
+        stream: TextIO,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.1,
+        viewport: Viewport | None = None,
     ) -> None:
         self._stream = stream
+        self.viewport = viewport if viewport is not None else Viewport(stream)
         self._clock = clock
         self._interval = interval
         self._last = float("-inf")
@@ -43,12 +55,26 @@ class Ticker:
             if event == "job_end":
                 self._clear()
                 return
-            forced = event in ("round_start", "round_end", "validated")
+            forced = event in ("round_start", "round_end", "validated") or self.viewport.resized
             if forced or self._clock() - self._last >= self._interval:
                 self._draw()
 
+    def __enter__(self) -> Ticker:
+        self.viewport.watch()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Clear the line and stop tracking resizes."""
+        with self._lock:
+            self._clear()
+        self.viewport.unwatch()
+
     def _draw(self) -> None:
-        self._stream.write(_CLEAR + line_for(self._state))
+        clear = _CLEAR_BELOW if self.viewport.take_resize() else _CLEAR
+        self._stream.write(clear + line_for(self._state, self.viewport.columns()))
         self._stream.flush()
         self._drawn = True
         self._last = self._clock()
@@ -60,8 +86,18 @@ class Ticker:
             self._drawn = False
 
 
-def line_for(state: dict[str, Any]) -> str:
-    """The progress text for what the events said so far."""
+def line_for(state: dict[str, Any], width: int | None = None) -> str:
+    """The progress text for what the events said so far, in at most ``width`` columns."""
+    if width is None:
+        return _full(state)
+    for wording in (_full, _plain, _short, _tiny):
+        text = wording(state)
+        if cells(text) <= width:
+            return text
+    return fit(_tiny(state), width)
+
+
+def _full(state: dict[str, Any]) -> str:
     event = state.get("event")
     if event == "job_start":
         return "ldjfix: validating every record locally …"
@@ -80,6 +116,47 @@ def line_for(state: dict[str, Any]) -> str:
         f" · pending {state.get('pending', 0):,}"
     )
     return f"ldjfix: {head} · {counts} · {state.get('apiCalls', 0):,} API calls"
+
+
+def _plain(state: dict[str, Any]) -> str:
+    """The full line without the program's name and the poll detail (fits 80 columns)."""
+    state = {**state, "status": "DONE"} if state.get("event") == "upload_status" else state
+    return _full(state).removeprefix("ldjfix: ")
+
+
+def _short(state: dict[str, Any]) -> str:
+    """Numbers with one-word labels (about 50 columns)."""
+    event = state.get("event")
+    if event == "job_start":
+        return "validating …"
+    head = _head_short(state)
+    counts = (
+        f"ok {state.get('accepted', 0):,} · quar {state.get('quarantined', 0):,}"
+        f" · pend {state.get('pending', 0):,}"
+    )
+    return f"{head} · {counts} · {state.get('apiCalls', 0):,} calls"
+
+
+def _tiny(state: dict[str, Any]) -> str:
+    """The least that still tells progress (about 30 columns)."""
+    if state.get("event") == "job_start":
+        return "validating …"
+    round_ = f"r{state.get('round') or 0}"
+    return (
+        f"{round_} ok {state.get('accepted', 0):,} q {state.get('quarantined', 0):,}"
+        f" p {state.get('pending', 0):,}"
+    )
+
+
+def _head_short(state: dict[str, Any]) -> str:
+    if state.get("event") == "job_resume":
+        return f"resumed after r{state.get('round', 0)}"
+    if state.get("event") == "validated" or not state.get("round"):
+        return f"validated, {state.get('findings', 0):,} found"
+    head = f"round {state['round']}"
+    if "uploads" in state:
+        head += f" {state.get('uploadsDone', 0)}/{state['uploads']}"
+    return head
 
 
 def summary(report: JobReport) -> str:

@@ -16,7 +16,8 @@ def test_progress_redraws_rows_in_place() -> None:
     )
     board("file_start", file="a.ldjson")
     first = out.getvalue()
-    assert first.count("\n") == 2 and "\x1b[" not in first.replace("\r\x1b[2K", "")
+    drawn = first.replace("\r\x1b[2K", "").replace("\x1b[J", "")
+    assert first.count("\n") == 2 and "\x1b[" not in drawn
     now[0] = 1.0
     board(
         "round_end", file="a.ldjson", round=2, accepted=90, quarantined=5, records=100, apiCalls=7

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ldjfix.loop.ledger import Counts
 from ldjfix.loop.outputs import JobReport
+from ldjfix.reporting.screen import Viewport
 from ldjfix.reporting.ticker import Ticker, line_for, summary
 
 
@@ -14,7 +15,8 @@ def test_loop_ticker_redraws_one_line_in_place() -> None:
     """Each draw starts with a carriage return and clear-line; job_end clears it away."""
     stream = io.StringIO()
     now = [0.0]
-    ticker = Ticker(stream, clock=lambda: now[0], interval=1.0)
+    wide = Viewport(stream, size=lambda: (200, 50))
+    ticker = Ticker(stream, clock=lambda: now[0], interval=1.0, viewport=wide)
     base = {"accepted": 0, "quarantined": 0, "pending": 9, "apiCalls": 0}
     ticker("job_start", round=0, **base)
     ticker("round_start", round=2, uploads=5, **base)
