@@ -1,4 +1,4 @@
-"""What a live display needs to know about its terminal: its size, kept current, and text fitted to it.
+"""What a live display needs to know about its terminal: its size, kept current, and text to fit.
 
 A line longer than the terminal wraps, and a redraw that goes back one line (``\\r``) then
 leaves the wrapped half behind; so every live line is cut to fit (:func:`fit`, counting wide
@@ -50,8 +50,9 @@ def fit_middle(text: str, width: int) -> str:
         return text
     if width <= 2:
         return fit(text, width)
-    tail = (width - 1) // 2
-    head = _take(text, width - 1 - tail)
+    head_width = (width - 1) // 2  # the end (the file's own name) gets the larger half
+    head = _take(text, head_width)
+    tail = width - 1 - cells(head)
     return head + ELLIPSIS + _take(text[::-1], tail)[::-1]
 
 

@@ -38,6 +38,6 @@ def test_progress_throttles_and_shows_end_state() -> None:
     board("poll", file="a.ldjson", round=1)
     assert len(out.getvalue()) == size
     board("file_end", file="a.ldjson", outcome="quarantined")
-    assert out.getvalue().rstrip().endswith("quarantined")
+    assert out.getvalue().removesuffix("\x1b[J").rstrip().endswith("quarantined")
     board("file_end", file="other.ldjson", outcome="done")  # unknown file: ignored
     assert "other" not in out.getvalue()

@@ -47,8 +47,8 @@ class Screen:
         self.raw = bytearray()
         self.snapshots: list[list[str]] = []  # the screen after each read
         self.proc = subprocess.Popen(
-            list(args), stdin=child, stdout=child if stdout is None else stdout, stderr=child, env=env, cwd=cwd,
-            close_fds=True, start_new_session=True,
+            list(args), stdin=child, stdout=child if stdout is None else stdout, stderr=child,
+            env=env, cwd=cwd, close_fds=True, start_new_session=True,
         )  # fmt: skip
         os.close(child)
 
