@@ -18,7 +18,7 @@ import orjson
 
 from ldjfix.errors import UsageProblem
 from ldjfix.fixing.fixer import Fix, Fixer, Outcome
-from ldjfix.fixing.interactive import SKIPPED, QuitRequested
+from ldjfix.fixing.interactive import QuitRequested
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import STDIO, atomic_output, open_input, refuse_same_files
 from ldjfix.ldjson.lines import Line
@@ -42,6 +42,7 @@ class FixReport:
     warnings: list[str] = field(default_factory=list)
     quit: str | None = None
     written: list[str] = field(default_factory=list)
+    output: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -51,9 +52,17 @@ class FixReport:
 
     def summary(self) -> str:
         """One paragraph for stderr."""
+        if self.quit:
+            decided = self.fixed + self.quarantined + self.skipped
+            return (
+                f"{decided} of {self.reported} reported records decided before quitting; "
+                f"{self.output or 'OUT'} was not written (it would not be complete): your answers "
+                "are kept, and the same command resumes."
+            )
         text = (
             f"{self.reported} reported records: {self.fixed} fixed, {self.quarantined} "
-            f"quarantined, {self.skipped} skipped (left unchanged); {self.propagated} more "
+            f"quarantined, {self.skipped} skipped (left unchanged, asked again next time); "
+            f"{self.propagated} more "
             f"records fixed the same way; {self.fixes} changes."
         )
         if self.unmapped:
@@ -90,6 +99,7 @@ def fix_file(
         unmapped=len(annotation.unmapped),
         general=[e.description for e in annotation.general],
         warnings=list(annotation.warnings),
+        output=str(output),
     )
     decisions = _Decisions()
     by_line = _group(annotation.errors)
@@ -102,7 +112,8 @@ def fix_file(
             _decide(fixer, line, errors, decisions, report)
     except QuitRequested as stop:
         report.quit = str(stop)
-    _write(path, output, fixer, decisions, report, propagate=report.quit is None)
+        return report  # nothing written: an OUT without the undecided records would look done
+    _write(path, output, fixer, decisions, report, propagate=True)
     _write_logs(decisions, report, fixes_out, rejected_out)
     return report
 
@@ -134,15 +145,15 @@ def _decide(
 def _record(
     line: int, outcome: Outcome, errors: list[MappedError], decisions: _Decisions, report: FixReport
 ) -> None:
+    if outcome.undecided:
+        report.skipped += 1  # left in the output unchanged, to be decided later
+        return
     decisions.fixes += outcome.fixes
     if not outcome.quarantined:
         decisions.records[line] = outcome.record
         report.fixed += 1
         return
     reason = outcome.quarantine_reason or "quarantined"
-    if reason.startswith(SKIPPED):
-        report.skipped += 1  # left in the output unchanged, to be decided later
-        return
     report.quarantined += 1
     decisions.records[line] = None
     first = errors[0]

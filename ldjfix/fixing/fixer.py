@@ -45,11 +45,12 @@ class Outcome:
     record: dict[str, Any] | None
     fixes: tuple[Fix, ...] = ()
     quarantine_reason: str | None = None
+    undecided: bool = False  # skipped at the terminal: left as it is, neither fixed nor rejected
 
     @property
     def quarantined(self) -> bool:
         """True when the record goes to the rejected file."""
-        return self.record is None
+        return self.record is None and not self.undecided
 
 
 class Fixer(Protocol):

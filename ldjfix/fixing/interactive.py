@@ -1,24 +1,25 @@
 """Fixing at the terminal: a person sees each failing record with its error and decides.
 
-:class:`InteractiveFixer` is a :class:`~ldjfix.fixing.fixer.Fixer`. For each record it shows the
-errors and the record with the offending fields marked (``>>``), and offers: set a field,
-set it and apply the same value to every record with this defect, edit the record in
-``$EDITOR``, drop it (quarantine), skip it, or quit and save. Rules (when given) are tried
-first, so the person only sees what they do not cover.
+:class:`InteractiveFixer` is a :class:`~ldjfix.fixing.fixer.Fixer`. For each record it shows
+"record i of n", the errors (with how many reported records share each defect) and the record
+with the offending fields marked (``>>``), and offers the rules file's words: set a field, drop
+a field, set it for every record with this defect (after saying what that will do), edit the
+record in ``$EDITOR`` (text that is not valid JSON is kept and reopened, never lost),
+quarantine the record, skip it, or quit and save. Rules (when given) are tried first, so the
+person only sees what they do not cover. A line that is not JSON is shown with a caret under
+the failing character.
 
-Every answer is appended to a progress file the caller names, so a later run resumes where
-the person stopped. Input and output are functions passed in (no terminal needed in tests).
+Skip means the same in ``fix`` and ``run``: the record is left as it is, neither fixed nor
+quarantined, and asked about again next time (``fix``: it stays unchanged in OUT; ``run``: it
+goes in the next round unchanged). Every other answer is appended to a progress file the caller
+names, so a later run resumes where the person stopped and says so. Input and output are
+functions passed in (no terminal needed in tests).
 """
 
 from __future__ import annotations
 
 import copy
-import os
-import re
-import shlex
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,9 @@ import orjson
 
 from ldjfix.errors import DefectsRemain
 from ldjfix.fixing import decisions as saved
-from ldjfix.fixing.conversions import gong_now
+from ldjfix.fixing import views
+from ldjfix.fixing.answers import describe, field_types, typed_value
+from ldjfix.fixing.editor import run_editor
 from ldjfix.fixing.fixer import Fix, Outcome
 from ldjfix.fixing.rules import Rules, defect_kind
 from ldjfix.fixing.rules_fixer import RulesFixer
@@ -36,14 +39,11 @@ from ldjfix.gong.status import LineError
 from ldjfix.validation.validator import ERROR, Validator
 
 SKIPPED = "skipped at the terminal"
-DROPPED = "dropped at the terminal"
-MENU = (
-    "[s]et a field, set for [a]ll records with this defect, [e]dit in $EDITOR, "
-    "[d]rop, s[k]ip, [q]uit and save"
-)
+QUARANTINED = "quarantined at the terminal"
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
 Edit = Callable[[str], str | None]
+__all__ = ["InteractiveFixer", "QuitRequested", "run_editor"]
 
 
 class QuitRequested(DefectsRemain):
@@ -59,24 +59,6 @@ def _ask(prompt: str) -> str:
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr)
-
-
-def run_editor(text: str) -> str | None:
-    """Open ``text`` in ``$VISUAL``/``$EDITOR`` (a temp .json file); the saved text, or None."""
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    fd, name = tempfile.mkstemp(prefix="ldjfix-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        try:
-            done = subprocess.run([*shlex.split(editor), name], check=False)
-        except OSError:
-            return None
-        if done.returncode != 0:
-            return None
-        return Path(name).read_text(encoding="utf-8")
-    finally:
-        os.unlink(name)
 
 
 class InteractiveFixer:
@@ -97,67 +79,140 @@ class InteractiveFixer:
         self.rules = RulesFixer(rules, validator=validator, now=now) if rules else None
         self.ask, self.say, self.edit, self.now = ask, say, edit, now
         self.progress = saved.Progress(progress)
-        self.counts: dict[tuple[str | None, str], int] = {}
+        self.counts: dict[tuple[str | None, str], set[int]] = {}
+        self.lines: list[int] = []  # the reported lines, in the order they are asked
+        self.decided: set[int] = set()
+        self.drafts: dict[int, str] = {}  # a line's last edited text that was not valid JSON
+        self.replayed = 0
+        self._resumed_said = False
 
     def expect(self, errors: Sequence[LineError]) -> None:
-        """Tell the fixer every error it will see, so it can say how many share a defect."""
+        """Tell the fixer every error it will see: "record i of n" and "N records have this"."""
+        self.counts = {}
         for error in errors:
             key = (error.field, defect_kind(error.description))
-            self.counts[key] = self.counts.get(key, 0) + 1
+            self.counts.setdefault(key, set()).add(error.line)
+        self.lines = sorted({e.line for e in errors})
+        self.decided = set()
 
     def fix(self, source_line: int, record: dict[str, Any], errors: Sequence[LineError]) -> Outcome:
         """Replay a saved answer, try the rules and remembered answers, else ask."""
         key = saved.key(source_line, record, errors)
-        known = self.progress.answer(key)
-        if known is not None:
-            return known
-        outcome = self._automatic(source_line, record, errors)
+        outcome = self._replay(key)
         if outcome is None:
+            outcome = self._automatic(source_line, record, errors)
+        if outcome is None:
+            self._say_resuming(source_line)
             outcome = self._ask_about(source_line, record, list(errors))
-        self.progress.save(key, outcome)
-        return outcome
+        return self._decided(source_line, key, outcome)
 
     def fix_text(self, source_line: int, content: bytes, errors: Sequence[LineError]) -> Outcome:
-        """A line that holds no JSON object: edit its text, drop it, skip it, or quit."""
-        question = saved.key(source_line, {}, errors)
-        known = self.progress.answer(question)
+        """A line that holds no JSON object: edit its text, quarantine it, skip it, or quit."""
+        key = saved.key(source_line, {}, errors)
+        outcome = self._replay(key)
+        if outcome is None:
+            self._say_resuming(source_line)
+            outcome = self._ask_about_text(source_line, content, errors)
+        return self._decided(source_line, key, outcome)
+
+    def _replay(self, key: str) -> Outcome | None:
+        known = self.progress.answer(key)
         if known is not None:
-            return known
-        text = content.decode("utf-8", "replace")
-        outcome = None
-        while outcome is None:
-            self.say(f"\nline {source_line}: {errors[0].description}\n   {text[:500]}")
-            choice = self.ask("[e]dit in $EDITOR, [d]rop, s[k]ip, [q]uit and save? ").strip()[:1]
-            outcome = self._text_choice(source_line, text, choice.lower(), errors)
-        self.progress.save(question, outcome)
+            self.replayed += 1
+        return known
+
+    def _decided(self, line: int, key: str, outcome: Outcome) -> Outcome:
+        self.decided.add(line)
+        if not outcome.undecided and self.progress.answer(key) is None:
+            self.progress.save(key, outcome)  # a skip is not saved: it is asked again
         return outcome
 
-    def _text_choice(
-        self, line: int, text: str, choice: str, errors: Sequence[LineError]
-    ) -> Outcome | None:
-        if choice in ("d", "k", "q"):
-            return self._stop(line, choice, errors)
-        if choice != "e":
-            self.say(f"unknown choice {choice!r}")
-            return None
-        edited = self.edit(text + "\n")
+    def _say_resuming(self, line: int) -> None:
+        if self.replayed and not self._resumed_said:
+            self._resumed_said = True
+            where = f"record {self._position(line)} of {len(self.lines)}" if self.lines else ""
+            self.say(
+                f"\nresuming at {where or f'line {line}'}: {self.replayed} earlier "
+                f"answer(s) replayed from {self.progress.path}"
+            )
+
+    def _position(self, line: int) -> int | None:
         try:
-            record = orjson.loads(edited or "")
+            return self.lines.index(line) + 1
+        except ValueError:
+            return None
+
+    # -- a line that is not JSON --------------------------------------------------------------
+
+    def _ask_about_text(self, line: int, content: bytes, errors: Sequence[LineError]) -> Outcome:
+        text = content.decode("utf-8", "replace")
+        again = False
+        while True:
+            self._show_text(line, text, errors, again=again)
+            choice = views.choice(self.ask(f"{views.TEXT_MENU}? "))
+            if choice in ("t", "k", "q"):
+                return self._stop(line, choice, errors)
+            if choice != "e":
+                self.say(f"unknown choice; type one of the letters in [ ] ({views.TEXT_MENU})")
+                continue
+            record = self._edited(line, self.drafts.get(line, text + "\n"))
+            if record is not None:
+                oid = record.get("objectId")
+                fix = Fix(line, oid if isinstance(oid, str) else None, None, text, record, "edited")
+                return Outcome(record, (fix,))
+            again = True
+
+    def _show_text(self, line: int, text: str, errors: Sequence[LineError], *, again: bool) -> None:
+        head = views.header(
+            line, None, position=self._position(line), total=len(self.lines), again=again
+        )
+        self.say(f"\n{head.replace('objectId (missing)', 'not a JSON object')}")
+        self.say(f"  error: {errors[0].description}")
+        position = views.failing_position(text, errors[0].description)
+        self.say("   " + views.caret(text, position).replace("\n", "\n   "))
+        if line in self.drafts:
+            self.say("  your last edit (not yet valid JSON) is kept: [e]dit reopens it")
+
+    def _edited(self, line: int, text: str) -> dict[str, Any] | None:
+        """Open ``text`` in the editor; the object it now holds, else None (the text is kept)."""
+        saved_text = self.edit(text)
+        if saved_text is None:
+            self.say("the editor did not save; nothing changed")
+            return None
+        try:
+            value = orjson.loads(saved_text)
         except orjson.JSONDecodeError as exc:
-            self.say(f"still not JSON ({exc.msg} at character {exc.pos + 1})")
+            self.drafts[line] = saved_text
+            self.say(f"not valid JSON ({exc.msg} at character {exc.pos + 1}); [e]dit reopens it")
             return None
-        if not isinstance(record, dict):
-            self.say("still not a JSON object")
+        if not isinstance(value, dict):
+            self.drafts[line] = saved_text
+            self.say("not a JSON object ({...}); [e]dit reopens your text")
             return None
-        oid = record.get("objectId")
-        fix = Fix(line, oid if isinstance(oid, str) else None, None, text, record, "edited")
-        return Outcome(record, (fix,))
+        self.drafts.pop(line, None)
+        return value
 
     def _stop(self, line: int, choice: str, errors: Sequence[LineError]) -> Outcome:
         if choice == "q":
-            raise QuitRequested(f"stopped at the terminal at line {line}; {self.progress.where()}")
-        reason = DROPPED if choice == "d" else SKIPPED
-        return Outcome(None, (), f"{reason}: {errors[0].description}")
+            raise QuitRequested(self._quit_message(line))
+        if choice == "k":
+            return Outcome(None, (), f"{SKIPPED}: {errors[0].description}", undecided=True)
+        return Outcome(None, (), f"{QUARANTINED}: {errors[0].description}")
+
+    def _quit_message(self, line: int) -> str:
+        position = self._position(line)
+        open_lines = [n for n in self.lines if n not in self.decided] or [line]
+        where = (
+            f"record {position} of {len(self.lines)} (line {line})" if position else f"line {line}"
+        )
+        shown = ", ".join(str(n) for n in open_lines[:10])
+        more = f" and {len(open_lines) - 10:,} more" if len(open_lines) > 10 else ""
+        return (
+            f"stopped at the terminal at {where}; {len(open_lines):,} reported record(s) still "
+            f"undecided (line {shown}{more}); {self.progress.where()}"
+        )
+
+    # -- records --------------------------------------------------------------------------
 
     def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
         """Apply "for all" answers (and learned rules) to a record nobody reported."""
@@ -193,48 +248,85 @@ class InteractiveFixer:
     def _ask_about(self, line: int, record: dict[str, Any], errors: list[LineError]) -> Outcome:
         work: dict[str, Any] = copy.deepcopy(record)
         fixes: list[Fix] = []
+        again = False
         while True:
-            self._show(line, work, errors)
-            choice = self.ask(f"{MENU}? ").strip().lower()[:1]
-            if choice in ("d", "k", "q"):
+            self._show(line, work, errors, again=again)
+            choice = views.choice(self.ask(f"{views.MENU}? "))
+            if choice in ("t", "k", "q"):
                 return self._stop(line, choice, errors)
             if choice in ("s", "a"):
-                fixes += self._set_answer(line, work, errors, remember=choice == "a")
+                fixes += self._set_answer(line, work, errors, for_all=choice == "a")
+            elif choice == "d":
+                fixes += self._drop_answer(line, work, errors)
             elif choice == "e":
                 fixes += self._edit(line, work)
             else:
-                self.say(f"unknown choice {choice!r}")
+                self.say(f"unknown choice; type one of the letters in [ ] ({views.MENU})")
                 continue
             errors = self._remaining(line, record, work, errors)
             if not errors:
                 return Outcome(work, tuple(fixes))
+            again = True
 
-    def _set_answer(
-        self, line: int, work: dict[str, Any], errors: list[LineError], *, remember: bool
-    ) -> list[Fix]:
+    def _field(self, errors: list[LineError]) -> str:
         default = errors[0].field or ""
         name = self.ask(f"field [{default}]: ").strip() or default
         if not name:
             self.say("no field named")
+        return name
+
+    def _set_answer(
+        self, line: int, work: dict[str, Any], errors: list[LineError], *, for_all: bool
+    ) -> list[Fix]:
+        name = self._field(errors)
+        if not name:
             return []
-        value = parse_answer(self.ask(f"new value for {name} (JSON, text, or now): "), self.now)
-        if remember:
+        types = field_types(self.validator.schemas.hard if self.validator else None, name)
+        hint = f" ({'/'.join(sorted(types))})" if types else ""
+        typed = self.ask(f"new value for {name}{hint} (text, JSON, now or null): ")
+        value = typed_value(typed, types, self.now, work.get(name))
+        if for_all and self._confirm_for_all(name, value, errors):
             match = next((e for e in errors if e.field == name), errors[0])
             self.progress.remember(match, work, name, value)
         return [self._set(line, work, name, value, "at the terminal")]
 
+    def _confirm_for_all(self, name: str, value: Any, errors: list[LineError]) -> bool:
+        match = next((e for e in errors if e.field == name), errors[0])
+        count = len(self.counts.get((match.field, defect_kind(match.description)), ()))
+        also = f"{count:,} reported records and " if count > 1 else ""
+        answer = self.ask(
+            f"this sets {name} to the same value, {describe(value)}, on {also}every other record "
+            f"in the file with this defect. Go ahead? [y/N] "
+        )
+        if answer.strip().lower() in ("y", "yes"):
+            return True
+        self.say(f"set on this record only; {name} is asked again on the others")
+        return False
+
+    def _drop_answer(self, line: int, work: dict[str, Any], errors: list[LineError]) -> list[Fix]:
+        name = self._field(errors)
+        if not name:
+            return []
+        if name not in work:
+            self.say(f"the record has no field {name}; nothing dropped")
+            return []
+        oid = work.get("objectId")
+        old = work.pop(name)
+        return [
+            Fix(
+                line,
+                oid if isinstance(oid, str) else None,
+                name,
+                old,
+                None,
+                "dropped at the terminal",
+            )
+        ]
+
     def _edit(self, line: int, work: dict[str, Any]) -> list[Fix]:
-        text = self.edit(orjson.dumps(work, option=orjson.OPT_INDENT_2).decode() + "\n")
-        if text is None:
-            self.say("the editor did not save; nothing changed")
-            return []
-        try:
-            edited = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            self.say(f"not JSON ({exc.msg} at character {exc.pos + 1}); nothing changed")
-            return []
-        if not isinstance(edited, dict):
-            self.say("not a JSON object; nothing changed")
+        text = orjson.dumps(work, option=orjson.OPT_INDENT_2).decode() + "\n"
+        edited = self._edited(line, self.drafts.get(line, text))
+        if edited is None:
             return []
         fixes = diff(line, work, edited, "edited at the terminal")
         work.clear()
@@ -251,7 +343,7 @@ class InteractiveFixer:
         self, line: int, before: dict[str, Any], work: dict[str, Any], errors: list[LineError]
     ) -> list[LineError]:
         """Errors still there: local findings, and reported ones whose field did not change."""
-        local = [LineError(line, f.description) for f in self._findings(line, work)]
+        local = self._local(line, work)
         local_texts = {e.description for e in local}
         kept = [
             e
@@ -263,50 +355,26 @@ class InteractiveFixer:
         return local + kept
 
     def _local(self, line: int, work: dict[str, Any]) -> list[LineError]:
-        return [LineError(line, f.description) for f in self._findings(line, work)]
-
-    def _findings(self, line: int, work: dict[str, Any]) -> list[Any]:
         if self.validator is None:
             return []
-        return [f for f in self.validator.check_record(line, work) if f.severity == ERROR]
+        found = self.validator.check_record(line, work)
+        return [LineError(line, f.description) for f in found if f.severity == ERROR]
 
-    def _show(self, line: int, work: dict[str, Any], errors: list[LineError]) -> None:
-        self.say(f"\nline {line}, objectId {work.get('objectId')!r}:")
+    def _show(
+        self, line: int, work: dict[str, Any], errors: list[LineError], *, again: bool
+    ) -> None:
+        position = self._position(line)
+        head = views.header(
+            line, work.get("objectId"), position=position, total=len(self.lines), again=again
+        )
+        self.say(f"\n{head}")
         for error in errors:
-            count = self.counts.get((error.field, defect_kind(error.description)), 0)
-            also = f"  ({count} records have this defect)" if count > 1 else ""
-            self.say(f"  error: {error.description}{also}")
-        self.say(marked(work, {e.field for e in errors if e.field}))
-
-
-_KEY = re.compile(r'^  ("(?:[^"\\]|\\.)*"):')
-
-
-def marked(record: dict[str, Any], fields: set[str]) -> str:
-    """The record as indented JSON, each line of an offending field marked with ``>>``."""
-    out = []
-    current = None
-    for text in orjson.dumps(record, option=orjson.OPT_INDENT_2).decode().splitlines():
-        if text.startswith('  "') and not text.startswith("   "):
-            key = _KEY.match(text)  # the key itself may hold ':' (a custom field name)
-            current = orjson.loads(key.group(1)) if key else None
-        elif text in ("{", "}"):
-            current = None
-        out.append((">> " if current in fields else "   ") + text)
-    for name in sorted(fields - set(record)):
-        out.insert(1, f'>>   "{name}": (missing)')
-    return "\n".join(out)
-
-
-def parse_answer(text: str, now: Callable[[], datetime]) -> Any:
-    """A typed answer: JSON when it parses (``12``, ``true``, ``["a"]``), ``now``, else text."""
-    text = text.strip()
-    if text == "now":
-        return gong_now(now())
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
+            count = len(self.counts.get((error.field, defect_kind(error.description)), ()))
+            also = f"  ({count:,} reported records have this defect)" if count > 1 else ""
+            self.say(f"  error: {views.printable(error.description)}{also}")
+        if line in self.drafts:
+            self.say("  your last edit (not yet valid JSON) is kept: [e]dit reopens it")
+        self.say(views.marked(work, {e.field for e in errors if e.field}))
 
 
 def diff(line: int, before: dict[str, Any], after: dict[str, Any], why: str) -> list[Fix]:

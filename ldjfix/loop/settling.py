@@ -37,6 +37,8 @@ class Decisions:
         self, line: int, current: dict[str, Any], outcome: Outcome, errors: Sequence[str]
     ) -> bool:
         """Take one outcome; True when the record was changed (and so stays in the loop)."""
+        if outcome.undecided:  # skipped at the terminal: still pending, sent again as it is
+            return False
         if outcome.record is None:
             reason = outcome.quarantine_reason
             extra = (reason,) if reason and reason != "; ".join(errors) else ()

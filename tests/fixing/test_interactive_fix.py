@@ -14,7 +14,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ldjfix.cli import cli
-from ldjfix.fixing.interactive import InteractiveFixer, marked
+from ldjfix.fixing.interactive import InteractiveFixer
+from ldjfix.fixing.views import marked
 from ldjfix.gong.status import LineError
 from ldjfix.validation.validator import Validator
 
@@ -65,7 +66,8 @@ def test_interactive_set_a_field_per_record(tmp_path: Path) -> None:
     result = _fix(tmp_path, source, status, 's\n\n"WON"\ns\nstatus\nLOST\n')
     assert result.exit_code == 0, result.output
     assert '>>   "status": "Won"' in result.output
-    assert f"error: {BAD}  (2 records have this defect)" in result.output
+    assert f"error: {BAD}  (2 reported records have this defect)" in result.output
+    assert 'record 1 of 2 · line 1 · objectId "d-1"' in result.output
     assert [r["status"] for r in _out(tmp_path)] == ["WON", "LOST"]
     assert not (tmp_path / "out.ldjson.answers.jsonl").exists()  # finished: nothing to resume
 
@@ -73,7 +75,7 @@ def test_interactive_set_a_field_per_record(tmp_path: Path) -> None:
 def test_interactive_apply_to_all_records_with_the_defect(tmp_path: Path) -> None:
     """One "for all" answer fixes every record with the same defect, reported or not."""
     source, status = _setup(tmp_path, 2, extra=REC % (9, "Won") + "\n")
-    result = _fix(tmp_path, source, status, "a\n\nWON\n")
+    result = _fix(tmp_path, source, status, "a\n\nWON\ny\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("[s]et a field") == 1
     assert [r["status"] for r in _out(tmp_path)] == ["WON", "WON", "WON"]
@@ -102,15 +104,15 @@ def test_interactive_edit_in_editor_script(tmp_path: Path) -> None:
     ]
 
 
-def test_interactive_drop_and_skip(tmp_path: Path) -> None:
-    """Drop quarantines the record; skip leaves it unchanged; both make the exit 1."""
+def test_interactive_quarantine_and_skip(tmp_path: Path) -> None:
+    """Quarantine rejects the record; skip leaves it unchanged; both make the exit 1."""
     source, status = _setup(tmp_path, 2)
-    result = _fix(tmp_path, source, status, "d\nk\n")
+    result = _fix(tmp_path, source, status, "t\nk\n")
     assert result.exit_code == 1
     assert "2 reported records: 0 fixed, 1 quarantined, 1 skipped" in result.output
     assert [r["objectId"] for r in _out(tmp_path)] == ["d-2"]
     rejected = json.loads((tmp_path / "out.rejected.ldjson").read_text())
-    assert rejected["reason"] == f"dropped at the terminal: {BAD}"
+    assert rejected["reason"] == f"quarantined at the terminal: {BAD}"
 
 
 def test_interactive_quit_and_resume(tmp_path: Path) -> None:
@@ -120,12 +122,18 @@ def test_interactive_quit_and_resume(tmp_path: Path) -> None:
     assert first.exit_code == 1
     progress = tmp_path / "out.ldjson.answers.jsonl"
     assert (
-        f"stopped at the terminal at line 2; answers so far are saved in {progress}" in first.output
+        "stopped at the terminal at record 2 of 2 (line 2); 1 reported record(s) still undecided "
+        f"(line 2); answers so far are saved in {progress}" in first.output
     )
+    assert "out.ldjson was not written (it would not be complete)" in first.output
+    assert not (tmp_path / "out.ldjson").exists()
     assert progress.exists()
     second = _fix(tmp_path, source, status, "s\n\nOPEN\n")
     assert second.exit_code == 0, second.output
-    assert "line 1," not in second.output and "line 2," in second.output
+    assert "· line 1 ·" not in second.output and "record 2 of 2 · line 2" in second.output
+    assert f"resuming at record 2 of 2: 1 earlier answer(s) replayed from {progress}" in (
+        second.output
+    )
     assert [r["status"] for r in _out(tmp_path)] == ["WON", "OPEN"]
 
 
@@ -134,7 +142,7 @@ def test_interactive_end_of_input_quits_and_saves(tmp_path: Path) -> None:
     source, status = _setup(tmp_path, 2)
     result = _fix(tmp_path, source, status, "")
     assert result.exit_code == 1
-    assert "stopped at the terminal at line 1" in result.output
+    assert "stopped at the terminal at record 1 of 2 (line 1); 2 reported" in result.output
     assert "Traceback" not in result.output
 
 
@@ -171,7 +179,7 @@ def test_interactive_marked_shows_missing_and_offending_fields() -> None:
 
 def test_interactive_fixer_propagates_for_all_answers_with_injected_io() -> None:
     """The Fixer API with injected input/output: a "for all" answer reaches unreported records."""
-    answers = iter(["a", "status", "WON"])
+    answers = iter(["a", "status", "WON", "y"])
     shown: list[str] = []
     fixer = InteractiveFixer(
         validator=Validator("DEAL"), ask=lambda _: next(answers), say=shown.append
@@ -222,7 +230,7 @@ def test_interactive_through_a_real_pseudo_terminal(tmp_path: Path) -> None:
     seen = bytearray()
     deadline = time.monotonic() + 30
     try:
-        _read_until(main, b"[q]uit and save?", seen, deadline)
+        _read_until(main, b"[q]uit and save? ", seen, deadline)
         os.write(main, b"s\n")
         _read_until(main, b"field [status]:", seen, deadline)
         os.write(main, b"\n")

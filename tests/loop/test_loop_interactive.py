@@ -26,16 +26,16 @@ def _run(tmp_path: Path, answers: str) -> Result:
 
 def test_loop_interactive_quit_then_resume_asks_only_what_is_open(tmp_path: Path) -> None:
     """Drop the broken line, quit at Gong's error; the rerun replays the drop and asks once."""
-    first = _run(tmp_path, "d\nq\n")
+    first = _run(tmp_path, "t\nq\n")
     assert first.exit_code == 1
-    assert "stopped at the terminal at line 2" in first.stderr
+    assert "stopped at the terminal at record 1 of 1 (line 2)" in first.stderr
     assert "Field [name] exceeds the maximum length of 255 characters" in first.stderr
     second = _run(tmp_path, "s\nname\nAcme Two\n")
     assert second.exit_code == 1, second.stderr
     assert "ldjfix: QUARANTINED: 2 records accepted by Gong; 1 record quarantined" in (
         second.stderr
     )
-    assert "[d]rop" not in second.stderr.split("Field [name]")[0]  # line 3 was not asked again
+    assert "quaran[t]ine" not in second.stderr.split("Field [name]")[0]  # line 3: not asked again
     job = tmp_path / "accounts.ldjson.ldjfix-job"
     assert records_of(job / "corrected.ldjson")["A2"]["name"] == "Acme Two"
     rejected = orjson.loads((job / "rejected.ldjson").read_bytes())

@@ -1,0 +1,118 @@
+"""What the interactive fixer shows: a header, the record marked, a broken line with a caret.
+
+Plain functions from data to text, so every screen of the fixer can be tested without a
+terminal. Data from the file is escaped (control characters, bidi overrides, line separators)
+before it reaches the terminal, and text that is cut says so with an ellipsis.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+import orjson
+
+ELLIPSIS = "…"
+WINDOW = 72  # characters of a broken line shown around the failing position
+MENU = (
+    "[s]et a field, [d]rop a field, set for [a]ll records with this defect, "
+    "[e]dit in $EDITOR, quaran[t]ine the record, s[k]ip, [q]uit and save"
+)
+TEXT_MENU = "[e]dit in $EDITOR, quaran[t]ine the line, s[k]ip, [q]uit and save"
+# what a person may type, by the first letter the menu shows or the word the rules file uses
+WORDS = {
+    "set": "s", "drop": "d", "all": "a", "edit": "e", "quarantine": "t", "skip": "k",
+    "quit": "q",
+}  # fmt: skip
+_KEY = re.compile(r'^  ("(?:[^"\\]|\\.)*"):')
+_CHARACTER = re.compile(r"\bcharacter (\d+)\b")
+
+
+def choice(answer: str) -> str:
+    """The menu letter a typed answer means (``drop`` and ``d`` alike); "" when it means none."""
+    word = answer.strip().lower()
+    if word in WORDS:
+        return WORDS[word]
+    return word if len(word) == 1 else ""
+
+
+def header(
+    line: int, object_id: Any, *, position: int | None, total: int, again: bool = False
+) -> str:
+    """``record 3 of 16 · line 7 · objectId "d-3"`` (or ``objectId (missing)``)."""
+    parts = []
+    if position is not None and total:
+        parts.append(f"record {position:,} of {total:,}")
+    parts.append(f"line {line:,}")
+    parts.append(f"objectId {_object_id(object_id)}")
+    text = " · ".join(parts)
+    if again:
+        text += " · shown again: still invalid after your change"
+    return text
+
+
+def _object_id(value: Any) -> str:
+    if value is None or value == "":
+        return "(missing)"
+    if isinstance(value, str):
+        return printable(orjson.dumps(value).decode())
+    return f"{printable(orjson.dumps(value).decode())} (not a string)"
+
+
+def marked(record: dict[str, Any], fields: set[str]) -> str:
+    """The record as indented JSON, each line of an offending field marked with ``>>``."""
+    out = []
+    current = None
+    for text in orjson.dumps(record, option=orjson.OPT_INDENT_2).decode().splitlines():
+        if text.startswith('  "') and not text.startswith("   "):
+            key = _KEY.match(text)  # the key itself may hold ':' (a custom field name)
+            current = orjson.loads(key.group(1)) if key else None
+        elif text in ("{", "}"):
+            current = None
+        out.append((">> " if current in fields else "   ") + printable(text))
+    for name in sorted(fields - set(record)):
+        out.insert(1, f">>   {printable(orjson.dumps(name).decode())}: (missing)")
+    return "\n".join(out)
+
+
+def failing_position(text: str, description: str) -> int | None:
+    """Where (0-based) a line stops being JSON: "character N" in the error, else parsing it."""
+    said = _CHARACTER.search(description)
+    if said is not None:
+        return max(0, int(said.group(1)) - 1)
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return min(exc.pos, len(text))
+    return None
+
+
+def caret(text: str, position: int | None, *, window: int = WINDOW) -> str:
+    """The line (cut around ``position`` with ellipses) and a ``^`` under the failing character."""
+    if position is None:
+        shown = printable(text[:window]) + (ELLIPSIS if len(text) > window else "")
+        return shown
+    start = max(0, min(position - window // 2, len(text) - window))
+    end = min(len(text), start + window)
+    left = ELLIPSIS if start > 0 else ""
+    right = ELLIPSIS if end < len(text) else ""
+    before = printable(text[start:position])
+    shown = left + before + printable(text[position:end]) + right
+    if position >= len(text):
+        shown += " (end of line)"
+    return f"{shown}\n{' ' * len(left + before)}^ character {position + 1:,}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control, format and line-separator characters escaped."""
+    return "".join(_escape(ch) if _unsafe(ch) else ch for ch in text)
+
+
+def _unsafe(ch: str) -> bool:
+    return ch < " " or unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Cf"}
+
+
+def _escape(ch: str) -> str:
+    named = {"\r": "\\r", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
+    return named.get(ch, f"\\u{ord(ch):04x}")
