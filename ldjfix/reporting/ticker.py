@@ -90,7 +90,7 @@ def line_for(state: dict[str, Any], width: int | None = None) -> str:
     """The progress text for what the events said so far, in at most ``width`` columns."""
     if width is None:
         return _full(state)
-    for wording in (_full, _plain, _short, _tiny):
+    for wording in (_full, _plain, _medium, _short, _tiny):
         text = wording(state)
         if cells(text) <= width:
             return text
@@ -122,6 +122,25 @@ def _plain(state: dict[str, Any]) -> str:
     """The full line without the program's name and the poll detail (fits 80 columns)."""
     state = {**state, "status": "DONE"} if state.get("event") == "upload_status" else state
     return _full(state).removeprefix("ldjfix: ")
+
+
+def _medium(state: dict[str, Any]) -> str:
+    """Numbers first, labels kept, the fewest words (fits 80 columns with big counts)."""
+    event = state.get("event")
+    if event == "job_start":
+        return "validating every record locally …"
+    if event == "job_resume":
+        head = f"resumed after round {state.get('round', 0)}"
+    elif event == "validated" or not state.get("round"):
+        head = f"validated, {state.get('findings', 0):,} found"
+    else:
+        head = f"round {state['round']}"
+        if "uploads" in state:
+            head += f" · {state.get('uploadsDone', 0)}/{state['uploads']} uploads"
+    return (
+        f"{head} · {state.get('accepted', 0):,} accepted · {state.get('quarantined', 0):,} "
+        f"quarantined · {state.get('pending', 0):,} pending · {state.get('apiCalls', 0):,} calls"
+    )
 
 
 def _short(state: dict[str, Any]) -> str:

@@ -134,8 +134,11 @@ def test_loop_cli_draws_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
     """With stderr on a real pseudo-terminal, the line is redrawn in place, then the summary."""
     import pty
 
+    from tests.support.pty_screen import set_size
+
     source = _sample(tmp_path)
     main, replica = pty.openpty()
+    set_size(replica, 160, 24)  # wide enough for the full line
     env = {**os.environ, "LDJFIX_SANDBOX_KNOBS": FAST_KNOBS}
     process = subprocess.Popen(
         [sys.executable, "-m", "ldjfix", *_args(source, tmp_path)],

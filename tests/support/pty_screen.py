@@ -68,10 +68,10 @@ class Screen:
         self.snapshots.append(self.rows())
         return True
 
-    def wait_for(self, text: str, timeout: float = 30) -> None:
-        """Read until ``text`` was written (in the raw output), or fail saying what was seen."""
+    def wait_for(self, text: str, timeout: float = 30, *, since: int = 0) -> None:
+        """Read until ``text`` was written (after byte ``since`` of the output), or fail."""
         deadline = time.monotonic() + timeout
-        while text.encode() not in self.raw:
+        while text.encode() not in self.raw[since:]:
             left = deadline - time.monotonic()
             assert left > 0, f"no {text!r} in {self.raw.decode(errors='replace')!r}"
             assert self._pump(min(left, 0.2)), f"ended before {text!r}: {self.text()}"
