@@ -1,17 +1,20 @@
 """The ``ldjfix`` command line: options in, one library call, a reporter, an exit code.
 
 Kept thin on purpose: one module per command group (``mapping``, ``validate``, ``fixing``,
-``upload``, ``run``, ``sandbox``), shared options declared once in :mod:`ldjfix.cli.options`,
-library modules imported inside each command so that ``ldjfix --help`` starts fast, and every
-:class:`~ldjfix.errors.LdjfixError` becomes ``Error: …`` on stderr with its exit code in exactly
-one place (:class:`~ldjfix.cli.app.LdjfixGroup`).
+``upload``, ``run``, ``sandbox``, ``completion``), shared options declared once in
+:mod:`ldjfix.cli.options`, library modules imported inside each command so that
+``ldjfix --help`` starts fast, and every :class:`~ldjfix.errors.LdjfixError` becomes
+``Error: …`` on stderr with its exit code in exactly one place
+(:class:`~ldjfix.cli.app.LdjfixGroup`).
 """
 
-from ldjfix.cli import fixing, mapping, run, sandbox, upload, validate
+from ldjfix.cli import completion, fixing, mapping, run, sandbox, upload, validate
 from ldjfix.cli.app import cli
+from ldjfix.cli.completion import attach_completion
 
 __all__ = ["cli", "main"]
-_COMMANDS = (fixing, mapping, run, sandbox, upload, validate)  # imported to register them
+_COMMANDS = (completion, fixing, mapping, run, sandbox, upload, validate)  # imported to register
+attach_completion(cli)  # after every command is registered: object types, paths
 
 
 def main() -> None:

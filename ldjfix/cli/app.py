@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ldjfix import __version__
+from ldjfix.colour import disable, paint
 from ldjfix.errors import LdjfixError
 
 
@@ -18,7 +19,7 @@ class LdjfixGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LdjfixError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"{paint('Error:', 'error')} {exc}", err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
         except OSError as exc:  # a file-system failure no layer named: still one line, exit 3
             from ldjfix.ldjson.files import write_failure
@@ -34,7 +35,12 @@ class LdjfixGroup(click.Group):
 @click.group(cls=LdjfixGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ldjfix")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for HTTP traffic).")
-def cli(verbose: int) -> None:
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour on the terminal (also: NO_COLOR set to any value). Pipes never get colour.",
+)
+def cli(verbose: int, no_color: bool) -> None:
     """Get rejected CRM LDJSON files into Gong.
 
     Maps every error of a Gong request status onto your file, pulls out the failing records,
@@ -43,6 +49,8 @@ def cli(verbose: int) -> None:
     130 interrupted (Ctrl-C).
     """
     show_detail(verbose)
+    if no_color:
+        disable()
 
 
 def show_detail(verbose: int) -> None:

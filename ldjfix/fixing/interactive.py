@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from ldjfix.colour import paint
 from ldjfix.errors import DefectsRemain
 from ldjfix.fixing import decisions as saved
 from ldjfix.fixing import views
@@ -166,8 +167,8 @@ class InteractiveFixer:
         head = views.header(
             line, None, position=self._position(line), total=len(self.lines), again=again
         )
-        self.say(f"\n{head.replace('objectId (missing)', 'not a JSON object')}")
-        self.say(f"  error: {errors[0].description}")
+        self.say(f"\n{paint(head.replace('objectId (missing)', 'not a JSON object'), 'strong')}")
+        self.say(f"  {paint('error:', 'error')} {views.printable(errors[0].description)}")
         position = views.failing_position(text, errors[0].description)
         self.say("   " + views.caret(text, position).replace("\n", "\n   "))
         if line in self.drafts:
@@ -367,14 +368,15 @@ class InteractiveFixer:
         head = views.header(
             line, work.get("objectId"), position=position, total=len(self.lines), again=again
         )
-        self.say(f"\n{head}")
+        self.say(f"\n{paint(head, 'strong')}")
         for error in errors:
             count = len(self.counts.get((error.field, defect_kind(error.description)), ()))
             also = f"  ({count:,} reported records have this defect)" if count > 1 else ""
-            self.say(f"  error: {views.printable(error.description)}{also}")
+            self.say(f"  {paint('error:', 'error')} {views.printable(error.description)}{also}")
         if line in self.drafts:
             self.say("  your last edit (not yet valid JSON) is kept: [e]dit reopens it")
-        self.say(views.marked(work, {e.field for e in errors if e.field}))
+        view = views.marked(work, {e.field for e in errors if e.field}).splitlines()
+        self.say("\n".join(paint(t, "mark") if t.startswith(">>") else t for t in view))
 
 
 def diff(line: int, before: dict[str, Any], after: dict[str, Any], why: str) -> list[Fix]:

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from ldjfix.colour import outcome_style, paint
 from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.screen import Viewport, cells, fit
 
@@ -183,7 +184,7 @@ def summary(report: JobReport) -> str:
     doc = report.doc
     c = report.counts
     lines = [
-        f"ldjfix: {report.outcome}: {report.message}",
+        f"ldjfix: {paint(report.outcome, outcome_style(report.outcome))}: {report.message}",
         f"  records {c.records:,}: accepted {c.accepted:,}, quarantined {c.quarantined:,}, "
         f"pending {c.pending:,}",
         f"  local validation: {doc['local'].get('findings', 0):,} findings, "

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[2] / "ldjfix"
-TOP = {"errors", "clock"}  # foundations anyone may import; they import nothing of ldjfix
+TOP = {"errors", "clock", "colour"}  # foundations anyone may import; they import nothing of ldjfix
 _BASE = {"ldjson", "gong"}
 # what each subpackage may import besides itself and TOP; read it as the pipeline, bottom up
 ALLOWED: dict[str, set[str]] = {
