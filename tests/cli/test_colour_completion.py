@@ -1,4 +1,4 @@
-"""Colour only on a terminal (NO_COLOR, --no-color), and shell completion through click's protocol."""
+"""Colour only on a terminal (NO_COLOR, --no-color); shell completion by click's protocol."""
 
 from __future__ import annotations
 
