@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -20,6 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pyte
+
+_COLOUR = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+def uncoloured(raw: bytes) -> bytes:
+    """The output without its colour codes (what a person reads; cursor moves are kept)."""
+    return _COLOUR.sub(b"", raw)
 
 
 def set_size(fd: int, columns: int, lines: int) -> None:
@@ -69,9 +77,9 @@ class Screen:
         return True
 
     def wait_for(self, text: str, timeout: float = 30, *, since: int = 0) -> None:
-        """Read until ``text`` was written (after byte ``since`` of the output), or fail."""
+        """Read until ``text`` was written (after byte ``since``, colour aside), or fail."""
         deadline = time.monotonic() + timeout
-        while text.encode() not in self.raw[since:]:
+        while text.encode() not in uncoloured(bytes(self.raw[since:])):
             left = deadline - time.monotonic()
             assert left > 0, f"no {text!r} in {self.raw.decode(errors='replace')!r}"
             assert self._pump(min(left, 0.2)), f"ended before {text!r}: {self.text()}"
