@@ -16,7 +16,8 @@ def terminal_ask(prompt: str) -> str:
         answer: str = click.prompt(
             prompt.rstrip(), default="", show_default=False, err=True, prompt_suffix=" "
         )
-    except click.Abort:
+    except click.Abort:  # end of input (or Ctrl-D): quit and save, on a line of its own
+        click.echo(err=True)
         return "q"
     return answer
 

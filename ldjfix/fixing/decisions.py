@@ -114,6 +114,8 @@ class Progress:
         """Where the answers are, for the quit message."""
         if self.path is None:
             return "no progress file was named, so the answers were not saved."
+        if not self.path.exists():
+            return "no answer was given yet; run the same command again to start over."
         return f"answers so far are saved in {self.path}; run the same command again to resume."
 
     def _append(self, item: dict[str, Any]) -> None:

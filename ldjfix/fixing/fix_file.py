@@ -56,8 +56,7 @@ class FixReport:
             decided = self.fixed + self.quarantined + self.skipped
             return (
                 f"{decided} of {self.reported} reported records decided before quitting; "
-                f"{self.output or 'OUT'} was not written (it would not be complete): your answers "
-                "are kept, and the same command resumes."
+                f"{self.output or 'OUT'} was not written (it would not be complete)."
             )
         text = (
             f"{self.reported} reported records: {self.fixed} fixed, {self.quarantined} "

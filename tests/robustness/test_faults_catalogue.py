@@ -271,6 +271,18 @@ ROWS = [
         CREDS,
     ),
     Row(
+        "interactive fixer quit before the end (end of input)",
+        "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --interactive -o quit.ldjson",
+        "Error: stopped at the terminal at record 1 of 20 (line 23); 20 reported record(s) still undecided (line 23, 39, 43, 48, 56, 64, 65, 116, 119, 130 and 10 more); no answer was given yet; run the same command again to start over.",
+        1,
+    ),
+    Row(
+        "completion for an unknown shell",
+        "completion tcsh",
+        "Error: Invalid value for '{bash|zsh|fish}': 'tcsh' is not one of 'bash', 'zsh', 'fish'.",
+        2,
+    ),
+    Row(
         "integration id out of range",
         "status --integration-id 0 --client-request-id x --base-url {url}",
         "Error: Invalid value for '--integration-id': 0 is not in the range 1<=x<=9223372036854775807.",
