@@ -154,7 +154,7 @@ class InteractiveFixer:
             if choice in ("t", "k", "q"):
                 return self._stop(line, choice, errors)
             if choice != "e":
-                self.say(f"unknown choice; type one of the letters in [ ] ({views.TEXT_MENU})")
+                self.say("unknown choice; type one of the letters in [ ]")
                 continue
             record = self._edited(line, self.drafts.get(line, text + "\n"))
             if record is not None:
@@ -262,7 +262,7 @@ class InteractiveFixer:
             elif choice == "e":
                 fixes += self._edit(line, work)
             else:
-                self.say(f"unknown choice; type one of the letters in [ ] ({views.MENU})")
+                self.say("unknown choice; type one of the letters in [ ]")
                 continue
             errors = self._remaining(line, record, work, errors)
             if not errors:
@@ -283,8 +283,8 @@ class InteractiveFixer:
         if not name:
             return []
         types = field_types(self.validator.schemas.hard if self.validator else None, name)
-        hint = f" ({'/'.join(sorted(types))})" if types else ""
-        typed = self.ask(f"new value for {name}{hint} (text, JSON, now or null): ")
+        kind = f"a {'/'.join(sorted(types))}; " if types else ""
+        typed = self.ask(f"new value for {name} ({kind}or now, null): ")
         value = typed_value(typed, types, self.now, work.get(name))
         if for_all and self._confirm_for_all(name, value, errors):
             match = next((e for e in errors if e.field == name), errors[0])
@@ -296,8 +296,8 @@ class InteractiveFixer:
         count = len(self.counts.get((match.field, defect_kind(match.description)), ()))
         also = f"{count:,} reported records and " if count > 1 else ""
         answer = self.ask(
-            f"this sets {name} to the same value, {describe(value)}, on {also}every other record "
-            f"in the file with this defect. Go ahead? [y/N] "
+            f"this sets {name} to the same value, {describe(value)}, on {also}every other\n"
+            "record in the file with this defect. Go ahead? [y/N] "
         )
         if answer.strip().lower() in ("y", "yes"):
             return True

@@ -15,11 +15,11 @@ import orjson
 
 ELLIPSIS = "…"
 WINDOW = 72  # characters of a broken line shown around the failing position
-MENU = (
-    "[s]et a field, [d]rop a field, set for [a]ll records with this defect, "
-    "[e]dit in $EDITOR, quaran[t]ine the record, s[k]ip, [q]uit and save"
+MENU = (  # two lines, each under 80 columns
+    "[s]et a field · [d]rop a field · [a]ll: set on every record with this defect\n"
+    "[e]dit in $EDITOR · quaran[t]ine the record · s[k]ip · [q]uit and save"
 )
-TEXT_MENU = "[e]dit in $EDITOR, quaran[t]ine the line, s[k]ip, [q]uit and save"
+TEXT_MENU = "[e]dit in $EDITOR · quaran[t]ine the line · s[k]ip · [q]uit and save"
 # what a person may type, by the first letter the menu shows or the word the rules file uses
 WORDS = {
     "set": "s", "drop": "d", "all": "a", "edit": "e", "quarantine": "t", "skip": "k",

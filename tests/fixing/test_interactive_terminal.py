@@ -77,13 +77,13 @@ def test_interactive_terminal_a_whole_session(tmp_path: Path) -> None:
     try:
         screen.wait_for('record 1 of 4 · line 1 · objectId "d-1"')
         screen.wait_for(f"error: {ENUM}  (2 reported records have this defect)")
-        screen.wait_for("quaran[t]ine the record, s[k]ip, [q]uit and save? ")
+        screen.wait_for("quaran[t]ine the record · s[k]ip · [q]uit and save? ")
         screen.type("s\n\nNope\n")  # still not one of the enum: the record comes back
         screen.wait_for('record 1 of 4 · line 1 · objectId "d-1" · shown again: still invalid')
         screen.type("a\n\nWON\n")
         screen.wait_for(
             'this sets status to the same value, "WON", on 2 reported records and '
-            "every other record in the file with this defect. Go ahead? [y/N]"
+            "every other\r\nrecord in the file with this defect. Go ahead? [y/N]"
         )
         screen.type("n\n")
         screen.wait_for("set on this record only")
@@ -154,6 +154,7 @@ def test_interactive_terminal_skip_in_run_leaves_the_record_pending(tmp_path: Pa
     screen = _screen(tmp_path, args, env)
     try:
         screen.wait_for('record 1 of 1 · line 2 · objectId "A2"')
+        screen.wait_for("[q]uit and save? ")
         mark = len(screen.raw)
         screen.type("k\n")
         screen.wait_for("[q]uit and save? ", since=mark)  # asked again after the next round
