@@ -144,5 +144,6 @@ def run(
         report = run_single(
             resolved, interactive=interactive, sandbox_dir=sandbox_dir, on_event=ticker
         )
-    click.echo(summary(report), err=True)
+    width = ticker.viewport.columns() if ticker is not None else None
+    click.echo(summary(report, width), err=True)
     raise click.exceptions.Exit(report.exit_code)

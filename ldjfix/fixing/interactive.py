@@ -51,15 +51,20 @@ class QuitRequested(DefectsRemain):
     """The person chose quit-and-save; a later run resumes from the progress file."""
 
 
+def _clear_line() -> str:
+    """On a terminal, what clears a progress line the loop may have left on the cursor's line."""
+    return "\r\x1b[2K" if sys.stderr.isatty() else ""
+
+
 def _ask(prompt: str) -> str:
-    sys.stderr.write(prompt)
+    sys.stderr.write(_clear_line() + prompt)
     sys.stderr.flush()
     line = sys.stdin.readline()
     return line.rstrip("\n") if line else "q"  # end of input: quit and save
 
 
 def _say(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(_clear_line() + text, file=sys.stderr)
 
 
 class InteractiveFixer:

@@ -15,6 +15,7 @@ import orjson
 
 ELLIPSIS = "…"
 WINDOW = 72  # characters of a broken line shown around the failing position
+LONG_LINE = 150  # a record's line longer than this is cut in the view (the record is not)
 MENU = (  # two lines, each under 80 columns
     "[s]et a field · [d]rop a field · [a]ll: set on every record with this defect\n"
     "[e]dit in $EDITOR · quaran[t]ine the record · s[k]ip · [q]uit and save"
@@ -70,10 +71,16 @@ def marked(record: dict[str, Any], fields: set[str]) -> str:
             current = orjson.loads(key.group(1)) if key else None
         elif text in ("{", "}"):
             current = None
-        out.append((">> " if current in fields else "   ") + printable(text))
+        out.append((">> " if current in fields else "   ") + _cut(printable(text)))
     for name in sorted(fields - set(record)):
         out.insert(1, f">>   {printable(orjson.dumps(name).decode())}: (missing)")
     return "\n".join(out)
+
+
+def _cut(text: str) -> str:
+    if len(text) <= LONG_LINE:
+        return text
+    return f"{text[: LONG_LINE - 1]}{ELLIPSIS} (cut here: {len(text):,} characters in all)"
 
 
 def failing_position(text: str, description: str) -> int | None:

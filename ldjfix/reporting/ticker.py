@@ -179,12 +179,29 @@ def _head_short(state: dict[str, Any]) -> str:
     return head
 
 
-def summary(report: JobReport) -> str:
-    """The end-of-job summary for a person (stderr)."""
+def summary(report: JobReport, width: int | None = None) -> str:
+    """The end-of-job summary for a person (stderr), wrapped to ``width`` when given."""
+    text = _summary(report)
+    if width is not None:
+        text = "\n".join(_wrap(line, width) for line in text.splitlines())
+    head = f"ldjfix: {report.outcome}"  # painted after wrapping: colour codes take no columns
+    return text.replace(head, f"ldjfix: {paint(report.outcome, outcome_style(report.outcome))}", 1)
+
+
+def _wrap(line: str, width: int) -> str:
+    """One summary line wrapped at spaces, its continuation indented under its text."""
+    import textwrap
+
+    indent = " " * (len(line) - len(line.lstrip(" ")) + 2)
+    return textwrap.fill(line, width=max(20, width), subsequent_indent=indent,
+                         break_on_hyphens=False, break_long_words=False)  # fmt: skip
+
+
+def _summary(report: JobReport) -> str:
     doc = report.doc
     c = report.counts
     lines = [
-        f"ldjfix: {paint(report.outcome, outcome_style(report.outcome))}: {report.message}",
+        f"ldjfix: {report.outcome}: {report.message}",
         f"  records {c.records:,}: accepted {c.accepted:,}, quarantined {c.quarantined:,}, "
         f"pending {c.pending:,}",
         f"  local validation: {doc['local'].get('findings', 0):,} findings, "

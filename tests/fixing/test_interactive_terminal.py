@@ -59,7 +59,7 @@ def _deals(tmp_path: Path) -> tuple[Path, Path]:
 
 def _screen(tmp_path: Path, args: list[str], env: dict[str, str] | None = None) -> Screen:
     return Screen(
-        [sys.executable, "-m", "ldjfix", *args], columns=100, lines=50,
+        [sys.executable, "-m", "ldjfix", *args], columns=80, lines=50,
         env={**os.environ, "TERM": "xterm", **(env or {})}, cwd=tmp_path,
     )  # fmt: skip
 
@@ -163,6 +163,8 @@ def test_interactive_terminal_skip_in_run_leaves_the_record_pending(tmp_path: Pa
         assert screen.finish() == 1
     finally:
         screen.kill()
+    assert not any("pending" in row and "·" in row for row in screen.rows())  # line cleared
+    assert "… (cut here: 312 characters in all)" in screen.raw.decode()  # the 300 x's, cut
     job = tmp_path / "accounts.ldjson.ldjfix-job"
     report = orjson.loads((job / "report.json").read_bytes())
     assert (report["outcome"], report["pending"], report["quarantined"]) == ("PENDING", 1, 0)

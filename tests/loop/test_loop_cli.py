@@ -139,7 +139,7 @@ def test_loop_cli_draws_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
     source = _sample(tmp_path)
     main, replica = pty.openpty()
     set_size(replica, 160, 24)  # wide enough for the full line
-    env = {**os.environ, "LDJFIX_SANDBOX_KNOBS": FAST_KNOBS}
+    env = {**os.environ, "LDJFIX_SANDBOX_KNOBS": FAST_KNOBS, "NO_COLOR": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "ldjfix", *_args(source, tmp_path)],
         env=env,
