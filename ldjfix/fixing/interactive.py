@@ -376,7 +376,7 @@ class InteractiveFixer:
         self.say(f"\n{paint(head, 'strong')}")
         for error in errors:
             count = len(self.counts.get((error.field, defect_kind(error.description)), ()))
-            also = f"  ({count:,} reported records have this defect)" if count > 1 else ""
+            also = f"\n         ({count:,} reported records have this defect)" if count > 1 else ""
             self.say(f"  {paint('error:', 'error')} {views.printable(error.description)}{also}")
         if line in self.drafts:
             self.say("  your last edit (not yet valid JSON) is kept: [e]dit reopens it")

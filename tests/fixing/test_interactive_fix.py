@@ -66,7 +66,7 @@ def test_interactive_set_a_field_per_record(tmp_path: Path) -> None:
     result = _fix(tmp_path, source, status, 's\n\n"WON"\ns\nstatus\nLOST\n')
     assert result.exit_code == 0, result.output
     assert '>>   "status": "Won"' in result.output
-    assert f"error: {BAD}  (2 reported records have this defect)" in result.output
+    assert f"error: {BAD}\n         (2 reported records have this defect)" in result.output
     assert 'record 1 of 2 · line 1 · objectId "d-1"' in result.output
     assert [r["status"] for r in _out(tmp_path)] == ["WON", "LOST"]
     assert not (tmp_path / "out.ldjson.answers.jsonl").exists()  # finished: nothing to resume

@@ -76,7 +76,7 @@ def test_interactive_terminal_a_whole_session(tmp_path: Path) -> None:
     screen = _screen(tmp_path, args, env)
     try:
         screen.wait_for('record 1 of 4 · line 1 · objectId "d-1"')
-        screen.wait_for(f"error: {ENUM}  (2 reported records have this defect)")
+        screen.wait_for(f"error: {ENUM}\r\n         (2 reported records have this defect)")
         screen.wait_for("quaran[t]ine the record · s[k]ip · [q]uit and save? ")
         screen.type("s\n\nNope\n")  # still not one of the enum: the record comes back
         screen.wait_for('record 1 of 4 · line 1 · objectId "d-1" · shown again: still invalid')
