@@ -40,6 +40,16 @@ def field_types(schema: dict[str, Any] | None, name: str) -> set[str]:
     return set()
 
 
+def hint(schema: dict[str, Any] | None, name: str) -> str:
+    """What the field takes, for the prompt: ``one of WON, LOST, OPEN``, ``a string``, or ""."""
+    spec = (schema or {}).get("properties", {}).get(name)
+    enum = spec.get("enum") if isinstance(spec, dict) else None
+    if isinstance(enum, list) and enum:
+        return "one of " + ", ".join(str(v) for v in enum if v is not None)
+    types = field_types(schema, name)
+    return f"a {' or '.join(sorted(types))}" if types else ""
+
+
 def typed_value(
     text: str, types: set[str], now: Callable[[], datetime], current: Any = _MISSING
 ) -> Any:

@@ -24,6 +24,7 @@ from ldjfix.fixing.rules import defect_kind
 from ldjfix.gong.status import LineError
 
 _EMPTY: tuple[Any, ...] = (None, "", [])
+_OLD_SKIP = "skipped at the terminal"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Progress:
             if "forAll" in item:
                 self.for_all.append(ForAll(**item["forAll"]))
             elif "key" in item:
+                if str(item.get("reason") or "").startswith(_OLD_SKIP):
+                    continue  # a skip saved by an older ldjfix: skipped means "ask me again"
                 fixes = tuple(_fix(f) for f in item.get("fixes", []))
                 self.answers[item["key"]] = Outcome(item.get("record"), fixes, item.get("reason"))
 

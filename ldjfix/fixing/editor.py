@@ -2,6 +2,8 @@
 
 The editor is ``$VISUAL``, else ``$EDITOR``, else ``vi``, split like a shell would (so
 ``EDITOR="code --wait"`` works), run on a temporary ``.json`` file that is always removed.
+:func:`diff` turns an edit into the changes it made, one :class:`~ldjfix.fixing.fixer.Fix` per
+field.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import shlex
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from ldjfix.fixing.fixer import Fix
 
 
 def run_editor(text: str) -> str | None:
@@ -29,3 +34,15 @@ def run_editor(text: str) -> str | None:
         return Path(name).read_text(encoding="utf-8", errors="replace")
     finally:
         os.unlink(name)
+
+
+def diff(line: int, before: dict[str, Any], after: dict[str, Any], why: str) -> list[Fix]:
+    """One :class:`Fix` per field that an edit added, changed or removed."""
+    oid = before.get("objectId")
+    object_id = oid if isinstance(oid, str) else None
+    fixes = []
+    for name in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(name), after.get(name)
+        if name not in after or name not in before or old != new:
+            fixes.append(Fix(line, object_id, name, old, new, why))
+    return fixes

@@ -19,7 +19,6 @@ functions passed in (no terminal needed in tests).
 from __future__ import annotations
 
 import copy
-import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,8 +30,8 @@ from ldjfix.colour import paint
 from ldjfix.errors import DefectsRemain
 from ldjfix.fixing import decisions as saved
 from ldjfix.fixing import views
-from ldjfix.fixing.answers import describe, field_types, typed_value
-from ldjfix.fixing.editor import run_editor
+from ldjfix.fixing.answers import describe, field_types, hint, typed_value
+from ldjfix.fixing.editor import diff, run_editor
 from ldjfix.fixing.fixer import Fix, Outcome
 from ldjfix.fixing.rules import Rules, defect_kind
 from ldjfix.fixing.rules_fixer import RulesFixer
@@ -44,27 +43,11 @@ QUARANTINED = "quarantined at the terminal"
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
 Edit = Callable[[str], str | None]
-__all__ = ["InteractiveFixer", "QuitRequested", "run_editor"]
+__all__ = ["InteractiveFixer", "QuitRequested", "diff", "run_editor"]
 
 
 class QuitRequested(DefectsRemain):
     """The person chose quit-and-save; a later run resumes from the progress file."""
-
-
-def _clear_line() -> str:
-    """On a terminal, what clears a progress line the loop may have left on the cursor's line."""
-    return "\r\x1b[2K" if sys.stderr.isatty() else ""
-
-
-def _ask(prompt: str) -> str:
-    sys.stderr.write(_clear_line() + prompt)
-    sys.stderr.flush()
-    line = sys.stdin.readline()
-    return line.rstrip("\n") if line else "q"  # end of input: quit and save
-
-
-def _say(text: str) -> None:
-    print(_clear_line() + text, file=sys.stderr)
 
 
 class InteractiveFixer:
@@ -75,8 +58,8 @@ class InteractiveFixer:
         *,
         rules: Rules | None = None,
         validator: Validator | None = None,
-        ask: Ask = _ask,
-        say: Say = _say,
+        ask: Ask = views.ask_on_stderr,
+        say: Say = views.say_on_stderr,
         edit: Edit = run_editor,
         progress: str | Path | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -287,9 +270,10 @@ class InteractiveFixer:
         name = self._field(errors)
         if not name:
             return []
-        types = field_types(self.validator.schemas.hard if self.validator else None, name)
-        kind = f"a {'/'.join(sorted(types))}; " if types else ""
-        typed = self.ask(f"new value for {name} ({kind}or now, null): ")
+        schema = self.validator.schemas.hard if self.validator else None
+        types = field_types(schema, name)
+        kind = hint(schema, name)
+        typed = self.ask(f"new value for {name} ({kind + '; ' if kind else ''}or now, null): ")
         value = typed_value(typed, types, self.now, work.get(name))
         if for_all and self._confirm_for_all(name, value, errors):
             match = next((e for e in errors if e.field == name), errors[0])
@@ -382,15 +366,3 @@ class InteractiveFixer:
             self.say("  your last edit (not yet valid JSON) is kept: [e]dit reopens it")
         view = views.marked(work, {e.field for e in errors if e.field}).splitlines()
         self.say("\n".join(paint(t, "mark") if t.startswith(">>") else t for t in view))
-
-
-def diff(line: int, before: dict[str, Any], after: dict[str, Any], why: str) -> list[Fix]:
-    """One :class:`Fix` per field that an edit added, changed or removed."""
-    oid = before.get("objectId")
-    object_id = oid if isinstance(oid, str) else None
-    fixes = []
-    for name in [*before, *(k for k in after if k not in before)]:
-        old, new = before.get(name), after.get(name)
-        if name not in after or name not in before or old != new:
-            fixes.append(Fix(line, object_id, name, old, new, why))
-    return fixes

@@ -1,13 +1,16 @@
 """What the interactive fixer shows: a header, the record marked, a broken line with a caret.
 
 Plain functions from data to text, so every screen of the fixer can be tested without a
-terminal. Data from the file is escaped (control characters, bidi overrides, line separators)
-before it reaches the terminal, and text that is cut says so with an ellipsis.
+terminal, and the default way it talks (stderr, stdin; on a terminal a progress line the loop
+left on the cursor's line is cleared first). Data from the file is escaped (control characters,
+bidi overrides, line separators) before it reaches the terminal, and text that is cut says so
+with an ellipsis.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from typing import Any
 
@@ -123,3 +126,21 @@ def _unsafe(ch: str) -> bool:
 def _escape(ch: str) -> str:
     named = {"\r": "\\r", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
     return named.get(ch, f"\\u{ord(ch):04x}")
+
+
+def _clear_line() -> str:
+    """On a terminal, what clears a progress line the loop may have left on the cursor's line."""
+    return "\r\x1b[2K" if sys.stderr.isatty() else ""
+
+
+def ask_on_stderr(prompt: str) -> str:
+    """Ask on stderr, read a line from stdin; the end of input means quit-and-save."""
+    sys.stderr.write(_clear_line() + prompt)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else "q"  # end of input: quit and save
+
+
+def say_on_stderr(text: str) -> None:
+    """Say ``text`` on stderr."""
+    print(_clear_line() + text, file=sys.stderr)
