@@ -140,3 +140,25 @@ def test_display_width_board_keeps_running_rows_when_short_of_lines() -> None:
     assert len(shown) == 3
     assert shown[0].startswith("f0.ldjson") and shown[1].startswith("f7.ldjson")
     assert shown[2] == "… and 8 more files: 8 waiting"
+
+
+def test_display_width_sigwinch_sets_the_next_draw() -> None:
+    """SIGWINCH raises the flag; the next draw takes the new width, clears below, and the old
+    handler is back after the ticker closes."""
+    import io
+    import signal
+
+    from ldjfix.reporting.ticker import Ticker
+
+    size = [(120, 24)]
+    out = io.StringIO()
+    before = signal.getsignal(signal.SIGWINCH)
+    state = {"accepted": 0, "quarantined": 6, "pending": 294, "apiCalls": 4}
+    with Ticker(out, viewport=Viewport(out, size=lambda: size[0]), interval=60) as ticker:
+        ticker("round_start", round=1, uploads=1, **state)
+        assert out.getvalue().endswith("pending 294 · 4 API calls")
+        size[0] = (40, 24)
+        os.kill(os.getpid(), signal.SIGWINCH)
+        ticker("upload_status", round=1, upload="r01-s01", status="PENDING", **state)
+        assert out.getvalue().endswith("\r\x1b[Jr1 ok 0 q 6 p 294")  # not throttled: resized
+    assert signal.getsignal(signal.SIGWINCH) is before
