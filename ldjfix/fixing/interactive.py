@@ -135,14 +135,17 @@ class InteractiveFixer:
 
     def _ask_about_text(self, line: int, content: bytes, errors: Sequence[LineError]) -> Outcome:
         text = content.decode("utf-8", "replace")
-        again = False
+        again, show = False, True
         while True:
-            self._show_text(line, text, errors, again=again)
+            if show:
+                self._show_text(line, text, errors, again=again)
             choice = views.choice(self.ask(f"{views.TEXT_MENU}? "))
+            show = True
             if choice in ("t", "k", "q"):
                 return self._stop(line, choice, errors)
             if choice != "e":
                 self.say("unknown choice; type one of the letters in [ ]")
+                show = False  # the same question again, without the whole line again
                 continue
             record = self._edited(line, self.drafts.get(line, text + "\n"))
             if record is not None:
@@ -166,7 +169,10 @@ class InteractiveFixer:
         """Open ``text`` in the editor; the object it now holds, else None (the text is kept)."""
         saved_text = self.edit(text)
         if saved_text is None:
-            self.say("the editor did not save; nothing changed")
+            self.say(
+                "the editor did not start or did not save (it is $VISUAL, else $EDITOR, else vi); "
+                "nothing changed"
+            )
             return None
         try:
             value = orjson.loads(saved_text)
@@ -237,10 +243,12 @@ class InteractiveFixer:
     def _ask_about(self, line: int, record: dict[str, Any], errors: list[LineError]) -> Outcome:
         work: dict[str, Any] = copy.deepcopy(record)
         fixes: list[Fix] = []
-        again = False
+        again, show = False, True
         while True:
-            self._show(line, work, errors, again=again)
+            if show:
+                self._show(line, work, errors, again=again)
             choice = views.choice(self.ask(f"{views.MENU}? "))
+            show = True
             if choice in ("t", "k", "q"):
                 return self._stop(line, choice, errors)
             if choice in ("s", "a"):
@@ -251,6 +259,7 @@ class InteractiveFixer:
                 fixes += self._edit(line, work)
             else:
                 self.say("unknown choice; type one of the letters in [ ]")
+                show = False  # the same question again, without the whole record again
                 continue
             errors = self._remaining(line, record, work, errors)
             if not errors:

@@ -186,3 +186,24 @@ def test_interactive_terminal_views_and_typed_values() -> None:
     assert typed_value("a, b", {"array"}, now) == ["a", "b"]  # type: ignore[arg-type]
     assert typed_value("12", set(), now, "old text") == "12"  # type: ignore[arg-type]
     assert typed_value("12", set(), now) == 12  # type: ignore[arg-type]
+
+
+def test_interactive_terminal_unknown_answer_and_missing_editor(tmp_path: Path) -> None:
+    """An unknown answer asks again without reprinting the record; an editor that cannot start
+    says so and changes nothing."""
+    source, status = _deals(tmp_path)
+    args = ["fix", str(source), "--status-file", str(status), "-t", "DEAL", "--interactive",
+            "-o", "out.ldjson"]  # fmt: skip
+    screen = _screen(tmp_path, args, {"EDITOR": "/nonexistent/editor", "VISUAL": ""})
+    try:
+        screen.wait_for("[q]uit and save? ")
+        screen.type("x\n")
+        screen.wait_for("unknown choice; type one of the letters in [ ]")
+        screen.wait_for("[q]uit and save? ", since=screen.raw.index(b"unknown choice"))
+        screen.type("e\n")
+        screen.wait_for("the editor did not start or did not save")
+        screen.type("q\n")
+        assert screen.finish() == 1
+    finally:
+        screen.kill()
+    assert screen.raw.count(b'"objectId": "d-1"') == 2  # shown first, then again after e only
