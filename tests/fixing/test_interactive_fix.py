@@ -259,3 +259,41 @@ def test_interactive_record_with_a_colon_in_a_key_is_shown(tmp_path: Path) -> No
     assert result.exit_code == 0, result.exception
     assert '>>   "status": "Won"' in result.output
     assert json.loads(out.read_text())["status"] == "WON"
+
+
+def test_interactive_defect_count_counts_records_once_per_round() -> None:
+    """Two errors of one kind on one line count one record; a new round's errors replace the
+    last round's, so "(N records have this defect)" is true."""
+    shown: list[str] = []
+    answers = iter(["t"])
+    fixer = InteractiveFixer(validator=Validator("DEAL"), ask=lambda _: next(answers),
+                             say=shown.append)  # fmt: skip
+    fixer.expect([LineError(n, BAD) for n in (1, 2, 3, 4, 5, 6)])  # an earlier round
+    fixer.expect([LineError(1, BAD), LineError(1, BAD), LineError(2, BAD), LineError(3, BAD),
+                  LineError(4, BAD)])  # fmt: skip
+    record = {"objectId": "d-1", "modifiedDate": "2024-01-01T00:00:00Z", "status": "Won"}
+    fixer.fix(1, record, [LineError(1, BAD)])
+    assert any("(4 reported records have this defect)" in text for text in shown)
+    assert any(text.startswith("\nrecord 1 of 4 · line 1") for text in shown)
+
+
+def test_interactive_editor_reopens_an_invalid_record_edit(tmp_path: Path) -> None:
+    """A record edited into text that is not JSON is reopened as that text, not the record."""
+    opened: list[str] = []
+    bad = '{"objectId": "d-1", "status": "LOST" oops'
+    good = '{"objectId": "d-1", "status": "LOST", "modifiedDate": "2024-01-01T00:00:00Z"}'
+    saves = iter([bad, good])
+
+    def edit(text: str) -> str | None:
+        opened.append(text)
+        return next(saves)
+
+    shown: list[str] = []
+    answers = iter(["e", "e"])
+    fixer = InteractiveFixer(validator=Validator("DEAL"), ask=lambda _: next(answers),
+                             say=shown.append, edit=edit)  # fmt: skip
+    record = {"objectId": "d-1", "modifiedDate": "2024-01-01T00:00:00Z", "status": "Won"}
+    outcome = fixer.fix(1, record, [LineError(1, BAD)])
+    assert opened[1] == bad  # the person's own text, not the record again
+    assert outcome.record == {**record, "status": "LOST"}
+    assert any("[e]dit reopens it" in text for text in shown)
