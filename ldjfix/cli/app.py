@@ -9,7 +9,8 @@ import click
 
 from ldjfix import __version__
 from ldjfix.colour import disable, paint
-from ldjfix.errors import LdjfixError
+from ldjfix.errors import ExitCode, LdjfixError
+from ldjfix.ldjson.printable import safe
 
 
 class LdjfixGroup(click.Group):
@@ -19,7 +20,7 @@ class LdjfixGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LdjfixError as exc:
-            click.echo(f"{paint('Error:', 'error')} {exc}", err=True)
+            click.echo(f"{paint('Error:', 'error')} {safe(str(exc))}", err=True)  # quotes data
             raise click.exceptions.Exit(exc.exit_code) from None
         except OSError as exc:  # a file-system failure no layer named: still one line, exit 3
             from ldjfix.ldjson.files import write_failure
@@ -29,7 +30,7 @@ class LdjfixGroup(click.Group):
             raise click.exceptions.Exit(problem.exit_code) from None
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-written was left behind.", err=True)
-            raise click.exceptions.Exit(130) from None
+            raise click.exceptions.Exit(ExitCode.INTERRUPTED) from None
 
 
 @click.group(cls=LdjfixGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,6 +8,8 @@ import click
 
 from ldjfix.cli.app import cli
 from ldjfix.cli.options import load_status, output_option, status_source, warn
+from ldjfix.errors import ExitCode
+from ldjfix.ldjson.printable import safe
 
 
 @cli.command()
@@ -34,14 +36,14 @@ def annotate(file: str, fmt: str, **source: Any) -> None:
     with open_source(file) as opened:
         annotation = map_errors(opened, status)
     if fmt == "json":
-        import orjson
+        from ldjfix.ldjson.serial import dump_json
 
-        document = orjson.dumps(annotation_json(annotation), option=orjson.OPT_INDENT_2)
+        document = dump_json(annotation_json(annotation), indent=True)
         click.echo(document.decode())
     else:
         click.echo(render_text(annotation, "stdin" if file == "-" else file), nl=False)
         warn(annotation.warnings)
-    raise click.exceptions.Exit(1 if annotation.has_errors else 0)
+    raise click.exceptions.Exit(ExitCode.DEFECTS if annotation.has_errors else ExitCode.OK)
 
 
 @cli.command()
@@ -67,7 +69,8 @@ def extract(file: str, output: str, **source: Any) -> None:
         result = extract_failing(opened, status, output)
     warn(result.annotation.warnings)
     for general in result.annotation.general:
-        click.echo(f"file-level error (line 0), not extracted: {general.description}", err=True)
+        said = safe(general.description)
+        click.echo(f"file-level error (line 0), not extracted: {said}", err=True)
     raw = f" ({result.raw} not JSON objects, as _raw text)" if result.raw else ""
     then = f"; edit them, then run ldjfix merge {file} {output} -o OUT.ldjson"
     click.echo(

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ldjfix.ldjson.printable import safe
+
 if TYPE_CHECKING:
     from ldjfix.gong.client import GongClient
     from ldjfix.gong.status import Status
@@ -138,7 +140,7 @@ def schema_options(command: F) -> F:
 def warn(warnings: tuple[str, ...]) -> None:
     """Print each warning on stderr."""
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {safe(warning)}", err=True)
 
 
 def print_json(document: Any) -> None:

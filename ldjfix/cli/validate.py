@@ -14,6 +14,7 @@ from ldjfix.cli.options import (
     schema_options,
     warn,
 )
+from ldjfix.errors import ExitCode
 
 
 @cli.command()
@@ -57,7 +58,7 @@ def validate(
         click.echo(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(render_text(report, "stdin" if file == "-" else file), nl=False)
-    raise click.exceptions.Exit(1 if report.errors else 0)
+    raise click.exceptions.Exit(ExitCode.DEFECTS if report.errors else ExitCode.OK)
 
 
 def _entity_schema(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
@@ -37,6 +38,7 @@ _FORMATS = (
 _TRUE = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "off", "f"})
 _YEAR_OF_SECONDS = 365 * 24 * 3600
+_SEPARATORS = re.compile(r"[,;\s]+")
 _NUMBER_JUNK = re.compile(r"[\s$€£¥_']")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?%?")
 
@@ -157,12 +159,17 @@ def to_string(value: Any) -> str:
     return str(value)
 
 
-def to_array(value: Any, *, separator: str = r"[,;\s]+") -> list[Any]:
-    """``"a.com, b.com"`` -> ``["a.com", "b.com"]``; a single value becomes a one-item list."""
+def to_array(value: Any, *, split: Callable[[str], list[str]] | None = None) -> list[Any]:
+    """``"a.com, b.com"`` -> ``["a.com", "b.com"]``; a single value becomes a one-item list.
+
+    ``split`` cuts a string (a rules file's ``separator``); by default at commas, semicolons
+    and white space.
+    """
     if isinstance(value, list):
         return value
     if isinstance(value, str):
-        return [part for part in re.split(separator, value.strip()) if part]
+        parts = (split or _SEPARATORS.split)(value.strip())
+        return [part for part in parts if part]
     if value is None:
         raise ConversionError("cannot turn null into an array")
     return [value]

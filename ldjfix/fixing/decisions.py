@@ -19,12 +19,14 @@ from typing import Any
 
 import orjson
 
+from ldjfix.errors import InputProblem
 from ldjfix.fixing.fixer import Fix, Outcome
 from ldjfix.fixing.rules import defect_kind
 from ldjfix.gong.status import LineError
 
 _EMPTY: tuple[Any, ...] = (None, "", [])
 _OLD_SKIP = "skipped at the terminal"
+_FIX_KEYS = frozenset({"line", "objectId", "field", "old", "new", "why"})
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,20 @@ class Progress:
             self._load(self.path)
 
     def _load(self, path: Path) -> None:
-        for raw in path.read_bytes().splitlines():
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputProblem(f"cannot read the answers file {path}: {exc.strerror}.") from None
+        for number, raw in enumerate(data.splitlines(), 1):
             try:
                 item = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 continue  # a line cut short by a crash: that answer is asked again
+            if not _is_answer(item):
+                raise InputProblem(
+                    f"answers file {path} line {number} is not an answer ldjfix wrote.",
+                    hint="Delete that line (its question is asked again), or the whole file.",
+                )
             if "forAll" in item:
                 self.for_all.append(ForAll(**item["forAll"]))
             elif "key" in item:
@@ -128,6 +139,41 @@ class Progress:
             stream.write(orjson.dumps(item) + b"\n")
             stream.flush()
             os.fsync(stream.fileno())
+
+
+def _is_answer(item: object) -> bool:
+    """True for a line :meth:`Progress.save` or :meth:`Progress.remember` could have written."""
+    if not isinstance(item, dict):
+        return False
+    if "forAll" in item:
+        answer = item["forAll"]
+        return (
+            isinstance(answer, dict)
+            and set(answer) == {"field", "kind", "value", "offending", "description"}
+            and all(isinstance(answer[k], str) for k in ("field", "kind", "description"))
+        )
+    return (
+        isinstance(item.get("key"), str)
+        and (item.get("record") is None or isinstance(item.get("record"), dict))
+        and (item.get("reason") is None or isinstance(item.get("reason"), str))
+        and isinstance(item.get("fixes", []), list)
+        and all(_is_fix(f) for f in item.get("fixes", []))
+    )
+
+
+def _is_fix(item: object) -> bool:
+    if not isinstance(item, dict) or not {"line", "objectId", "field", "old", "new", "why"} <= set(
+        item
+    ):
+        return False
+    line = item["line"]
+    return (
+        isinstance(line, int)
+        and not isinstance(line, bool)
+        and isinstance(item["why"], str)
+        and (item["field"] is None or isinstance(item["field"], str))
+        and (item["objectId"] is None or isinstance(item["objectId"], str))
+    )
 
 
 def _fix(item: dict[str, Any]) -> Fix:

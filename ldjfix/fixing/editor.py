@@ -8,6 +8,7 @@ field.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -31,9 +32,13 @@ def run_editor(text: str) -> str | None:
             return None
         if done.returncode != 0:
             return None
+        # the editor may have removed or replaced the file (EDITOR=rm)
         return Path(name).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
     finally:
-        os.unlink(name)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def diff(line: int, before: dict[str, Any], after: dict[str, Any], why: str) -> list[Fix]:

@@ -16,13 +16,15 @@ from typing import Any
 
 import orjson
 
-from ldjfix.errors import UsageProblem
+from ldjfix.errors import ExitCode, UsageProblem
 from ldjfix.fixing.fixer import Fix, Fixer, Outcome
 from ldjfix.fixing.interactive import QuitRequested
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import STDIO, atomic_output, open_input, refuse_same_files
 from ldjfix.ldjson.lines import Line
+from ldjfix.ldjson.printable import safe
 from ldjfix.ldjson.rewrite import DROP, KEEP, Replacement, write_replaced
+from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.mapping.annotate import MappedError, map_errors
 
@@ -45,10 +47,10 @@ class FixReport:
     output: str = ""
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """0 when every reported record was fixed, else 1 (defects remain)."""
         clean = self.fixed == self.reported and not (self.unmapped or self.general or self.quit)
-        return 0 if clean else 1
+        return ExitCode.OK if clean else ExitCode.DEFECTS
 
     def summary(self) -> str:
         """One paragraph for stderr."""
@@ -67,7 +69,7 @@ class FixReport:
         if self.unmapped:
             text += f" {self.unmapped} errors name lines past the end of the file."
         for general in self.general:
-            text += f"\nfile-level error (line 0), not fixable record by record: {general}"
+            text += f"\nfile-level error (line 0), not fixable record by record: {safe(general)}"
         return "\n".join([text, *(f"wrote {name}" for name in self.written)])
 
 
@@ -229,7 +231,7 @@ def _write_logs(
 
 def _jsonl(items: Any) -> Iterator[bytes]:
     for item in items:
-        yield orjson.dumps(item) + b"\n"
+        yield dump_json(item) + b"\n"
 
 
 def build_fixer(

@@ -10,9 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from ldjfix.gong.status import LineError
+
+
+class FixDoc(TypedDict):
+    """One change as ``fixes.jsonl`` (and the job folder's settlements) hold it."""
+
+    line: int
+    objectId: str | None
+    field: str | None
+    old: Any
+    new: Any
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +37,7 @@ class Fix:
     new: Any
     why: str
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> FixDoc:
         """The ``fixes.jsonl`` form of this change."""
         return {
             "line": self.source_line,

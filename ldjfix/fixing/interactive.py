@@ -36,6 +36,7 @@ from ldjfix.fixing.fixer import Fix, Outcome
 from ldjfix.fixing.rules import Rules, defect_kind
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.gong.status import LineError
+from ldjfix.ldjson.serial import dump_json
 from ldjfix.validation.validator import ERROR, Validator
 
 SKIPPED = "skipped at the terminal"
@@ -323,7 +324,7 @@ class InteractiveFixer:
         ]
 
     def _edit(self, line: int, work: dict[str, Any]) -> list[Fix]:
-        text = orjson.dumps(work, option=orjson.OPT_INDENT_2).decode() + "\n"
+        text = dump_json(work, indent=True).decode() + "\n"
         edited = self._edited(line, self.drafts.get(line, text))
         if edited is None:
             return []

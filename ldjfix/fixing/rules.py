@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ldjfix.errors import InputProblem
+from ldjfix.fixing.patterns import PatternError, UserPattern, compile_pattern
 from ldjfix.gong.status import LineError, field_named_in
 from ldjfix.ldjson.files import read_input
 
@@ -62,7 +63,7 @@ class Rule:
     number: int
     field: str | None
     kind: str
-    pattern: re.Pattern[str] | None
+    pattern: UserPattern | None
     action: str
     options: Mapping[str, Any]
 
@@ -78,7 +79,7 @@ class Rule:
             return False
         if self.kind != "any" and self.kind != defect_kind(error.description):
             return False
-        return self.pattern is None or bool(self.pattern.search(error.description))
+        return self.pattern is None or self.pattern.search(error.description)
 
 
 @dataclass(frozen=True)
@@ -158,15 +159,17 @@ def _rule(item: Any, number: int, source: str) -> Rule:
     return Rule(number, name, kind, pattern, action, options)
 
 
-def _compile(value: Any, key: str, fail: Any) -> re.Pattern[str] | None:
+def _compile(value: Any, key: str, fail: Any) -> UserPattern | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise fail(f"{key!r} must be a string (a regular expression).")
     try:
-        return re.compile(value)
-    except re.error as exc:
-        raise fail(f"{key!r} is not a valid regular expression: {exc}.") from None
+        return compile_pattern(value)
+    except PatternError as exc:
+        raise fail(
+            f"{key!r} is not a valid regular expression (RE2 syntax, run in linear time): {exc}."
+        ) from None
 
 
 def _check_options(action: str, options: dict[str, Any], fail: Any) -> None:
@@ -188,6 +191,10 @@ def _check_options(action: str, options: dict[str, Any], fail: Any) -> None:
         options["regex"] = _compile(options["regex"], "regex", fail)
         if not isinstance(options.setdefault("with", ""), str):
             raise fail("'with' must be a string.")
+        try:
+            options["replace"] = options["regex"].replacer(options["with"])
+        except PatternError as exc:
+            raise fail(f"'with' cannot be used: {exc}.") from None
 
 
 def _check_reformat(options: dict[str, Any], fail: Any) -> None:

@@ -247,15 +247,14 @@ def _normalize(rule: Rule, old: Any) -> Any:
         return _coerce(opts, old)
     if rule.action == "map":
         return _each(old, lambda v: _mapped(opts, v))
-    pattern: re.Pattern[str] = opts["regex"]
-    return _each(old, lambda v: pattern.sub(opts["with"], v) if isinstance(v, str) else v)
+    replace: Callable[[str], str] = opts["replace"]
+    return _each(old, lambda v: replace(v) if isinstance(v, str) else v)
 
 
 def _coerce(opts: dict[str, Any] | Any, old: Any) -> Any:
     if opts["to"] == "array":
         separator = opts.get("separator")
-        pattern = separator.pattern if separator is not None else r"[,;\s]+"
-        return convert.to_array(old, separator=pattern)
+        return convert.to_array(old, split=separator.split if separator is not None else None)
     return convert.CONVERTERS[opts["to"]](old)
 
 

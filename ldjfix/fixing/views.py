@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import sys
-import unicodedata
 from typing import Any
 
 import orjson
+
+from ldjfix.ldjson.printable import safe
+from ldjfix.ldjson.serial import dump_json
 
 ELLIPSIS = "…"
 WINDOW = 72  # characters of a broken line shown around the failing position
@@ -60,15 +62,15 @@ def _object_id(value: Any) -> str:
     if value is None or value == "":
         return "(missing)"
     if isinstance(value, str):
-        return printable(orjson.dumps(value).decode())
-    return f"{printable(orjson.dumps(value).decode())} (not a string)"
+        return printable(dump_json(value).decode())
+    return f"{printable(dump_json(value).decode())} (not a string)"
 
 
 def marked(record: dict[str, Any], fields: set[str]) -> str:
     """The record as indented JSON, each line of an offending field marked with ``>>``."""
     out = []
     current = None
-    for text in orjson.dumps(record, option=orjson.OPT_INDENT_2).decode().splitlines():
+    for text in dump_json(record, indent=True).decode().splitlines():
         if text.startswith('  "') and not text.startswith("   "):
             key = _KEY.match(text)  # the key itself may hold ':' (a custom field name)
             current = orjson.loads(key.group(1)) if key else None
@@ -115,17 +117,8 @@ def caret(text: str, position: int | None, *, window: int = WINDOW) -> str:
 
 
 def printable(text: str) -> str:
-    """``text`` with control, format and line-separator characters escaped."""
-    return "".join(_escape(ch) if _unsafe(ch) else ch for ch in text)
-
-
-def _unsafe(ch: str) -> bool:
-    return ch < " " or unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Cf"}
-
-
-def _escape(ch: str) -> str:
-    named = {"\r": "\\r", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
-    return named.get(ch, f"\\u{ord(ch):04x}")
+    """``text`` with control, format and line-separator characters escaped (the one printer)."""
+    return safe(text)
 
 
 def _clear_line() -> str:

@@ -24,6 +24,7 @@ import orjson
 
 from ldjfix import __version__
 from ldjfix.errors import InputProblem, RemoteProblem, UsageProblem
+from ldjfix.gong.cancel import CancelToken
 from ldjfix.gong.connection import (
     Connection,
 )
@@ -86,12 +87,14 @@ class GongClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         first_poll: float = 2.0,
+        cancel: CancelToken | None = None,
     ) -> None:
         self._http = http
         self.first_poll = first_poll  # the first wait of wait_for_status, unless given
         self._limiter = limiter or RateLimiter(clock=clock, sleep=sleep)
         self._policy = policy or RetryPolicy()
-        self._sleep = sleep
+        self.token = CancelToken(parent=cancel)  # the run's token, or none: this client's own
+        self._sleep = self.token.sleeper(sleep)
         self._clock = clock
         self._count_lock = threading.Lock()
         self._calls = 0
@@ -101,6 +104,10 @@ class GongClient:
         """API calls made so far, retries included."""
         with self._count_lock:
             return self._calls
+
+    def cancel(self) -> None:
+        """Start no further call and end every wait of this client (its wave failed)."""
+        self.token.cancel()
 
     def close(self) -> None:
         """Close the underlying HTTP client."""
@@ -274,6 +281,9 @@ class GongClient:
         """Send with rate limiting and retries; return a 2xx response or raise ApiError."""
         uncertain = False  # an earlier attempt may have reached Gong (drop, timeout, 5xx)
         for number in range(1, self._policy.attempts + 1):
+            self.token.check()  # stopped: no new call (one on the wire is let finish)
+            # a call granted its slot is made even if the run stops meanwhile: a batch budget
+            # counted it, so it must reach Gong for the counts to stay equal
             self._limiter.acquire()
             with self._count_lock:
                 self._calls += 1

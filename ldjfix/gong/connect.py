@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from ldjfix.errors import UsageProblem
+from ldjfix.gong.cancel import CancelToken
 from ldjfix.gong.client import USER_AGENT, GongClient
 from ldjfix.gong.connection import (
     CREDENTIAL_HINT,
@@ -30,6 +31,7 @@ def connect(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     transport: httpx.BaseTransport | None = None,
+    cancel: CancelToken | None = None,
 ) -> GongClient:
     """A client for Gong (``conn.base_url``) or a sandbox reached through ``transport``.
 
@@ -64,5 +66,11 @@ def connect(
     # the sandbox finishes by polls, not by time: waiting long between them only slows demos
     first_poll = 0.2 if conn.sandbox else 2.0
     return GongClient(
-        http, limiter=limiter, policy=policy, sleep=sleep, clock=clock, first_poll=first_poll
+        http,
+        limiter=limiter,
+        policy=policy,
+        sleep=sleep,
+        clock=clock,
+        first_poll=first_poll,
+        cancel=cancel,
     )

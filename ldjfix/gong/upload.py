@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ldjfix.errors import InputProblem
+from ldjfix.errors import ExitCode, InputProblem
 from ldjfix.gong.client import (
     GongClient,
     Receipt,
@@ -24,6 +24,7 @@ from ldjfix.gong.client import (
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
 from ldjfix.gong.status import Status
 from ldjfix.ldjson.origin import ORIGIN_KEY, first_marked_line
+from ldjfix.ldjson.printable import safe
 from ldjfix.ldjson.sources import SourcePath
 
 
@@ -111,10 +112,10 @@ def describe_status(status: Status) -> str:
     lines = [head]
     for error in status.errors:
         where = "file" if error.is_general else f"line {error.line}"
-        lines.append(f"  {where}: {error.description}")
+        lines.append(f"  {where}: {safe(error.description)}")
     return "\n".join(lines)
 
 
-def exit_code_of(status: Status) -> int:
+def exit_code_of(status: Status) -> ExitCode:
     """0 unless Gong said FAILED (the data still has defects: 1)."""
-    return 1 if status.status == "FAILED" else 0
+    return ExitCode.DEFECTS if status.status == "FAILED" else ExitCode.OK

@@ -18,8 +18,9 @@ from typing import Any
 
 import orjson
 
-from ldjfix.errors import LdjfixError, UsageProblem
+from ldjfix.errors import ExitCode, LdjfixError, UsageProblem
 from ldjfix.fixing.fixer import Fixer
+from ldjfix.gong.cancel import Cancelled, CancelToken
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
 from ldjfix.gong.status import field_named_in
@@ -27,6 +28,7 @@ from ldjfix.jobs.manifest import BatchJob
 from ldjfix.jobs.schedule import (
     BUDGET_EXHAUSTED,
     ERROR,
+    INTERRUPTED,
     NOT_STARTED,
     BatchResult,
     BudgetExhausted,
@@ -37,7 +39,8 @@ from ldjfix.jobs.settings import Settings
 from ldjfix.ldjson.sources import check_readable, check_source_name, is_stream_name
 from ldjfix.loop.folder import REJECTED, REJECTED_CSV, SUMMARY_MD
 from ldjfix.loop.journal import JobFolder, default_job_dir
-from ldjfix.loop.outputs import JobReport
+from ldjfix.loop.outputs import REWRITE_HINT, JobReport
+from ldjfix.loop.shapes import check_rejected
 from ldjfix.reporting.events import EventSink
 from ldjfix.reporting.summaries import FileResult, RejectedRow, summary_markdown, write_rejected_csv
 from ldjfix.validation.validator import Validator
@@ -109,7 +112,7 @@ def result_from_report(job: BatchJob, doc: Mapping[str, Any]) -> FileResult:
         file=str(job.file),
         object_type=job.object_type,
         outcome=str(doc["outcome"]),
-        exit_code=int(doc["exitCode"]),
+        exit_code=ExitCode(doc["exitCode"]),
         rounds=int(doc["rounds"]),
         uploads=int(doc["uploads"]),
         api_calls=int(doc["apiCalls"]),
@@ -128,9 +131,9 @@ def rejected_rows(path: Path) -> list[RejectedRow]:
         return []
     rows = []
     with open(path, "rb") as stream:
-        for raw in stream:
-            doc = orjson.loads(raw)
-            errors = [str(e) for e in doc.get("errors") or ()]
+        for number, raw in enumerate(stream, 1):
+            doc = check_rejected(raw, path, number, hint=REWRITE_HINT)
+            errors = doc["errors"]
             fields = list(dict.fromkeys(f for e in errors if (f := field_named_in(e))))
             record = doc.get("record")
             rows.append(
@@ -183,7 +186,7 @@ def stopped_result(
     seen: Mapping[str, Any],
     *,
     outcome: str | None = None,
-    exit_code: int = 1,
+    exit_code: ExitCode = ExitCode.DEFECTS,
 ) -> FileResult:
     """The result of a job that did not reach its end: counts as its last event said."""
 
@@ -202,7 +205,8 @@ def stopped_result(
         quarantined=count("quarantined"),
         pending=count("pending"),
         job_dir=str(folder),
-        resumable=exit_code in (1, 4),  # budget, Ctrl-C, Gong unreachable: same command again
+        # budget, Ctrl-C, Gong unreachable: the same command again resumes
+        resumable=exit_code in (ExitCode.DEFECTS, ExitCode.REMOTE, ExitCode.INTERRUPTED),
         message=reason,
     )
 
@@ -236,6 +240,7 @@ class UploadTarget:
     max_rounds: int = 10
     env: Mapping[str, str] | None = None
     policy: RetryPolicy | None = None  # None: the client's default
+    cancel: CancelToken | None = None  # the run's: Ctrl-C stops every job at its next call
 
 
 def run_files(
@@ -272,7 +277,11 @@ def run_files(
         seen = _LastEvent(sink)
         before = _calls_so_far(part.folder)
         with open_client(
-            remote.connection, limiter=shared, env=remote.env, policy=remote.policy
+            remote.connection,
+            limiter=shared,
+            env=remote.env,
+            policy=remote.policy,
+            cancel=remote.cancel,
         ) as client:
             try:
                 report = run_job(
@@ -291,8 +300,9 @@ def run_files(
                 return ended
             except LdjfixError as exc:  # e.g. Gong down after retries: the journal is intact
                 fields = {**seen.fields, "apiCalls": before + client.calls}
+                outcome = INTERRUPTED if isinstance(exc, Cancelled) else ERROR
                 ended = stopped_result(
-                    job, part.folder, str(exc), fields, outcome=ERROR, exit_code=exc.exit_code
+                    job, part.folder, str(exc), fields, outcome=outcome, exit_code=exc.exit_code
                 )
                 if client.calls:  # it held the folder (not, say, refused as in use elsewhere)
                     write_stopped_report(part.folder, ended, fields)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ldjfix.errors import LdjfixError
+from ldjfix.errors import ExitCode, LdjfixError
 from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.jobs.manifest import BatchJob
 from ldjfix.loop.outputs import JobReport
@@ -35,6 +35,7 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 NOT_STARTED = "NOT_STARTED"  # budget used up, Ctrl-C, or a parent file did not finish
 BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED"  # stopped midway by --max-api-calls (or Ctrl-C)
 ERROR = "ERROR"  # the job raised an ldjfix error (its message says which)
+INTERRUPTED = "INTERRUPTED"  # Ctrl-C or SIGTERM stopped it midway: resumable
 STOPPED = "STOPPED"  # Gong rejected a whole upload (line 0): the file is not in Gong yet
 JITTER_MARGIN = 0.1  # seconds of arrival jitter the spacing absorbs per one-second window
 
@@ -42,7 +43,7 @@ JITTER_MARGIN = 0.1  # seconds of arrival jitter the spacing absorbs per one-sec
 class BudgetExhausted(LdjfixError):
     """The run used the API calls ``--max-api-calls`` allows; stop here, resumable."""
 
-    exit_code = 1
+    exit_code = ExitCode.DEFECTS
 
 
 class CallBudget(RateLimiter):
@@ -75,6 +76,11 @@ class CallBudget(RateLimiter):
     def used(self) -> int:
         """Calls granted so far."""
         return self._used
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (Ctrl-C)."""
+        return self._closed
 
     @property
     def exhausted(self) -> bool:
@@ -148,7 +154,7 @@ class BatchResult:
     reports: Mapping[BatchJob, JobReport] = field(default_factory=dict)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         """The worst exit code of all files."""
         return worst_exit_code(self.results)
 
@@ -230,6 +236,8 @@ def _blocked(
     job: BatchJob, jobs: Sequence[BatchJob], done: dict[BatchJob, FileResult], budget: CallBudget
 ) -> str | None:
     """Why ``job`` must not start now, or None."""
+    if budget.closed:
+        return "not started: the run was interrupted; run the same command again to resume."
     if budget.exhausted:
         return f"not started: --max-api-calls ({budget.max_calls}) used up; run again to resume."
     parents = ancestors(job.object_type)

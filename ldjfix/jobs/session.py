@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 
-from ldjfix.errors import JobStopped, UsageProblem
+from ldjfix.errors import ExitCode, JobStopped, UsageProblem
+from ldjfix.gong.cancel import CancelToken
+from ldjfix.jobs.interrupts import stop_on_signals
 from ldjfix.jobs.manifest import BatchJob, jobs_from_flags, load_manifest
 from ldjfix.jobs.remote import connection_for
 from ldjfix.jobs.schedule import BatchResult, CallBudget
@@ -127,12 +129,14 @@ def run_single(
     """
     from ldjfix.jobs.runner import run_files
 
-    remote, budget = _remote_and_budget(resolved, sandbox_dir, os.environ)
+    token = CancelToken()
+    remote, budget = _remote_and_budget(resolved, sandbox_dir, os.environ, token)
     emit = on_event if on_event is not None else ignore
-    result = run_files(
-        resolved.jobs, resolved.settings, remote=remote, budget=budget, emit=emit,
-        interactive=interactive,
-    )  # fmt: skip
+    with stop_on_signals(token, interrupt_main=True, on_stop=budget.close):
+        result = run_files(
+            resolved.jobs, resolved.settings, remote=remote, budget=budget, emit=emit,
+            interactive=interactive,
+        )  # fmt: skip
     report = result.reports.get(resolved.jobs[0])
     if report is None:
         ended = result.results[0]
@@ -141,7 +145,7 @@ def run_single(
 
 
 def _remote_and_budget(
-    resolved: ResolvedRun, sandbox_dir: str | None, env: Mapping[str, str]
+    resolved: ResolvedRun, sandbox_dir: str | None, env: Mapping[str, str], cancel: CancelToken
 ) -> tuple[UploadTarget, CallBudget]:
     """Where the jobs send their uploads, and the one budget (rate, --max-api-calls) they share."""
     from ldjfix.jobs.runner import UploadTarget
@@ -152,6 +156,7 @@ def _remote_and_budget(
         resolved.integration_id,
         settings.max_rounds or DEFAULT_MAX_ROUNDS,
         env,
+        cancel=cancel,
     )
     return remote, CallBudget(settings.calls_per_second, max_calls=settings.max_api_calls)
 
@@ -184,10 +189,13 @@ def run_session(
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     settings = resolved.settings
-    remote, budget = _remote_and_budget(resolved, sandbox_dir, os.environ if env is None else env)
+    token = CancelToken()
+    environ = os.environ if env is None else env
+    remote, budget = _remote_and_budget(resolved, sandbox_dir, environ, token)
     emit, board = _sinks(settings, resolved.jobs, stderr, stderr.isatty())
     try:
-        result = run_files(resolved.jobs, settings, remote=remote, budget=budget, emit=emit)
+        with stop_on_signals(token, interrupt_main=False, on_stop=budget.close):
+            result = run_files(resolved.jobs, settings, remote=remote, budget=budget, emit=emit)
     finally:
         if board is not None:
             board.close()
@@ -197,6 +205,8 @@ def run_session(
              totals=doc["totals"])  # fmt: skip
     else:
         stderr.write(format_table(result.results))
+    if token.cancelled:  # stopped between two files: nothing running said so itself
+        return max(result.exit_code, ExitCode.INTERRUPTED)
     return result.exit_code
 
 

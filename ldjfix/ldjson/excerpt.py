@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
+
+from ldjfix.ldjson.printable import safe
 
 LIMIT = 240
 MARK_OPEN = "»"
@@ -55,14 +56,4 @@ def excerpt(content: bytes, field: str | None, *, limit: int = LIMIT) -> str:
     return _printable(left) + MARK_OPEN + _printable(inner) + MARK_CLOSE + _printable(right)
 
 
-def _printable(text: str) -> str:
-    return "".join(_escape(ch) if _is_unsafe(ch) else ch for ch in text)
-
-
-def _is_unsafe(ch: str) -> bool:
-    return ch < " " or unicodedata.category(ch) in {"Cc", "Zl", "Zp", "Cf"}
-
-
-def _escape(ch: str) -> str:
-    named = {"\r": "\\r", "\t": "\\t", "\n": "\\n", "\f": "\\f"}
-    return named.get(ch, f"\\u{ord(ch):04x}")
+_printable = safe

@@ -19,9 +19,8 @@ import enum
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
-import orjson
-
 from ldjfix.ldjson.lines import BOM, Line, Shape, iter_lines, scan
+from ldjfix.ldjson.serial import dump_json
 
 
 class Keep(enum.Enum):
@@ -85,5 +84,5 @@ def _put(out: BinaryIO, line: Line, new: Replacement, only_changed: bool) -> Non
         if not only_changed:
             out.write(line.content + line.ending)
     elif new is not DROP:
-        content = new if isinstance(new, bytes) else orjson.dumps(new)
+        content = new if isinstance(new, bytes) else dump_json(new)  # deep records too
         out.write(content + (b"\n" if only_changed else line.ending))

@@ -25,20 +25,23 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ldjfix.errors import InputProblem, UsageProblem
+from ldjfix.gong.status import Status, parse_status
 from ldjfix.ldjson.files import (
     refuse_same_files,
     remove_stale_temps,
     write_bytes_atomic,
     write_failure,
 )
+from ldjfix.ldjson.serial import dump_json
+from ldjfix.loop import shapes
+from ldjfix.loop.shapes import SettlementDoc
 
 JOURNAL = "journal.json"
 LOCK = ".lock"
@@ -153,20 +156,32 @@ class JobFolder:
         """An output file of the job (corrected.ldjson, report.json, ...)."""
         return self.root / name
 
-    def write_json(self, path: Path, doc: Any) -> None:
-        """Write a JSON document atomically."""
-        write_bytes_atomic(path, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    def write_json(self, path: Path, doc: Any) -> str:
+        """Write a JSON document atomically; returns the SHA-256 of what was written."""
+        data = dump_json(doc, indent=True) + b"\n"
+        write_bytes_atomic(path, data)
+        return hashlib.sha256(data).hexdigest()
 
     def write_report(self, doc: Any) -> None:
         """Write report.json: the one writer, for a finished job and for one stopped midway."""
         self.write_json(self.output(REPORT), doc)
 
-    def read_json(self, path: Path) -> Any:
-        """Read a JSON file this job wrote; a damaged one is an input problem."""
+    def read_lineage(self, name: str, sha256: str | None = None) -> list[int]:
+        """The lineage of upload ``name``, checked (against ``sha256`` when the journal has it)."""
+        return shapes.read_lineage(self.lineage(name), sha256)
+
+    def read_settlement(self, file_name: str, sha256: str | None = None) -> SettlementDoc:
+        """A settlement the journal lists (by file name), checked (against ``sha256`` if given)."""
+        return shapes.read_settlement(self.rounds / file_name, sha256)
+
+    def read_status(self, name: str) -> Status:
+        """The terminal status saved for upload ``name``, checked like one read from Gong."""
+        path = self.status(name)
         try:
-            return orjson.loads(path.read_bytes())
-        except (OSError, orjson.JSONDecodeError) as exc:
-            raise InputProblem(
-                f"job file {path} cannot be read ({exc}).",
-                hint="Remove the job folder to start the job afresh.",
-            ) from None
+            return parse_status(path.read_bytes(), source=str(path))
+        except FileNotFoundError:
+            raise shapes.damaged(path, "it is missing") from None
+        except OSError as exc:
+            raise shapes.damaged(path, f"cannot read it: {exc.strerror}") from None
+        except InputProblem as exc:
+            raise shapes.damaged(path, f"not a request status: {exc.message}") from None

@@ -23,18 +23,20 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from ldjfix.errors import InputProblem, UsageProblem
 from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.sources import is_stream_name
+from ldjfix.loop import shapes
 from ldjfix.loop.folder import JOURNAL, JobFolder, default_job_dir
+from ldjfix.loop.shapes import JobIdentity, JournalDoc, UploadEntry
 
 __all__ = ["JobFolder", "default_job_dir"]  # the folder's layout lives in ldjfix.loop.folder
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = shapes.JOURNAL_VERSION
 CRASH_ENV = "LDJFIX_CRASH_AT"
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -79,7 +81,7 @@ def client_request_id(job_id: str, name: str) -> str:
     return _ID_SAFE.sub("_", f"{job_id}-{name}")
 
 
-def job_identity(facts: SourceFacts, object_type: str, integration_id: int) -> dict[str, Any]:
+def job_identity(facts: SourceFacts, object_type: str, integration_id: int) -> JobIdentity:
     """What a job folder must match to be resumed by a command: source content and options."""
     return {
         "sourceSha256": facts.sha256,
@@ -88,7 +90,7 @@ def job_identity(facts: SourceFacts, object_type: str, integration_id: int) -> d
     }
 
 
-def new_journal(source: Path, facts: SourceFacts, identity: Mapping[str, Any]) -> dict[str, Any]:
+def new_journal(source: Path, facts: SourceFacts, identity: JobIdentity) -> JournalDoc:
     """The journal of a job that starts now."""
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return {
@@ -96,7 +98,9 @@ def new_journal(source: Path, facts: SourceFacts, identity: Mapping[str, Any]) -
         "jobId": make_job_id(source, facts, started),
         "source": source_name(source),
         "sourceSize": facts.size,
-        **identity,
+        "sourceSha256": identity["sourceSha256"],
+        "objectType": identity["objectType"],
+        "integrationId": identity["integrationId"],
         "started": started,
         "phase": "new",
         "round": 0,
@@ -107,7 +111,7 @@ def new_journal(source: Path, facts: SourceFacts, identity: Mapping[str, Any]) -
     }
 
 
-def check_resumable(journal: Mapping[str, Any], expected: Mapping[str, Any], root: Path) -> None:
+def check_resumable(journal: JournalDoc, expected: JobIdentity, root: Path) -> None:
     """Refuse to resume a job whose source or options differ from this command's."""
     if journal.get("version") != JOURNAL_VERSION:
         raise InputProblem(
@@ -119,52 +123,26 @@ def check_resumable(journal: Mapping[str, Any], expected: Mapping[str, Any], roo
             f"the source file changed since the job in {root} started.",
             hint="Pass another --job-dir to start a new job, or restore the original file.",
         )
-    for key in ("objectType", "integrationId"):
-        if journal.get(key) != expected[key]:
+    pairs = (
+        ("objectType", journal.get("objectType"), expected["objectType"]),
+        ("integrationId", journal.get("integrationId"), expected["integrationId"]),
+    )
+    for key, was, now in pairs:
+        if was != now:
             raise UsageProblem(
-                f"the job in {root} was started with {key} {journal.get(key)}, "
-                f"not {expected[key]}.",
+                f"the job in {root} was started with {key} {was}, not {now}.",
                 hint="Repeat the original command, or pass another --job-dir.",
             )
 
 
-_PHASES = ("new", "settled", "planned", "sent", "finished")
-_STATES = ("planned", "uploaded", "polled")
-_REQUIRED: dict[str, Any] = {  # key -> the check its value must pass
-    "jobId": lambda v: isinstance(v, str) and bool(v),
-    "source": lambda v: isinstance(v, str),
-    "sourceSize": lambda v: _count(v),
-    "phase": lambda v: v in _PHASES,
-    "round": lambda v: _count(v),
-    "settled": lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v),
-    "uploads": lambda v: isinstance(v, dict) and all(map(_upload_entry, v.values())),
-}
-_OPTIONAL: dict[str, Any] = {
-    "apiCalls": lambda v: _count(v),
-    "timings": lambda v: isinstance(v, dict) and all(_number(t) for t in v.values()),
-    "end": lambda v: (
-        isinstance(v, dict) and all(isinstance(v.get(k), str) for k in ("outcome", "reason"))
-    ),
-    "stop": lambda v: v is None or (isinstance(v, dict) and isinstance(v.get("general"), list)),
-}
+_JOURNAL_HINT = "Remove the job folder or pass another --job-dir."
 
 
-def _count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _upload_entry(entry: object) -> bool:
-    return (
-        isinstance(entry, dict)
-        and _count(entry.get("round"))
-        and _count(entry.get("records", 0))
-        and entry.get("state") in _STATES
-        and isinstance(entry.get("clientRequestId"), str)
-    )
+def read_journal(folder: JobFolder) -> JournalDoc:
+    """The journal of ``folder``, checked: a damaged one is exit 3 naming it."""
+    doc = shapes.load(folder.journal, hint=_JOURNAL_HINT)
+    check_journal(doc, folder.root)
+    return cast(JournalDoc, doc)
 
 
 def check_journal(journal: object, root: Path) -> None:
@@ -173,7 +151,7 @@ def check_journal(journal: object, root: Path) -> None:
         raise InputProblem(
             f"{root / JOURNAL} is not a job journal ldjfix can resume (damaged, or not "
             "written by ldjfix).",
-            hint="Remove the job folder or pass another --job-dir.",
+            hint=_JOURNAL_HINT,
         )
 
 
@@ -183,9 +161,8 @@ def _looks_like_journal(journal: object) -> bool:
         return False
     if journal.get("version") != JOURNAL_VERSION:
         return True  # another version: check_resumable says so in its own words
-    return all(key in journal and ok(journal[key]) for key, ok in _REQUIRED.items()) and all(
-        ok(journal[key]) for key, ok in _OPTIONAL.items() if key in journal
-    )
+    finished = journal.get("phase") != "finished" or "end" in journal
+    return shapes.JOURNAL(journal) and finished
 
 
 def crash_hook_from_env(env: Mapping[str, str] | None = None) -> Callable[[str], None]:
@@ -221,7 +198,7 @@ def _no_crash(name: str) -> None:
 class Journal:
     """The journal document of one job, saved atomically; safe to update from shard threads."""
 
-    def __init__(self, folder: JobFolder, doc: dict[str, Any]) -> None:
+    def __init__(self, folder: JobFolder, doc: JournalDoc) -> None:
         self.folder = folder
         self.doc = doc
         self._lock = threading.Lock()
@@ -229,7 +206,7 @@ class Journal:
     def save(self, **changes: Any) -> None:
         """Apply top-level ``changes`` and write the journal."""
         with self._lock:
-            self.doc.update(changes)
+            self.doc.update(cast(JournalDoc, changes))
             self.folder.write_json(self.folder.journal, self.doc)
 
     def save_calls(self, calls: int) -> None:
@@ -250,15 +227,15 @@ class Journal:
             with contextlib.suppress(OSError, InputProblem):  # keep the error that stopped us
                 self.folder.write_json(path, saved)
 
-    def upload(self, name: str) -> dict[str, Any]:
+    def upload(self, name: str) -> UploadEntry:
         """A copy of the journal entry of upload ``name``."""
         with self._lock:
-            return dict(self.doc["uploads"][name])
+            return self.doc["uploads"][name].copy()
 
     def set_upload(self, name: str, **fields: Any) -> None:
         """Update upload ``name``'s entry and write the journal."""
         with self._lock:
-            self.doc["uploads"][name].update(fields)
+            self.doc["uploads"][name].update(cast(UploadEntry, fields))
             self.folder.write_json(self.folder.journal, self.doc)
 
     def uploads_of(self, round_no: int) -> list[str]:

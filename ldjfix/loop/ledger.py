@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ldjfix.fixing.fixer import Fix
+from ldjfix.ldjson.serial import dump_json
+from ldjfix.loop.shapes import SettlementDoc
 
 NOT_A_RECORD = 0
 PENDING = 1
 ACCEPTED = 2
 QUARANTINED = 3
+_MAX_SIZE = 2**32 - 1
 
 
 class InvariantBroken(AssertionError):
@@ -58,7 +61,7 @@ class Settlement:
     expected: dict[str, int] = field(default_factory=dict)  # upload -> failures still unseen
     notes: dict[str, Any] = field(default_factory=dict)  # round summary for the report
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> SettlementDoc:
         """The JSON form kept in the job folder."""
         return {
             "round": self.round,
@@ -71,7 +74,7 @@ class Settlement:
         }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> Settlement:
+    def from_json(cls, doc: SettlementDoc) -> Settlement:
         """Read back what :meth:`as_json` wrote."""
         return cls(
             round=doc["round"],
@@ -98,6 +101,7 @@ class Ledger:
     def __init__(self, lines: int) -> None:
         self.state = bytearray(lines + 1)
         self.keys = array("I", bytes(4 * (lines + 1)))
+        self.sizes = array("I", bytes(4 * (lines + 1)))  # bytes in an upload set, "\n" included
         self.records = 0
         self.fixed: dict[int, dict[str, Any]] = {}
         self.errors: dict[int, tuple[str, ...]] = {}
@@ -111,13 +115,20 @@ class Ledger:
         self.keys[line] = object_key(object_id)
         self.records += 1
 
-    def add_records(self, lines: Sequence[int], keys: Sequence[int]) -> None:
-        """Count many records at once: ``lines[i]`` with objectId key ``keys[i]``."""
-        for line, key in zip(lines, keys, strict=True):
+    def add_records(
+        self, lines: Sequence[int], keys: Sequence[int], sizes: Sequence[int] | None = None
+    ) -> None:
+        """Count many records at once: ``lines[i]`` with objectId key ``keys[i]``.
+
+        ``sizes[i]`` is the bytes the record takes in an upload set as it stands in the source.
+        """
+        for at, (line, key) in enumerate(zip(lines, keys, strict=True)):
             if self.state[line] != NOT_A_RECORD:
                 raise InvariantBroken(f"line {line} counted twice")
             self.state[line] = PENDING
             self.keys[line] = key
+            if sizes is not None:
+                self.sizes[line] = min(sizes[at], _MAX_SIZE)
         self.records += len(lines)
 
     def apply(self, settlement: Settlement) -> None:
@@ -138,6 +149,13 @@ class Ledger:
         if line >= len(self.state) or self.state[line] != PENDING:
             raise InvariantBroken(f"line {line} settled twice or is not a record")
         self.state[line] = state
+
+    def upload_size(self, line: int) -> int:
+        """Bytes ``line`` takes in an upload set now: its fixed form when a fix changed it."""
+        record = self.fixed.get(line)
+        if record is None:
+            return self.sizes[line]
+        return len(dump_json(record)) + 1
 
     def counts(self) -> Counts:
         """Current counts, recounted from the per-line states."""

@@ -9,17 +9,17 @@ through it. A line number past the end of the set is kept as *unmapped*, never g
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from array import array
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
 
 
@@ -44,13 +44,25 @@ class Verdict:
         return max(0, self.total_error_count - len(self.failed) - len(self.unmapped))
 
 
+@dataclass(frozen=True, slots=True)
+class SetFacts:
+    """What an upload set must be when it is sent: its line count, size and SHA-256."""
+
+    lines: int
+    bytes: int
+    sha256: str
+
+
 def write_upload_sets(
     source: SourcePath,
     shards: Mapping[str, Sequence[int]],
     fixed: Mapping[int, dict[str, Any]],
     paths: Mapping[str, Path],
-) -> None:
-    """Write each shard's records, from the source in one pass, fixed records re-serialised."""
+) -> dict[str, SetFacts]:
+    """Write each shard's records, from the source in one pass, fixed records re-serialised.
+
+    Returns each set's facts, so the set can be checked against them before it is sent.
+    """
     names = list(shards)
     # which shard a line goes to, one small int per source line (0: none), not a dict
     top = max((max(lines) for lines in shards.values() if lines), default=0)
@@ -59,17 +71,43 @@ def write_upload_sets(
         for line in shards[name]:
             owner[line] = index
     wanted = (n for n in range(1, top + 1) if owner[n])
+    digests = [hashlib.sha256() for _ in names]
+    sizes = [0] * len(names)
+    counts = [0] * len(names)
     with contextlib.ExitStack() as stack:
         outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
         with open_input(source, what="source file") as stream:
             for item in scan(stream, wanted, Shape()):
                 if isinstance(item, Line):
-                    outs[owner[item.number] - 1].write(_content(item, fixed) + b"\n")
+                    at = owner[item.number] - 1
+                    data = _content(item, fixed) + b"\n"
+                    outs[at].write(data)
+                    digests[at].update(data)
+                    sizes[at] += len(data)
+                    counts[at] += 1
+    return {
+        name: SetFacts(counts[i], sizes[i], digests[i].hexdigest()) for i, name in enumerate(names)
+    }
+
+
+def read_set_facts(path: Path) -> SetFacts | None:
+    """The facts of the upload set at ``path`` as it is on disk now (None: it cannot be read)."""
+    digest = hashlib.sha256()
+    size = lines = 0
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+    except OSError:
+        return None
+    return SetFacts(lines, size, digest.hexdigest())
 
 
 def _content(line: Line, fixed: Mapping[int, dict[str, Any]]) -> bytes:
     record = fixed.get(line.number)
-    return line.content if record is None else orjson.dumps(record)
+    return line.content if record is None else dump_json(record)
 
 
 def map_status(name: str, status: Status, lineage: Sequence[int]) -> Verdict:

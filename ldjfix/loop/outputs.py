@@ -15,14 +15,24 @@ from typing import Any
 
 import orjson
 
+from ldjfix.errors import ExitCode
 from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line
 from ldjfix.ldjson.rewrite import DROP, Replacement, write_replaced
+from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.folder import CORRECTED, FIXES, REJECTED, REPORT, JobFolder
 from ldjfix.loop.ledger import QUARANTINED, Counts, InvariantBroken, Ledger
+from ldjfix.loop.shapes import JournalDoc, ReportDoc, check_report, load
 
-EXIT_CODES = {"DONE": 0, "QUARANTINED": 1, "PENDING": 1, "STOPPED": 1}
+EXIT_CODES = {
+    "DONE": ExitCode.OK,
+    "QUARANTINED": ExitCode.DEFECTS,
+    "PENDING": ExitCode.DEFECTS,
+    "STOPPED": ExitCode.DEFECTS,
+}
+OUTPUTS = (CORRECTED, REJECTED, FIXES, REPORT)
+REWRITE_HINT = "Delete it and run the same command again: ldjfix writes the job's outputs afresh."
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +40,14 @@ class JobReport:
     """How a job ended: the exit code and the main numbers of ``report.json`` (``doc``)."""
 
     outcome: str
-    exit_code: int
+    exit_code: ExitCode
     counts: Counts
     rounds: int
     uploads: int
     api_calls: int
     job_dir: Path
     message: str
-    doc: dict[str, Any]
+    doc: ReportDoc
 
 
 def outcome_of(counts: Counts, stopped: bool) -> str:
@@ -72,7 +82,7 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
     with atomic_output(folder.output(REJECTED)) as out:
         out.writelines(rejected)
     with atomic_output(folder.output(FIXES)) as out:
-        out.writelines(orjson.dumps(fix.as_json()) + b"\n" for fix in ledger.fixes)
+        out.writelines(dump_json(fix.as_json()) + b"\n" for fix in ledger.fixes)
 
 
 def _rejected_line(line: Line, ledger: Ledger) -> bytes:
@@ -95,16 +105,16 @@ def _rejected_line(line: Line, ledger: Ledger) -> bytes:
     }
     if text is not None:
         doc["text"] = text
-    return orjson.dumps(doc) + b"\n"
+    return dump_json(doc) + b"\n"
 
 
-def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
+def write_report(folder: JobFolder, doc: JournalDoc, ledger: Ledger) -> ReportDoc:
     """Write report.json from the journal and the settlements; returns it."""
     counts = ledger.check()
-    settled = [folder.read_json(folder.rounds / name) for name in doc["settled"]]
+    settled = [folder.read_settlement(name) for name in doc["settled"]]
     per_round = [s["notes"] for s in settled if s["round"] >= 1]
     end = doc["end"]
-    report = {
+    report: ReportDoc = {
         "source": doc["source"],
         "jobId": doc["jobId"],
         "jobDir": str(folder.root),
@@ -114,7 +124,10 @@ def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict
         "exitCode": EXIT_CODES[end["outcome"]],
         "reason": end["reason"],
         "message": _message(end["outcome"], counts, doc),
-        **counts.as_json(),
+        "records": counts.records,
+        "accepted": counts.accepted,
+        "quarantined": counts.quarantined,
+        "pending": counts.pending,
         "invariant": "accepted + quarantined + pending = records",
         "invariantHolds": counts.accepted + counts.quarantined + counts.pending == counts.records,
         "rounds": len(per_round),
@@ -123,7 +136,7 @@ def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict
         "fixes": len(ledger.fixes),
         "local": settled[0]["notes"] if settled else {},
         "perRound": per_round,
-        "generalErrors": (doc.get("stop") or {}).get("general", []),
+        "generalErrors": _general(doc),
         "timings": doc.get("timings", {}),
         "outputs": {"corrected": CORRECTED, "rejected": REJECTED, "fixes": FIXES},
     }
@@ -131,17 +144,22 @@ def write_report(folder: JobFolder, doc: dict[str, Any], ledger: Ledger) -> dict
     return report
 
 
+def _general(doc: JournalDoc) -> list[str]:
+    stop = doc.get("stop")
+    return stop["general"] if stop else []
+
+
 def _records(count: int) -> str:
     return f"{count} record" if count == 1 else f"{count} records"
 
 
-def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
+def _message(outcome: str, counts: Counts, doc: JournalDoc) -> str:
     if outcome == "DONE":
         if counts.records == 0:
             return "the source holds no records: nothing to upload"
         return f"all {counts.records} records accepted by Gong"
     if outcome == "STOPPED":
-        general = "; ".join((doc.get("stop") or {}).get("general", []))
+        general = "; ".join(_general(doc))
         return f"Gong rejected the whole file: {general}"
     parts = []
     if counts.quarantined and not counts.pending:
@@ -149,16 +167,18 @@ def _message(outcome: str, counts: Counts, doc: dict[str, Any]) -> str:
     if counts.quarantined:
         parts.append(f"{_records(counts.quarantined)} quarantined (see {REJECTED})")
     if counts.pending:
-        parts.append(f"{_records(counts.pending)} still pending ({doc['end']['reason']})")
+        reason = doc["end"]["reason"] if "end" in doc else "stopped"
+        parts.append(f"{_records(counts.pending)} still pending ({reason})")
     return "; ".join(parts)
 
 
 def job_report(folder: JobFolder) -> JobReport:
     """Read a finished job's report.json back as a :class:`JobReport`."""
-    doc: dict[str, Any] = folder.read_json(folder.output(REPORT))
+    path = folder.output(REPORT)
+    doc = check_report(load(path, hint=REWRITE_HINT), path, hint=REWRITE_HINT)
     return JobReport(
         outcome=doc["outcome"],
-        exit_code=doc["exitCode"],
+        exit_code=ExitCode(doc["exitCode"]),
         counts=Counts(doc["records"], doc["accepted"], doc["quarantined"], doc["pending"]),
         rounds=doc["rounds"],
         uploads=doc["uploads"],

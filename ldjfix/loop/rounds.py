@@ -15,35 +15,39 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack, cast
 
 from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong.client import GongClient
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
-from ldjfix.gong.status import Status, parse_status
+from ldjfix.gong.status import Status
 from ldjfix.ldjson.sources import Source, check_readable, check_source_name, open_source
 from ldjfix.loop import outputs as reports
 from ldjfix.loop.journal import (
     JobFolder,
     Journal,
     SourceFacts,
-    check_journal,
     check_resumable,
-    client_request_id,
     default_job_dir,
     job_identity,
     new_journal,
-    upload_name,
+    read_journal,
 )
-from ldjfix.loop.ledger import PENDING, Ledger, Settlement
-from ldjfix.loop.lineage import Verdict, map_status, write_upload_sets
+from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
+from ldjfix.loop.lineage import Verdict, map_status
 from ldjfix.loop.outputs import JobReport
+from ldjfix.loop.planning import Planner
 from ldjfix.loop.settling import Decisions, fix_reported, settle_round
-from ldjfix.loop.shards import Partition, plan_shards
+from ldjfix.loop.shapes import (
+    JobEvent,
+    JobEventName,
+    JobEventSink,
+    JournalDoc,
+    SettlementDoc,
+    damaged,
+)
 from ldjfix.loop.survey import Checker, local_settlement, survey
-from ldjfix.loop.wave import Remote, send_wave
-
-OnEvent = Callable[..., None]
+from ldjfix.loop.wave import Remote, already_sent, send_wave
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,7 @@ def run_job(
     fixer: Fixer,
     validator: Checker | None = None,
     clock: Callable[[], float] = time.monotonic,
-    on_event: OnEvent | None = None,
+    on_event: JobEventSink | None = None,
     crash_hook: Callable[[str], None] | None = None,
 ) -> JobReport:
     """Take ``spec.source`` to its end state in rounds; resume the job if its folder has one."""
@@ -90,7 +94,7 @@ class _Job:
         fixer: Fixer,
         validator: Checker | None,
         clock: Callable[[], float],
-        on_event: OnEvent | None,
+        on_event: JobEventSink | None,
         crash_hook: Callable[[str], None] | None,
     ) -> None:
         self.spec = spec
@@ -106,10 +110,10 @@ class _Job:
         )
         self.calls_at_start = client.calls
         self.ledger = Ledger(0)
-        self.journal = Journal(self.folder, {})
+        self.journal = Journal(self.folder, cast(JournalDoc, {}))  # replaced by _open
         self.maybe_sent: set[str] = set()
         self.source: Source  # opened by run(): the file of record, checked on every read
-        self._last: tuple[str, dict[str, Any]] = ("", {})  # the last settlement read, by name
+        self._last: tuple[str, SettlementDoc] | None = None  # the last settlement read, by name
 
     # -- driving --------------------------------------------------------------------------
 
@@ -157,6 +161,11 @@ class _Job:
         timings = self.journal.doc.setdefault("timings", {})
         timings[phase] = round(timings.get(phase, 0.0) + self.clock() - started, 3)
 
+    @property
+    def planner(self) -> Planner:
+        """Plans and checks this job's upload sets (the journal is replaced on open)."""
+        return Planner(self.folder, self.journal, self.source, self.spec.max_upload_bytes)
+
     def _calls(self) -> int:
         """Every API call of the job: earlier runs' and this run's."""
         before: int = self.journal.doc.get("apiCallsBefore", 0)
@@ -166,18 +175,21 @@ class _Job:
         self.journal.save(apiCalls=self._calls(), **changes)
         self.hook("journal")
 
-    def _emit(self, event: str, **fields: Any) -> None:
+    def _emit(self, event: JobEventName, **fields: Unpack[JobEvent]) -> None:
         if self.on_event is None:
             return
         counts = self.ledger.counts()
-        self.on_event(
-            event,
-            file=str(self.spec.source),
-            round=self.journal.doc.get("round", 0),
-            **counts.as_json(),
-            apiCalls=self._calls(),
-            **fields,
-        )
+        common: JobEvent = {
+            "file": str(self.spec.source),
+            "round": self.journal.doc.get("round", 0),
+            "records": counts.records,
+            "accepted": counts.accepted,
+            "quarantined": counts.quarantined,
+            "pending": counts.pending,
+            "apiCalls": self._calls(),
+        }
+        common.update(fields)
+        self.on_event(event, **common)
 
     # -- opening: new job or resume ---------------------------------------------------------
 
@@ -185,8 +197,7 @@ class _Job:
         """Resume the job in the folder, or start a new one (validating the source)."""
         identity = job_identity(facts, self.spec.object_type, self.spec.integration_id)
         if self.folder.journal.exists():
-            doc = self.folder.read_json(self.folder.journal)
-            check_journal(doc, self.folder.root)
+            doc = read_journal(self.folder)
             check_resumable(doc, identity, self.folder.root)
             self.source = self.source.keep_as(self.folder.spool)
             self._resume(doc)
@@ -198,25 +209,36 @@ class _Job:
         self._emit("job_start")
         self._timed("validate", lambda: self._survey(validate=True))
 
-    def _resume(self, doc: dict[str, Any]) -> None:
+    def _resume(self, doc: JournalDoc) -> None:
         doc["apiCallsBefore"] = doc.get("apiCalls", 0)
         self.journal = Journal(self.folder, doc)
         if doc["phase"] == "finished" and not self._reopen(doc):
+            if not all(self.folder.output(name).exists() for name in reports.OUTPUTS):
+                self._rebuild_ledger(doc)  # an output was deleted: write them all afresh
+                self._finish(doc["end"]["reason"])
             return
         self.maybe_sent = {n for n, e in doc["uploads"].items() if e["state"] == "planned"}
         if doc["phase"] == "new":  # killed while validating: nothing was settled yet
             self._timed("validate", lambda: self._survey(validate=True))
             return
-        self._survey(validate=False)
-        for name in doc["settled"]:
-            settled = self.folder.read_json(self.folder.rounds / name)
-            self.ledger.apply(Settlement.from_json(settled))
+        self._rebuild_ledger(doc)
         self._emit("job_resume")
 
-    def _reopen(self, doc: dict[str, Any]) -> bool:
+    def _read_settlement(self, name: str) -> SettlementDoc:
+        return self.folder.read_settlement(name, self.journal.doc.get("digests", {}).get(name))
+
+    def _rebuild_ledger(self, doc: JournalDoc) -> None:
+        self._survey(validate=False)
+        for name in doc["settled"]:
+            try:
+                self.ledger.apply(Settlement.from_json(self._read_settlement(name)))
+            except InvariantBroken as exc:  # well formed, but not what this job settled
+                raise damaged(self.folder.rounds / name, str(exc)) from None
+
+    def _reopen(self, doc: JournalDoc) -> bool:
         """Continue a job that ended at --max-rounds when this command allows more rounds."""
-        end = doc.get("end") or {}
-        if end.get("outcome") != "PENDING" or doc["round"] >= self.spec.max_rounds:
+        end = doc.get("end")
+        if end is None or end["outcome"] != "PENDING" or doc["round"] >= self.spec.max_rounds:
             return False
         doc["phase"] = "settled"
         doc.pop("end", None)
@@ -236,11 +258,12 @@ class _Job:
     def _commit(self, settlement: Settlement, step: str) -> None:
         """Write a settlement, then apply it and record it in the journal."""
         path = self.folder.settlement(settlement.round)
-        self.folder.write_json(path, settlement.as_json())
+        digest = self.folder.write_json(path, settlement.as_json())
         self.hook(step)
         self.ledger.apply(settlement)
         settled = [*self.journal.doc["settled"], path.name]
-        self._save(settled=settled, phase="settled", round=settlement.round)
+        digests = {**self.journal.doc.get("digests", {}), path.name: digest}
+        self._save(settled=settled, digests=digests, phase="settled", round=settlement.round)
 
     # -- rounds -----------------------------------------------------------------------------
 
@@ -251,71 +274,37 @@ class _Job:
             return "nothing left to upload"
         if doc.get("stop"):
             return "Gong reported a file-level error (line 0)"
-        last = self._last_settled().get("notes", {})
-        if doc["round"] >= 1 and not last.get("progress", True):
+        last = self._last_settled()
+        if doc["round"] >= 1 and last is not None and not last["notes"].get("progress", True):
             return "the last round made no progress"
         if doc["round"] >= self.spec.max_rounds:
             return f"--max-rounds {self.spec.max_rounds} reached"
         return None
 
-    def _last_settled(self) -> dict[str, Any]:
+    def _last_settled(self) -> SettlementDoc | None:
         """The newest settlement, read once: it can hold every fixed record of a round."""
         settled = self.journal.doc["settled"]
         if not settled:
-            return {}
-        if self._last[0] != settled[-1]:
-            self._last = (settled[-1], self.folder.read_json(self.folder.rounds / settled[-1]))
+            return None
+        if self._last is None or self._last[0] != settled[-1]:
+            self._last = (settled[-1], self._read_settlement(settled[-1]))
         return self._last[1]
 
     def _plan(self) -> None:
         doc = self.journal.doc
         round_no = doc["round"] + 1
-        partitions = self._partitions(doc["round"])
-        keys = [self.ledger.keys[n] for part in partitions for n in part.lines]
-        shards = plan_shards(partitions, keys, max_records=self._records_per_upload())
-        names = {upload_name(round_no, i): lines for i, lines in enumerate(shards, 1)}
-        write_upload_sets(
-            self.source,
-            names,
-            self.ledger.fixed,
-            {name: self.folder.upload_set(name) for name in names},
-        )
-        for name, lines in names.items():
-            self.folder.write_json(self.folder.lineage(name), lines)
+        last = self._last_settled()
+        expected = last["expected"] if last is not None else {}
+        names = self.planner.plan(self.ledger, expected)
+        entries = self.planner.write(self.ledger, names, round_no)
         self.hook("plan")
-        uploads = dict(doc["uploads"])
-        for name, lines in names.items():
-            uploads[name] = {
-                "round": round_no,
-                "clientRequestId": client_request_id(doc["jobId"], name),
-                "records": len(lines),
-                "state": "planned",
-            }
-        self._save(uploads=uploads, round=round_no, phase="planned")
-        self._emit("round_start", uploads=len(names), sent=sum(map(len, shards)))
-
-    def _records_per_upload(self) -> int:
-        """How many records fit in one upload: Gong takes at most 200 MB per file."""
-        size = self.journal.doc["sourceSize"] / max(self.ledger.records, 1)
-        # 80 %: lines differ in length, and fixed records may grow
-        return max(1, int(self.spec.max_upload_bytes * 0.8 / max(size, 1.0)))
-
-    def _partitions(self, previous: int) -> list[Partition]:
-        """Pending records grouped by the upload that last carried them."""
-        placed = bytearray(len(self.ledger.state))  # one byte per line, not a set of ints
-        parts = []
-        expected = self._last_settled().get("expected", {})
-        for name in self.journal.uploads_of(previous):
-            lineage = self.folder.read_json(self.folder.lineage(name))
-            lines = tuple(n for n in lineage if self.ledger.is_pending(n))
-            for n in lines:
-                placed[n] = 1
-            parts.append(Partition(lines, int(expected.get(name, 0))))
-        rest = tuple(n for n in self.ledger.lines_in(PENDING) if not placed[n])
-        parts.append(Partition(rest, 0))
-        return [p for p in parts if p.lines]
+        self._save(uploads={**doc["uploads"], **entries}, round=round_no, phase="planned")
+        self._emit("round_start", uploads=len(names), sent=sum(map(len, names.values())))
 
     def _send(self) -> None:
+        self.planner.check(
+            self.ledger, self.maybe_sent, lambda crid: already_sent(self.remote, crid)
+        )
         names = self.journal.uploads_of(self.journal.doc["round"])
         done: list[str] = []
 
@@ -359,9 +348,9 @@ class _Job:
         )
 
     def _verdict(self, name: str) -> Verdict:
-        path = self.folder.status(name)
-        status = parse_status(path.read_bytes(), source=str(path))
-        return map_status(name, status, self.folder.read_json(self.folder.lineage(name)))
+        status = self.folder.read_status(name)
+        sha = self.journal.upload(name).get("lineageSha256")
+        return map_status(name, status, self.folder.read_lineage(name, sha))
 
     def _finish(self, reason: str) -> None:
         counts = self.ledger.check()

@@ -45,25 +45,33 @@ def plan_shards(
     keys: Sequence[int],
     *,
     target: int = TARGET_FAILURES,
-    max_records: int | None = None,
+    sizes: Sequence[int] | None = None,
+    max_bytes: int | None = None,
     max_shards: int = MAX_SHARDS,
 ) -> list[list[int]]:
     """Cut the partitions into shards: every line in exactly one shard, groups kept together.
 
     ``keys[i]`` is the objectId key of ``partitions``' lines in the order they are walked
-    (partition by partition); key 0 means "no objectId" and is never grouped. Partitions with
-    no failures expected are sent together as one shard. A shard longer than ``max_records``
-    (what fits under Gong's 200 MB upload cap) is cut further. When that would make more than
-    ``max_shards`` shards, each shard is made to expect more failures instead.
+    (partition by partition); key 0 means "no objectId" and is never grouped. ``sizes[i]`` is
+    the bytes that line takes in an upload set (its ending included). Partitions with no
+    failures expected are sent together as one shard. A shard over ``max_bytes`` (Gong's
+    200 MB upload cap) is cut further by bytes, so no shard is ever over the cap whatever the
+    mix of record sizes. When that would make more than ``max_shards`` shards, each shard is
+    made to expect more failures instead.
     """
     key_of: dict[int, int] = {}
+    size_of: dict[int, int] = {}
     at = 0
     for part in partitions:
         for line in part.lines:
             key_of[line] = keys[at]
+            if sizes is not None:
+                size_of[line] = sizes[at]
             at += 1
     while True:
-        shards = _cut(partitions, key_of, target, max_records)
+        shards = _cut(partitions, key_of, target)
+        if max_bytes is not None:
+            shards = [p for s in shards for p in split_by_bytes(s, size_of, key_of, max_bytes)]
         if len(shards) <= max_shards or _fewest(partitions, target):
             return shards
         target = math.ceil(target * len(shards) / max_shards)
@@ -78,7 +86,6 @@ def _cut(
     partitions: Sequence[Partition],
     key_of: dict[int, int],
     target: int,
-    max_records: int | None,
 ) -> list[list[int]]:
     """One cut of the partitions at ``target`` expected failures per shard."""
     clean = sorted(line for part in partitions if part.expected <= 0 for line in part.lines)
@@ -87,12 +94,6 @@ def _cut(
         if part.expected > 0:
             count = shard_count(len(part.lines), part.expected, target=target)
             shards.extend(split_keeping_groups(sorted(part.lines), count, key_of))
-    if max_records is not None:
-        shards = [
-            piece
-            for shard in shards
-            for piece in split_keeping_groups(shard, math.ceil(len(shard) / max_records), key_of)
-        ]
     return [shard for shard in shards if shard]
 
 
@@ -116,3 +117,47 @@ def split_keeping_groups(
         if key:
             home[key] = len(shards) - 1
     return shards
+
+
+class GroupTooBig(ValueError):
+    """Records that must go out together (one objectId) are over the upload cap by themselves."""
+
+    def __init__(self, line: int, size: int) -> None:
+        super().__init__(f"line {line}: {size:,} bytes")
+        self.line = line
+        self.size = size
+
+
+def split_by_bytes(
+    lines: Sequence[int], size_of: dict[int, int], key_of: dict[int, int], max_bytes: int
+) -> list[list[int]]:
+    """Pack sorted ``lines`` into as few pieces of at most ``max_bytes`` as the groups allow.
+
+    Records sharing an objectId form one group, kept whole and in order; groups are packed in
+    the order of their first line. A group over ``max_bytes`` on its own raises
+    :class:`GroupTooBig` (no upload can carry it).
+    """
+    if sum(size_of.get(n, 0) for n in lines) <= max_bytes:
+        return [list(lines)]
+    group_of: dict[int, int] = {}  # objectId key -> group index
+    groups: list[list[int]] = []
+    for line in lines:
+        key = key_of.get(line, 0)
+        if key and key in group_of:
+            groups[group_of[key]].append(line)
+            continue
+        if key:
+            group_of[key] = len(groups)
+        groups.append([line])
+    pieces: list[list[int]] = [[]]
+    used = 0
+    for group in groups:
+        size = sum(size_of.get(n, 0) for n in group)
+        if size > max_bytes:
+            raise GroupTooBig(group[0], size)
+        if used + size > max_bytes and pieces[-1]:
+            pieces.append([])
+            used = 0
+        pieces[-1].extend(group)
+        used += size
+    return [sorted(piece) for piece in pieces]

@@ -45,6 +45,7 @@ def survey(source: SourcePath, checker: Checker | None, *, validate: bool) -> Su
     """Walk the source once: its records, and with ``validate`` every local error."""
     numbers = array("l")
     keys = array("I")
+    sizes = array("I")
     found = Survey(Ledger(0))
     last = 0
     with open_input(source, what="source file") as stream:
@@ -55,6 +56,7 @@ def survey(source: SourcePath, checker: Checker | None, *, validate: bool) -> Su
                 continue  # a blank line: it keeps its number but holds no record
             numbers.append(line.number)
             keys.append(object_key(parsed.object_id))
+            sizes.append(min(len(line.content) + 1, 2**32 - 1))
             if parsed.record is not None and ORIGIN_KEY in parsed.record:
                 raise InputProblem(
                     f"{source} line {line.number} still carries extract bookkeeping "
@@ -68,7 +70,7 @@ def survey(source: SourcePath, checker: Checker | None, *, validate: bool) -> Su
                 if parsed.record is None:
                     found.texts[line.number] = line.content
     found.ledger = Ledger(last)
-    found.ledger.add_records(numbers, keys)
+    found.ledger.add_records(numbers, keys, sizes)
     return found
 
 

@@ -1,7 +1,9 @@
 """One wave of uploads: every shard of a round uploaded and polled at once, journal kept exact.
 
-Each shard runs in its own thread; the client's shared rate limiter keeps the whole wave (and
-any other job sharing it) within Gong's calls per second. The journal records each shard's
+Each shard runs in its own thread (at most MAX_THREADS at once, the rest queued); the
+client's shared rate limiter keeps the whole wave (and any other job sharing it) within Gong's
+calls per second. Ctrl-C (or a failed shard) cancels the client: queued shards never start,
+and those running stop at their next call or wait. The journal records each shard's
 progress: *planned* (its file is written and its ``clientRequestId`` fixed), *uploaded*, then
 *polled* (its terminal status saved). A shard found *planned* in a journal read back from disk
 may have been uploaded just before a crash, so it is first asked about (once: "never used" is
@@ -15,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ldjfix.gong.client import ApiError, GongClient, RequestIdUsed
-from ldjfix.gong.status import Status, parse_status
+from ldjfix.gong.status import Status
 from ldjfix.loop.journal import JobFolder, Journal
 
 MAX_THREADS = 8
@@ -58,9 +60,18 @@ def send_wave(
 
     if not names:
         return {}
-    with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names)))
+    try:
         futures = {name: pool.submit(one, name) for name in names}
         return {name: future.result() for name, future in futures.items()}
+    except BaseException:
+        # Ctrl-C, or one upload failed: no shard not yet sent is sent; those on the wire
+        # finish their call (the journal says how far each got) and stop at their next wait.
+        remote.client.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _settle_one(
@@ -75,7 +86,7 @@ def _settle_one(
     entry = journal.upload(name)
     crid = entry["clientRequestId"]
     if entry["state"] == "polled":
-        return parse_status(folder.status(name).read_bytes(), source=str(folder.status(name)))
+        return folder.read_status(name)
     if entry["state"] == "planned":
         maybe = maybe and not entry.get("unused")
         request_id = _upload_once(name, remote, journal, crid, maybe)
@@ -97,7 +108,7 @@ def _settle_one(
 def _upload_once(name: str, remote: Remote, journal: Journal, crid: str, maybe: bool) -> str | None:
     """Upload unless Gong already has this id; returns Gong's requestId when it gave one."""
     if maybe:
-        if _already_sent(remote, crid):
+        if already_sent(remote, crid):
             return None
         # Noted, so a run stopped before the upload (budget) does not ask again on resume;
         # should that upload arrive before a crash, the next one gets a 409, taken as sent.
@@ -114,7 +125,8 @@ def _upload_once(name: str, remote: Remote, journal: Journal, crid: str, maybe: 
     return receipt.request_id
 
 
-def _already_sent(remote: Remote, crid: str) -> bool:
+def already_sent(remote: Remote, crid: str) -> bool:
+    """True when Gong knows the upload ``crid`` (it arrived, whatever became of it)."""
     try:
         remote.client.request_status(integration_id=remote.integration_id, client_request_id=crid)
     except ApiError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import STDIO, open_input
 from ldjfix.ldjson.lines import Line, Shape, parse_line, read_lines
+from ldjfix.ldjson.printable import safe
 from ldjfix.ldjson.sources import SourcePath
 
 
@@ -149,27 +150,31 @@ def render_text(annotation: Annotation, name: str) -> str:
     shape = annotation.shape
     lines = {e.line for e in annotation.errors}
     out = [
-        f"{name}: {len(annotation.errors)} error(s) on {len(lines)} of {shape.lines} line(s)"
+        f"{safe(name)}: {len(annotation.errors)} error(s) on {len(lines)} of {shape.lines} line(s)"
         f"{_counted(annotation.general, 'file-level error')}"
         f"{_counted(annotation.unmapped, 'error past the end of the file')}"
     ]
     previous = None
     for error in annotation.errors:
         out += [""] if error.line == previous else ["", _heading(error)]
-        out.append(f"  {error.description}")
+        out.append(f"  {safe(error.description)}")
         previous = error.line
         if error.defect:
-            out.append(f"  (no record: {error.defect})")
+            out.append(f"  (no record: {safe(error.defect)})")
         out.append(f"  {excerpt(error.content, error.field)}")
     for general in annotation.general:
-        out += ["", f"file-level error (line 0): {general.description}"]
+        out += ["", f"file-level error (line 0): {safe(general.description)}"]
     for past in annotation.unmapped:
-        out += ["", f"line {past.line}: past the end of {name}", f"  {past.description}"]
+        out += [
+            "",
+            f"line {past.line}: past the end of {safe(name)}",
+            f"  {safe(past.description)}",
+        ]
     return "\n".join(out) + "\n"
 
 
 def _heading(error: MappedError) -> str:
-    who = f"objectId {error.object_id}" if error.object_id is not None else "no objectId"
+    who = f"objectId {safe(error.object_id)}" if error.object_id is not None else "no objectId"
     return f"line {error.line}  {who}"
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from ldjfix.ldjson.printable import safe
 from ldjfix.reporting.screen import Viewport, cells, fit, fit_middle
 
 _UP = "\x1b[{n}A"
@@ -47,7 +48,7 @@ class _Row:
             of = f"/{self.records:,}" if self.records is not None else ""
             settled = f"{self.settled:,}{of}" if short else f"settled {self.settled:,}{of}"
         return {
-            "file": self.file,
+            "file": safe(self.file),
             "type": self.object_type,
             "round": f"round {self.round}" if self.round is not None else "",
             "settled": settled,

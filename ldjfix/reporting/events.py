@@ -17,6 +17,8 @@ from typing import Any, Protocol, TextIO
 
 import orjson
 
+from ldjfix.ldjson.printable import safe
+
 
 class EventSink(Protocol):
     """Something that takes events: a name and its fields."""
@@ -77,9 +79,9 @@ class TextEventLog:
             text = template.format(**fields)
         except (KeyError, IndexError):
             return  # an event without the fields its line needs: nothing worth printing
-        who = f"{fields['file']}: " if fields.get("file") else ""
+        who = f"{safe(fields['file'])}: " if fields.get("file") else ""
         with self._lock:
-            self._stream.write(f"ldjfix: {who}{text}\n")
+            self._stream.write(f"ldjfix: {who}{safe(text)}\n")
             self._stream.flush()
 
 

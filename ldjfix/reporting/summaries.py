@@ -19,7 +19,9 @@ from typing import Any
 
 import orjson
 
+from ldjfix.errors import ExitCode
 from ldjfix.ldjson.files import atomic_output
+from ldjfix.ldjson.printable import safe
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ("line", "objectId", "field", "error", "value")
@@ -35,7 +37,7 @@ class FileResult:
     file: str
     object_type: str
     outcome: str
-    exit_code: int
+    exit_code: ExitCode
     rounds: int = 0
     uploads: int = 0
     api_calls: int = 0
@@ -76,9 +78,9 @@ class RejectedRow:
     value: Any = None
 
 
-def worst_exit_code(results: Iterable[FileResult]) -> int:
+def worst_exit_code(results: Iterable[FileResult]) -> ExitCode:
     """The batch's exit code: the worst (highest) code of its files, 0 for none."""
-    return max((result.exit_code for result in results), default=0)
+    return ExitCode(max((result.exit_code for result in results), default=ExitCode.OK))
 
 
 def summary_json(
@@ -102,7 +104,9 @@ def summary_json(
 def format_table(results: Sequence[FileResult]) -> str:
     """The final table for a person: one row per file and a totals row, aligned."""
     head = ("file", "type", "outcome", *COUNTS)
-    rows = [(r.file, r.object_type, r.outcome, *(str(v) for v in _counts(r))) for r in results]
+    rows = [
+        (safe(r.file), r.object_type, r.outcome, *(str(v) for v in _counts(r))) for r in results
+    ]
     total = [sum(_counts(r)[i] for r in results) for i in range(len(COUNTS))]
     rows.append(("total", "", "", *(str(v) for v in total)))
     widths = [max(len(row[i]) for row in (head, *rows)) for i in range(len(head))]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from ldjfix.colour import outcome_style, paint
+from ldjfix.ldjson.printable import safe
 from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.screen import Viewport, cells, fit
 
@@ -201,7 +202,7 @@ def _summary(report: JobReport) -> str:
     doc = report.doc
     c = report.counts
     lines = [
-        f"ldjfix: {report.outcome}: {report.message}",
+        f"ldjfix: {report.outcome}: {safe(report.message)}",
         f"  records {c.records:,}: accepted {c.accepted:,}, quarantined {c.quarantined:,}, "
         f"pending {c.pending:,}",
         f"  local validation: {doc['local'].get('findings', 0):,} findings, "
@@ -216,7 +217,7 @@ def _summary(report: JobReport) -> str:
             f"{entry['fixed']:,} fixed ({entry['propagated']:,} by propagation), "
             f"{entry['quarantined']:,} quarantined{_gong_said(entry['uploads'])}"
         )
-    lines.append(f"  job folder: {report.job_dir} (report.json, corrected.ldjson, ...)")
+    lines.append(f"  job folder: {safe(report.job_dir)} (report.json, corrected.ldjson, ...)")
     return "\n".join(lines)
 
 

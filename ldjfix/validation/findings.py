@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ldjfix.gong.status import LineError
+from ldjfix.ldjson.printable import safe
 
 ERROR = "error"
 WARNING = "warning"
@@ -79,7 +80,7 @@ def render_text(report: ValidationReport, name: str) -> str:
         groups.setdefault(finding.description, []).append(finding.line)
     for text, lines in groups.items():
         where = f"line {lines[0]}" if len(lines) == 1 else f"{len(lines)} lines, first {lines[0]}"
-        out.append(f"warning: {text} ({where})")
+        out.append(f"warning: {safe(text)} ({where})")
     out.append(
         f"{report.valid} valid, {report.invalid} invalid; "
         f"{len(report.errors)} errors, {len(report.warnings)} warnings"
@@ -88,5 +89,5 @@ def render_text(report: ValidationReport, name: str) -> str:
 
 
 def _error_line(name: str, finding: Finding) -> str:
-    oid = f" objectId={finding.object_id}" if finding.object_id is not None else ""
-    return f"{name}:{finding.line}:{oid} {finding.description}"
+    oid = f" objectId={safe(finding.object_id)}" if finding.object_id is not None else ""
+    return f"{safe(name)}:{finding.line}:{oid} {safe(finding.description)}"

@@ -80,6 +80,14 @@ class Validator:
 
     def check_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
         """Every finding for one record on ``line``."""
+        try:
+            return self._check_record(line, record)
+        except (ValueError, RecursionError):  # jsonschema-rs stops at 255 levels of nesting
+            object_id = record.get("objectId")
+            oid = object_id if isinstance(object_id, str) else None
+            return [Finding(line, oid, None, TOO_DEEP, ERROR)]
+
+    def _check_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
         if self._screen(record):
             return []
         found: list[Finding] = []
@@ -275,6 +283,12 @@ def _by_line(finding: Finding) -> int:
 
 def _compile(schema: dict[str, Any]) -> Any:
     return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+TOO_DEEP = (
+    "Record nests arrays or objects too deeply to be checked (more than 250 levels); "
+    "no CRM field is that deep: flatten or remove the nested value"
+)
 
 
 def _iter(validator: Any, record: dict[str, Any]) -> Iterator[Any]:

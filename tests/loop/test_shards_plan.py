@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -9,6 +10,7 @@ from ldjfix.loop.shards import (
     GONG_LISTED,
     MAX_SHARDS,
     TARGET_FAILURES,
+    GroupTooBig,
     Partition,
     plan_shards,
     shard_count,
@@ -116,6 +118,53 @@ def test_shards_per_round_are_capped_with_more_failures_each() -> None:
 def test_shards_cap_gives_way_to_the_upload_size_limit() -> None:
     """When only the 200 MB cut makes many shards, planning ends with those, not a loop."""
     parts = [Partition(tuple(range(1, 1_001)), 0)]
-    shards = plan_shards(parts, _keys(parts, {}), max_records=5, max_shards=10)
+    sizes = [100] * 1_000
+    shards = plan_shards(parts, _keys(parts, {}), sizes=sizes, max_bytes=500, max_shards=10)
     assert len(shards) == 200
     assert sorted(n for s in shards for n in s) == list(range(1, 1_001))
+
+
+def test_shards_are_sized_by_bytes_when_large_records_bunch_together() -> None:
+    """990 small records then 10 huge ones: no shard is over the cap, though the average fits."""
+    parts = [Partition(tuple(range(1, 1_001)), 0)]
+    sizes = [100] * 990 + [40_000] * 10
+    shards = plan_shards(parts, _keys(parts, {}), sizes=sizes, max_bytes=100_000)
+    size_of = dict(zip(range(1, 1_001), sizes, strict=True))
+    assert all(sum(size_of[n] for n in s) <= 100_000 for s in shards)
+    assert sorted(n for s in shards for n in s) == list(range(1, 1_001))
+    assert len(shards) <= 6  # packed, not one record per upload
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(1, 300)), min_size=1, max_size=200),
+    st.integers(min_value=0, max_value=60),
+)
+def test_shards_never_exceed_the_byte_cap_and_keep_groups(
+    lines: list[tuple[int, int]], expected: int
+) -> None:
+    """Any mix of keys and sizes: each shard fits in 1,000 bytes, groups whole and in order."""
+    keys = [k for k, _ in lines]
+    count = {k: keys.count(k) for k in keys}
+    sizes = [min(size, 1_000 // count[k] if k else 1_000) for k, size in lines]  # groups fit
+    numbers = tuple(range(1, len(lines) + 1))
+    parts = [Partition(numbers, expected)]
+    shards = plan_shards(parts, keys, sizes=sizes, max_bytes=1_000)
+    size_of = dict(zip(numbers, sizes, strict=True))
+    assert sorted(n for s in shards for n in s) == list(numbers)
+    for shard in shards:
+        assert sum(size_of[n] for n in shard) <= 1_000
+        assert shard == sorted(shard)
+    home = {}
+    for index, shard in enumerate(shards):
+        for n in shard:
+            key = keys[n - 1]
+            if key:
+                assert home.setdefault(key, index) == index
+
+
+def test_shards_refuse_a_group_bigger_than_the_cap() -> None:
+    """Two records sharing an objectId that together exceed the cap cannot be uploaded."""
+    parts = [Partition((1, 2, 3), 0)]
+    with pytest.raises(GroupTooBig) as caught:
+        plan_shards(parts, [7, 0, 7], sizes=[600, 10, 600], max_bytes=1_000)
+    assert caught.value.line == 1

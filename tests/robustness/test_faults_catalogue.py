@@ -258,6 +258,42 @@ ROWS = [
         3,
     ),
     Row(
+        "job folder with a damaged report.json",
+        "run small.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state --job-dir done-job",
+        "Error: job file done-job/report.json is damaged (not JSON: unexpected end of data). Delete it and run the same command again: ldjfix writes the job's outputs afresh.",
+        3,
+    ),
+    Row(
+        "rules pattern with no linear-time match",
+        "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --rules lookahead.toml -o out.ldjson",
+        "Error: lookahead.toml rule 1: 'pattern' is not a valid regular expression (RE2 syntax, run in linear time): invalid perl operator: (?= (lookaround and backreferences are not supported: they cannot run in bounded time).",
+        3,
+    ),
+    Row(
+        "rules replacement naming a missing group",
+        "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --rules group9.toml -o out.ldjson",
+        "Error: group9.toml rule 1 (field 'name'): 'with' cannot be used: the replacement refers to group 9, but the pattern has 1 group.",
+        3,
+    ),
+    Row(
+        "interactive answers file with a damaged line",
+        "fix accounts.ldjson --status-file accounts-status.json -t ACCOUNT --interactive -o answered.ldjson",
+        "Error: answers file answered.ldjson.answers.jsonl line 1 is not an answer ldjfix wrote. Delete that line (its question is asked again), or the whole file.",
+        3,
+    ),
+    Row(
+        "record nested deeper than 255 levels",
+        "validate deep.ldjson -t ACCOUNT",
+        "deep.ldjson:1: objectId=a1 Record nests arrays or objects too deeply to be checked (more than 250 levels); no CRM field is that deep: flatten or remove the nested value",
+        1,
+    ),
+    Row(
+        "objectId holding terminal escapes",
+        "validate escapes.ldjson -t ACCOUNT",
+        "escapes.ldjson:1: objectId=\\e]0;PWNED\\u0007\\e[2J Mandatory field [modifiedDate] is missing or empty",
+        1,
+    ),
+    Row(
         "run from a pipe without --job-dir",
         "run - -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state",
         "Error: the source stdin is a stream (read once), so the job needs a folder to keep its copy in. Pass --job-dir D; to resume, run the same command again with the same data (or name D/source.ldjson as FILE).",
@@ -408,6 +444,18 @@ def make_workspace(folder: Path) -> None:
     (folder / "secret.toml").write_bytes(b'integration_id = 1\napi_key = "abc"\n')
     (folder / "badrate.toml").write_bytes(b"integration_id = 1\ncalls_per_second = -2\n")
     (folder / "jobs.toml").write_bytes(b'[[job]]\nfile = "accounts.ldjson"\n')
+    (folder / "lookahead.toml").write_bytes(
+        b"[[rule]]\npattern = '(?=Mandatory)'\naction = \"quarantine\"\n"
+    )
+    (folder / "group9.toml").write_bytes(
+        b"[[rule]]\nfield = \"name\"\naction = \"replace\"\nregex = '(a)'\nwith = '\\9'\n"
+    )
+    (folder / "answered.ldjson.answers.jsonl").write_bytes(b"null\n")
+    deep = b"[" * 300 + b"]" * 300
+    (folder / "deep.ldjson").write_bytes(
+        b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00Z","name":"n","x":' + deep + b"}\n"
+    )
+    (folder / "escapes.ldjson").write_bytes(b'{"objectId":"\\u001b]0;PWNED\\u0007\\u001b[2J"}\n')
     with open(folder / "huge.ldjson", "wb") as huge:  # sparse: costs no disk
         huge.truncate(200_000_001)
     runner = CliRunner()
@@ -483,6 +531,17 @@ def _prepare(folder: Path, sandbox: RunningSandbox) -> None:
     )
     assert first.exit_code in (0, 1), first.output
     changing.write_bytes(changing.read_bytes() + b'{"objectId":"c2"}\n')
+    small = folder / "small.ldjson"
+    small.write_bytes(b'{"objectId":"s1","modifiedDate":"2024-01-01T00:00:00Z","name":"S"}\n')
+    done = runner.invoke(
+        cli,
+        ["run", str(small), "-t", "ACCOUNT", "--integration-id", "1", "--sandbox",
+         "--sandbox-dir", str(folder / "state"), "--job-dir", str(folder / "done-job")],
+        env={"GONG_BASE_URL": "", "LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}'},
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    report = folder / "done-job" / "report.json"
+    report.write_bytes(report.read_bytes()[:50])
 
 
 def invoke(
