@@ -25,8 +25,9 @@ RAW = ("\x1b", "\x07", "\r", "\x9b", "\u202e", "\u2028")
 def _on_pty(args: list[str], cwd: Path) -> tuple[int, str]:
     """Run ``ldjfix ARGS`` with stdout and stderr on a pty; its exit code and all it printed."""
     leader, follower = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1"}  # ldjfix's own colour codes are not the data's
     process = subprocess.Popen(
-        [sys.executable, "-m", "ldjfix", *args], stdout=follower, stderr=follower, cwd=cwd
+        [sys.executable, "-m", "ldjfix", *args], stdout=follower, stderr=follower, cwd=cwd, env=env
     )
     os.close(follower)
     chunks = []

