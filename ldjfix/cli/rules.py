@@ -1,0 +1,1 @@
+"""rules suggest: a starting rules file from the defects a file has."""
