@@ -21,8 +21,10 @@ FIELD_TYPES = (
     *("PHONENUMBER", "EMAILADDRESS", "REFERENCE", "ID", "STRING", "URL", "STRINGARRAY"),
 )
 REFERENCE_TARGETS = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "USER")
-KEYS = ("uniqueName", "label", "type", "lastModified", "isDeleted", "referenceTo")
-KEYS += ("orderedValueList",)
+KEYS = (
+    *("uniqueName", "label", "type", "lastModified", "isDeleted", "referenceTo"),
+    "orderedValueList",
+)
 _NO_MILLIS = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})"
 )
