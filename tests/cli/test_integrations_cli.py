@@ -22,7 +22,9 @@ def test_integrations_register_list_delete(kind: str, tmp_path: Path) -> None:
     with remote(kind, tmp_path) as gong:
         empty = gong.ldjfix("integrations", "list", "--json")
         assert empty.returncode == 0 and orjson.loads(empty.stdout) == {"integrations": []}
-        made = gong.ldjfix("integrations", "register", "--name", "ACME", "--owner-email", "o@acme.com")
+        made = gong.ldjfix(
+            "integrations", "register", "--name", "ACME", "--owner-email", "o@acme.com"
+        )
         assert made.returncode == 0, made.stderr
         new_id = int(made.stdout.strip())
         assert new_id > BIG  # printed exactly: the listed JSON id below is the same int

@@ -11,7 +11,12 @@ from tests.support.cli import REMOTES, remote
 
 ID = ["--integration-id", "1", "-t", "ACCOUNT"]
 FIELDS = [
-    {"uniqueName": "tier", "label": "Tier", "type": "PICKLIST", "orderedValueList": ["Gold", "Silver"]},
+    {
+        "uniqueName": "tier",
+        "label": "Tier",
+        "type": "PICKLIST",
+        "orderedValueList": ["Gold", "Silver"],
+    },
     {"uniqueName": "arr", "label": "ARR", "type": "CURRENCY"},
 ]
 
