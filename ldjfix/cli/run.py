@@ -45,6 +45,22 @@ from ldjfix.cli.options import integration_id_option, remote_options
     type=click.FloatRange(min=0, min_open=True),
     help="Rate limit for API calls, shared by all files.  [default: 3]",
 )
+@click.option(
+    "--verify",
+    default=0,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="After the end, read back N accepted records per file from Gong and compare "
+    "them with corrected.ldjson (ACCOUNT, CONTACT, DEAL, LEAD).",
+)
+@click.option(
+    "--max-failure-rate",
+    default=50.0,
+    show_default=True,
+    type=click.FloatRange(0, 100),
+    metavar="P",
+    help="Stop after round 1 if more than P %% of an upload failed at Gong (100: never).",
+)
 @remote_options
 @click.option(
     "--file",
@@ -97,6 +113,8 @@ def run(
     base_url: str | None,
     sandbox: bool,
     sandbox_dir: str | None,
+    verify: int,
+    max_failure_rate: float,
     **batch: Any,
 ) -> None:
     """Take FILE to DONE: validate, upload, fix, resubmit in rounds; resumable.
@@ -127,6 +145,8 @@ def run(
             base_url=base_url,
             sandbox=sandbox,
             sandbox_dir=sandbox_dir,
+            verify=verify,
+            max_failure_rate=max_failure_rate,
             **batch,
         )
     )

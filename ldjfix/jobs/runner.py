@@ -241,6 +241,8 @@ class UploadTarget:
     env: Mapping[str, str] | None = None
     policy: RetryPolicy | None = None  # None: the client's default
     cancel: CancelToken | None = None  # the run's: Ctrl-C stops every job at its next call
+    verify: int = 0  # records to read back after the end (--verify)
+    max_failure_rate: float = 50.0  # --max-failure-rate
 
 
 def run_files(
@@ -272,7 +274,13 @@ def run_files(
     def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
         part = prepared[job]
         spec = JobSpec(
-            job.file, job.object_type, remote.integration_id, part.folder, remote.max_rounds
+            job.file,
+            job.object_type,
+            remote.integration_id,
+            part.folder,
+            remote.max_rounds,
+            verify=remote.verify,
+            max_failure_rate=remote.max_failure_rate,
         )
         seen = _LastEvent(sink)
         before = _calls_so_far(part.folder)

@@ -57,6 +57,8 @@ class RunOptions:
     log_format: str | None = None
     as_json: bool = False
     summary_md: str | None = None
+    verify: int = 0
+    max_failure_rate: float = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class ResolvedRun:
     settings: Settings
     jobs: tuple[BatchJob, ...]
     batch: bool
+    verify: int = 0  # records per job to read back after the end (--verify)
+    max_failure_rate: float = 50.0  # --max-failure-rate
 
     @property
     def integration_id(self) -> int:
@@ -112,7 +116,7 @@ def resolve_run(
         or settings.max_api_calls is not None
         or settings.log_format == "json"
     )
-    return ResolvedRun(settings, jobs, batch)
+    return ResolvedRun(settings, jobs, batch, options.verify, options.max_failure_rate)
 
 
 def run_single(
@@ -157,6 +161,8 @@ def _remote_and_budget(
         settings.max_rounds or DEFAULT_MAX_ROUNDS,
         env,
         cancel=cancel,
+        verify=resolved.verify,
+        max_failure_rate=resolved.max_failure_rate,
     )
     return remote, CallBudget(settings.calls_per_second, max_calls=settings.max_api_calls)
 

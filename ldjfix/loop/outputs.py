@@ -114,6 +114,8 @@ def write_report(folder: JobFolder, doc: JournalDoc, ledger: Ledger) -> ReportDo
     settled = [folder.read_settlement(name) for name in doc["settled"]]
     per_round = [s["notes"] for s in settled if s["round"] >= 1]
     end = doc["end"]
+    verify = doc.get("verify")
+    mismatched = bool(verify and verify["mismatched"])
     report: ReportDoc = {
         "source": doc["source"],
         "jobId": doc["jobId"],
@@ -121,7 +123,7 @@ def write_report(folder: JobFolder, doc: JournalDoc, ledger: Ledger) -> ReportDo
         "objectType": doc["objectType"],
         "integrationId": doc["integrationId"],
         "outcome": end["outcome"],
-        "exitCode": EXIT_CODES[end["outcome"]],
+        "exitCode": max(EXIT_CODES[end["outcome"]], 1 if mismatched else 0),
         "reason": end["reason"],
         "message": _message(end["outcome"], counts, doc),
         "records": counts.records,
@@ -140,8 +142,18 @@ def write_report(folder: JobFolder, doc: JournalDoc, ledger: Ledger) -> ReportDo
         "timings": doc.get("timings", {}),
         "outputs": {"corrected": CORRECTED, "rejected": REJECTED, "fixes": FIXES},
     }
+    failure_rate = _failure_rate(doc)
+    if failure_rate is not None:
+        report["failureRate"] = failure_rate
+    if verify is not None:
+        report["verify"] = verify
     folder.write_report(report)
     return report
+
+
+def _failure_rate(doc: JournalDoc) -> dict[str, Any] | None:
+    stop = doc.get("stop")
+    return stop.get("failureRate") if stop else None
 
 
 def _general(doc: JournalDoc) -> list[str]:
@@ -154,10 +166,24 @@ def _records(count: int) -> str:
 
 
 def _message(outcome: str, counts: Counts, doc: JournalDoc) -> str:
+    text = _outcome_message(outcome, counts, doc)
+    if doc.get("verify") is not None:
+        from ldjfix.loop.verify import describe
+
+        text += f"; {describe(doc['verify'])}"
+    return text
+
+
+def _outcome_message(outcome: str, counts: Counts, doc: JournalDoc) -> str:
     if outcome == "DONE":
         if counts.records == 0:
             return "the source holds no records: nothing to upload"
         return f"all {counts.records} records accepted by Gong"
+    failure_rate = _failure_rate(doc)
+    if outcome == "STOPPED" and failure_rate is not None:
+        from ldjfix.loop.failrate import describe as describe_stop
+
+        return describe_stop(failure_rate)
     if outcome == "STOPPED":
         general = "; ".join(_general(doc))
         return f"Gong rejected the whole file: {general}"

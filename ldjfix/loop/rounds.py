@@ -23,6 +23,8 @@ from ldjfix.gong.limits import MAX_UPLOAD_BYTES
 from ldjfix.gong.status import Status
 from ldjfix.ldjson.sources import Source, check_readable, check_source_name, open_source
 from ldjfix.loop import outputs as reports
+from ldjfix.loop.failrate import DEFAULT_MAX_FAILURE_RATE, check_failure_rate, rate_allows
+from ldjfix.loop.folder import CORRECTED
 from ldjfix.loop.journal import (
     JobFolder,
     Journal,
@@ -47,6 +49,7 @@ from ldjfix.loop.shapes import (
     damaged,
 )
 from ldjfix.loop.survey import Checker, local_settlement, survey
+from ldjfix.loop.verify import verify_records
 from ldjfix.loop.wave import Remote, already_sent, send_wave
 
 
@@ -62,6 +65,8 @@ class JobSpec:
     poll_timeout: float = 3600.0
     first_poll: float = 1.0
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    verify: int = 0  # accepted records per job to read back from Gong after the end
+    max_failure_rate: float = DEFAULT_MAX_FAILURE_RATE
 
     @property
     def folder(self) -> Path:
@@ -236,9 +241,11 @@ class _Job:
                 raise damaged(self.folder.rounds / name, str(exc)) from None
 
     def _reopen(self, doc: JournalDoc) -> bool:
-        """Continue a job that ended at --max-rounds when this command allows more rounds."""
+        """Continue a job this command lets go further: more --max-rounds, a higher rate."""
         end = doc.get("end")
-        if end is None or end["outcome"] != "PENDING" or doc["round"] >= self.spec.max_rounds:
+        if rate_allows(doc.get("stop"), self.spec.max_failure_rate):
+            doc.pop("stop")  # a higher --max-failure-rate this time: go on
+        elif end is None or end["outcome"] != "PENDING" or doc["round"] >= self.spec.max_rounds:
             return False
         doc["phase"] = "settled"
         doc.pop("end", None)
@@ -274,6 +281,10 @@ class _Job:
             return "nothing left to upload"
         if doc.get("stop"):
             return "Gong reported a file-level error (line 0)"
+        rate = check_failure_rate(self._last_settled(), self.spec.max_failure_rate, self._status)
+        if rate is not None:
+            doc["stop"] = {"general": [], "failureRate": rate}
+            return f"more than {self.spec.max_failure_rate:g} % of an upload failed at Gong"
         last = self._last_settled()
         if doc["round"] >= 1 and last is not None and not last["notes"].get("progress", True):
             return "the last round made no progress"
@@ -352,6 +363,9 @@ class _Job:
         sha = self.journal.upload(name).get("lineageSha256")
         return map_status(name, status, self.folder.read_lineage(name, sha))
 
+    def _status(self, name: str) -> Status:
+        return self.folder.read_status(name)
+
     def _finish(self, reason: str) -> None:
         counts = self.ledger.check()
         started = self.clock()
@@ -359,6 +373,11 @@ class _Job:
         self.hook("outputs")
         self._add_time("outputs", started)
         outcome = reports.outcome_of(counts, bool(self.journal.doc.get("stop")))
+        if self.spec.verify and counts.pending == 0 and counts.accepted:
+            where = (self.folder.output(CORRECTED), self.spec.object_type, self.spec.integration_id)
+            self.journal.doc["verify"] = verify_records(
+                self.client, *where, self.spec.verify, counts.accepted
+            )
         self.journal.doc["end"] = {"outcome": outcome, "reason": reason}
         reports.write_report(self.folder, self.journal.doc, self.ledger)
         self.hook("report")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, Protocol, Required, TypedDict, Unpack, cast
+from typing import Any, Literal, NotRequired, Protocol, Required, TypedDict, Unpack, cast
 
 import orjson
 
@@ -50,9 +50,10 @@ class JobEnd(TypedDict):
 
 
 class JobStop(TypedDict):
-    """Why the loop stopped early: Gong's file-level errors."""
+    """Why the loop stopped early: Gong's file-level errors, or too many failures."""
 
     general: list[str]
+    failureRate: NotRequired[dict[str, Any]]  # --max-failure-rate (loop.failrate)
 
 
 class JobIdentity(TypedDict):
@@ -84,6 +85,7 @@ class JournalDoc(TypedDict, total=False):
     timings: dict[str, float]
     end: JobEnd
     stop: JobStop | None
+    verify: dict[str, Any]  # --verify's read-back (loop.verify)
 
 
 class QuarantinedDoc(TypedDict):
@@ -139,6 +141,8 @@ class ReportDoc(TypedDict, total=False):
     generalErrors: list[str]
     timings: dict[str, float]
     outputs: dict[str, str]
+    failureRate: dict[str, Any]  # after a --max-failure-rate stop
+    verify: dict[str, Any]  # with --verify N
 
 
 class RejectedDoc(TypedDict, total=False):
@@ -246,6 +250,11 @@ def is_none(value: object) -> bool:
     return value is None
 
 
+def is_dict(value: object) -> bool:
+    """A JSON object."""
+    return isinstance(value, dict)
+
+
 UPLOAD = obj(
     {"round": count, "clientRequestId": text, "state": lambda v: v in STATES},
     {
@@ -274,7 +283,8 @@ JOURNAL = obj(
         "digests": map_of(text),
         "timings": map_of(number),
         "end": obj({"outcome": text, "reason": text}),
-        "stop": one_of(is_none, obj({"general": list_of(text)})),
+        "stop": one_of(is_none, obj({"general": list_of(text)}, {"failureRate": is_dict})),
+        "verify": is_dict,
     },
 )
 SETTLEMENT = obj(
