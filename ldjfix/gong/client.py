@@ -88,9 +88,12 @@ class GongClient:
         clock: Callable[[], float] = time.monotonic,
         first_poll: float = 2.0,
         cancel: CancelToken | None = None,
+        processing_rate: float | None = None,
     ) -> None:
         self._http = http
         self.first_poll = first_poll  # the first wait of wait_for_status, unless given
+        # bytes a second the remote is assumed to process (None: no wait before a first poll)
+        self.processing_rate = processing_rate
         self._limiter = limiter or RateLimiter(clock=clock, sleep=sleep)
         self._policy = policy or RetryPolicy()
         self.token = CancelToken(parent=cancel)  # the run's token, or none: this client's own
@@ -108,6 +111,14 @@ class GongClient:
     def cancel(self) -> None:
         """Start no further call and end every wait of this client (its wave failed)."""
         self.token.cancel()
+
+    def now(self) -> float:
+        """The client's clock (monotonic seconds; a test clock in tests)."""
+        return self._clock()
+
+    def pause(self, seconds: float) -> None:
+        """Wait on the client's sleep, so a poller shares its clock (nothing sleeps in tests)."""
+        self._sleep(seconds)
 
     def close(self) -> None:
         """Close the underlying HTTP client."""

@@ -21,6 +21,9 @@ from ldjfix.gong.connection import (
 from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.gong.retry import RetryPolicy
 
+# Gong publishes no processing time; 4 MB a second is a guess that only delays a first poll
+GONG_PROCESSING_RATE = 4_000_000.0
+
 
 def connect(
     conn: Connection,
@@ -73,4 +76,5 @@ def connect(
         clock=clock,
         first_poll=first_poll,
         cancel=cancel,
+        processing_rate=None if conn.sandbox else GONG_PROCESSING_RATE,
     )

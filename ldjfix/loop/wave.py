@@ -1,9 +1,10 @@
 """One wave of uploads: every shard of a round uploaded and polled at once, journal kept exact.
 
-Each shard runs in its own thread (at most MAX_THREADS at once, the rest queued); the
+Shards are uploaded from a few threads (at most MAX_THREADS at once, the rest queued); the
 client's shared rate limiter keeps the whole wave (and any other job sharing it) within Gong's
-calls per second. Ctrl-C (or a failed shard) cancels the client: queued shards never start,
-and those running stop at their next call or wait. The journal records each shard's
+calls per second. Then they are polled together in one paced cycle (:mod:`ldjfix.loop.polling`),
+not each on its own timer. Ctrl-C (or a failed shard) cancels the client: queued shards never
+start, and those running stop at their next call or wait. The journal records each shard's
 progress: *planned* (its file is written and its ``clientRequestId`` fixed), *uploaded*, then
 *polled* (its terminal status saved). A shard found *planned* in a journal read back from disk
 may have been uploaded just before a crash, so it is first asked about (once: "never used" is
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 
 from ldjfix.gong.client import ApiError, GongClient, RequestIdUsed
 from ldjfix.gong.status import Status
-from ldjfix.loop.journal import JobFolder, Journal
+from ldjfix.loop.journal import Journal
+from ldjfix.loop.polling import InFlight, first_wait, poll_together
 
 MAX_THREADS = 8
 _NOT_FOUND = (400, 404)  # what Gong (and the sandbox) answer for an id never used
@@ -45,25 +47,46 @@ def send_wave(
     on_done: Callable[[str, Status], None],
     on_poll: Callable[[str, Status], None] | None = None,
 ) -> dict[str, Status]:
-    """Upload and poll every named upload; returns each one's terminal status."""
+    """Upload every named upload, then poll them together; returns each one's terminal status."""
     folder = journal.folder
+    found: dict[str, Status] = {}
 
-    def one(name: str) -> Status:
-        def polled(status: Status) -> None:
-            if on_poll is not None:
-                on_poll(name, status)
-
-        maybe = name in maybe_sent
-        status = _settle_one(name, remote, journal, folder, maybe, hook, polled)
+    def finish(name: str, status: Status) -> None:
+        folder.write_json(folder.status(name), status.raw)
+        hook("poll")
+        journal.set_upload(name, state="polled", status=status.status)
+        found[name] = status
         on_done(name, status)
-        return status
+
+    def send(name: str) -> InFlight | None:
+        status, sent_now = _send_one(name, remote, journal, name in maybe_sent, hook)
+        if status is not None:  # polled before a resume: its status is saved
+            found[name] = status
+            on_done(name, status)
+            return None
+        crid = journal.upload(name)["clientRequestId"]
+        if not sent_now:  # sent by an earlier run: ask at once
+            return InFlight(name, crid, remote.client.now())
+        size = folder.upload_set(name).stat().st_size
+        wait = first_wait(size, remote.client.processing_rate)
+        return InFlight(name, crid, remote.client.now(), wait)
 
     if not names:
         return {}
     pool = ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(names)))
     try:
-        futures = {name: pool.submit(one, name) for name in names}
-        return {name: future.result() for name, future in futures.items()}
+        futures = [pool.submit(send, name) for name in names]
+        flying = [u for u in (f.result() for f in futures) if u is not None]
+        pool.shutdown(wait=True)
+        poll_together(
+            flying,
+            client=remote.client,
+            integration_id=remote.integration_id,
+            first_interval=remote.first_poll,
+            timeout=remote.poll_timeout,
+            on_status=on_poll or (lambda name, status: None),
+            on_done=finish,
+        )
     except BaseException:
         # Ctrl-C, or one upload failed: no shard not yet sent is sent; those on the wire
         # finish their call (the journal says how far each got) and stop at their next wait.
@@ -72,37 +95,23 @@ def send_wave(
         raise
     finally:
         pool.shutdown(wait=True)
+    return {name: found[name] for name in names}
 
 
-def _settle_one(
-    name: str,
-    remote: Remote,
-    journal: Journal,
-    folder: JobFolder,
-    maybe: bool,
-    hook: Callable[[str], None],
-    on_poll: Callable[[Status], None],
-) -> Status:
+def _send_one(
+    name: str, remote: Remote, journal: Journal, maybe: bool, hook: Callable[[str], None]
+) -> tuple[Status | None, bool]:
+    """Upload one set unless it already was: its saved status if polled, and if sent now."""
     entry = journal.upload(name)
-    crid = entry["clientRequestId"]
     if entry["state"] == "polled":
-        return folder.read_status(name)
-    if entry["state"] == "planned":
-        maybe = maybe and not entry.get("unused")
-        request_id = _upload_once(name, remote, journal, crid, maybe)
-        hook("upload")
-        journal.set_upload(name, state="uploaded", requestId=request_id)
-    status = remote.client.wait_for_status(
-        integration_id=remote.integration_id,
-        client_request_id=crid,
-        timeout=remote.poll_timeout,
-        first_interval=remote.first_poll,
-        on_poll=on_poll,
-    )
-    folder.write_json(folder.status(name), status.raw)
-    hook("poll")
-    journal.set_upload(name, state="polled", status=status.status)
-    return status
+        return journal.folder.read_status(name), False
+    if entry["state"] != "planned":
+        return None, False
+    maybe = maybe and not entry.get("unused")
+    request_id = _upload_once(name, remote, journal, entry["clientRequestId"], maybe)
+    hook("upload")
+    journal.set_upload(name, state="uploaded", requestId=request_id)
+    return None, True
 
 
 def _upload_once(name: str, remote: Remote, journal: Journal, crid: str, maybe: bool) -> str | None:
