@@ -18,7 +18,7 @@ BIG = 2**62  # the sandbox hands out ids above this: a double would corrupt them
 
 @pytest.mark.parametrize("kind", REMOTES)
 def test_integrations_register_list_delete(kind: str, tmp_path: Path) -> None:
-    """Register prints the exact int64 id, list shows it, a second register is refused, delete polls."""
+    """Register prints the exact int64 id, list shows it, a second is refused, delete polls."""
     with remote(kind, tmp_path) as gong:
         empty = gong.ldjfix("integrations", "list", "--json")
         assert empty.returncode == 0 and orjson.loads(empty.stdout) == {"integrations": []}

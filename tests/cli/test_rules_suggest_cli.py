@@ -1,4 +1,4 @@
-"""rules suggest: its rules, unchanged, take every file to DONE but for what a person must decide."""
+"""rules suggest: its rules, unchanged, take every file to DONE but for what a person decides."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def run_batch(
 def test_rules_suggest_samples_reach_done_but_for_person_defects(
     gong_kind: str, tmp_path: Path
 ) -> None:
-    """Every sample file: the suggested rules (from a status where one exists) leave only PERSON kinds."""
+    """Every sample: the suggested rules (with a status if there is one) leave only PERSON kinds."""
     planted = orjson.loads((SAMPLES / "defects.json").read_bytes())
     jobs = []
     for name, object_type in SAMPLE_FILES.items():
@@ -122,7 +122,8 @@ def test_rules_suggest_choices_for_each_kind(tmp_path: Path) -> None:
     source.write_text(
         '{"objectId":"d1","modifiedDate":"2025-01-02T03:04:05.678Z","closeDate":"2025-06-30T00:00:00Z"}\n'
         '{"objectId":"d2","modifiedDate":"2025-01-02T03:04:05+0200","amount":"1,200.50","status":"Won"}\n'
-        '{"objectId":"d3","modifiedDate":"2025-01-02T03:04:05Z","isDeleted":"false","status":"Closed Won"}\n'
+        '{"objectId":"d3","modifiedDate":"2025-01-02T03:04:05Z","isDeleted":"false",'
+        '"status":"Closed Won"}\n'
         '{"objectId":"d#4","modifiedDate":"2025-01-02T03:04:05Z"}\n',
         encoding="utf-8",
     )  # fmt: skip

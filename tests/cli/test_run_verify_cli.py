@@ -1,4 +1,4 @@
-"""run --verify N and --max-failure-rate P, as a user runs them, against --sandbox and sandbox serve."""
+"""run --verify N and --max-failure-rate P as a user runs them, against both sandboxes."""
 
 from __future__ import annotations
 
@@ -64,14 +64,18 @@ def test_run_verify_mismatch_exits_1_and_lists_records(tmp_path: Path) -> None:
     assert doc["outcome"] == "DONE" and doc["exitCode"] == 1
     [bad] = doc["verify"]["mismatched"]
     assert bad["objectId"] == first["objectId"] and bad["line"] == 1
-    assert bad["fields"] == [{"field": "name", "expected": first["name"], "actual": "Renamed Meanwhile"}]
+    assert bad["fields"] == [
+        {"field": "name", "expected": first["name"], "actual": "Renamed Meanwhile"}
+    ]
     assert f"read-back: 1 of 30 record(s) differ in Gong ({first['objectId']};" in done.stderr
 
 
 def test_run_verify_skips_types_gong_cannot_read_back(tmp_path: Path) -> None:
     """STAGE records cannot be read back: verify says so, and the exit code is untouched."""
     with remote("sandbox", tmp_path) as gong:
-        done = gong.ldjfix(*run_args(SAMPLES / "stages.ldjson", "STAGE", tmp_path / "job", "--verify", "5"))
+        done = gong.ldjfix(
+            *run_args(SAMPLES / "stages.ldjson", "STAGE", tmp_path / "job", "--verify", "5")
+        )
     assert done.returncode == 0, done.stderr
     assert report(tmp_path / "job")["verify"]["skipped"].startswith("Gong reads back only ACCOUNT")
 
@@ -93,7 +97,9 @@ def test_run_max_failure_rate_stops_before_shards(kind: str, tmp_path: Path) -> 
     assert rate["maxFailureRate"] == 50 and rate["uploads"][0]["rate"] > 90
     assert rate["groups"][0]["field"] == "accountId" and rate["groups"][0]["kind"] == "dangling"
     assert "upload the objects these records point at first" in rate["advice"]
-    assert "more than --max-failure-rate 50; stopped before spending more API calls" in stopped.stderr
+    assert (
+        "more than --max-failure-rate 50; stopped before spending more API calls" in stopped.stderr
+    )
     assert again.returncode == 1
     assert report(job)["outcome"] == "QUARANTINED" and report(job)["pending"] == 0
 
@@ -102,14 +108,17 @@ def test_run_max_failure_rate_threshold_is_the_given_percent(tmp_path: Path) -> 
     """2 % failing stops at --max-failure-rate 1, and runs to its end at the default 50."""
     with remote("sandbox", tmp_path) as gong:
         done = gong.ldjfix(*run_args(SAMPLES / "accounts.ldjson", "ACCOUNT", tmp_path / "job",
-                                     "--rules", str(SAMPLES / "rules.toml"), "--max-failure-rate", "1"))  # fmt: skip
+                                     "--rules", str(SAMPLES / "rules.toml"),
+                                     "--max-failure-rate", "1"))  # fmt: skip
     assert done.returncode == 1
     doc = report(tmp_path / "job")
     assert doc["outcome"] == "STOPPED" and doc["failureRate"]["uploads"][0]["rate"] > 1
     with remote("sandbox", tmp_path / "two") as gong:
         fine = gong.ldjfix(*run_args(SAMPLES / "accounts.ldjson", "ACCOUNT", tmp_path / "job2",
                                      "--rules", str(SAMPLES / "rules.toml")))  # fmt: skip
-    assert report(tmp_path / "job2")["outcome"] == "QUARANTINED" and "failureRate" not in report(tmp_path / "job2")
+    assert report(tmp_path / "job2")["outcome"] == "QUARANTINED" and "failureRate" not in report(
+        tmp_path / "job2"
+    )
     assert fine.returncode == 1
 
 
@@ -120,7 +129,9 @@ def test_run_max_failure_rate_threshold_is_the_given_percent(tmp_path: Path) -> 
         (["--verify", "-1"], "Invalid value for '--verify'"),
     ],
 )
-def test_run_verify_and_rate_bad_values_are_usage(tmp_path: Path, extra: list[str], message: str) -> None:
+def test_run_verify_and_rate_bad_values_are_usage(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
     """Out-of-range values are usage errors (exit 2), before anything runs."""
     with remote("sandbox", tmp_path) as gong:
         done = gong.ldjfix(*run_args(SAMPLES / "stages.ldjson", "STAGE", tmp_path / "job", *extra))

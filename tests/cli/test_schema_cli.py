@@ -54,7 +54,8 @@ def test_schema_push_pull_diff_round_trip(kind: str, tmp_path: Path) -> None:
             '{"objectId":"a1","modifiedDate":"2025-01-01T00:00:00Z","tier":"Bronze","arr":"x"}\n',
             encoding="utf-8",
         )
-        checked = gong.ldjfix("validate", str(records), "-t", "ACCOUNT", "--schema-file", str(pulled), "--json")  # fmt: skip
+        checked = gong.ldjfix("validate", str(records), "-t", "ACCOUNT", "--schema-file",
+                              str(pulled), "--json")  # fmt: skip
     assert checked.returncode == 1
     fields_hit = {e["field"] for e in orjson.loads(checked.stdout)["errors"]}
     assert fields_hit == {"tier", "arr"}
@@ -84,10 +85,15 @@ def test_schema_push_refuses_to_drop_fields(kind: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ([{"name": "tier", "type": "STRING"}], "field 1: 'uniqueName' is required (Gong's field model calls the key uniqueName); field 1: 'label' is required."),
-        ([{"uniqueName": "t", "label": "T", "type": "string"}], "field 1 ('t'): 'type' 'string' is not one of BOOLEAN"),
-        ([{"uniqueName": "r", "label": "R", "type": "REFERENCE"}], "a REFERENCE needs 'referenceTo'"),
-        ([{"uniqueName": "p", "label": "P", "type": "PICKLIST"}], "a PICKLIST needs 'orderedValueList'"),
+        ([{"name": "tier", "type": "STRING"}],
+         "field 1: 'uniqueName' is required (Gong's field model calls the key uniqueName); "
+         "field 1: 'label' is required."),
+        ([{"uniqueName": "t", "label": "T", "type": "string"}],
+         "field 1 ('t'): 'type' 'string' is not one of BOOLEAN"),
+        ([{"uniqueName": "r", "label": "R", "type": "REFERENCE"}],
+         "a REFERENCE needs 'referenceTo'"),
+        ([{"uniqueName": "p", "label": "P", "type": "PICKLIST"}],
+         "a PICKLIST needs 'orderedValueList'"),
         ([FIELDS[1], FIELDS[1]], "field 2 ('arr') repeats field 1"),
         ({"objectTypeToSelectedFields": {"DEAL": []}}, "holds fields of DEAL, not ACCOUNT."),
         ({"fields": []}, "is neither a JSON array of field definitions nor an entity schema"),

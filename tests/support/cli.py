@@ -1,4 +1,4 @@
-"""Running ``python -m ldjfix`` as a user would, against the in-process sandbox or ``sandbox serve``."""
+"""Running ``python -m ldjfix`` as a user would: against ``--sandbox`` or ``sandbox serve``."""
 
 from __future__ import annotations
 
