@@ -208,6 +208,42 @@ ROWS = [
         3,
     ),
     Row(
+        "schema list breaking Gong's field model",
+        "schema push color.json --integration-id 1 -t ACCOUNT --sandbox --sandbox-dir state",
+        "Error: schema file color.json: field 1 ('tier'): 'label' is required; field 1 ('tier'): 'type' 'COLOR' is not one of BOOLEAN, DATE, DATETIME, PICKLIST, NUMBER, PERCENT, CURRENCY, PHONENUMBER, EMAILADDRESS, REFERENCE, ID, STRING, URL, STRINGARRAY (case-sensitive). Fix the file (reference 3.8: uniqueName, label and type are required). Nothing was sent.",
+        3,
+    ),
+    Row(
+        "schema of a type without custom fields",
+        "schema pull --integration-id 1 -t STAGE -o stages-schema.json --sandbox --sandbox-dir state",
+        "Error: objectType 'STAGE' is not one of ACCOUNT, CONTACT, DEAL, LEAD (case-sensitive).",
+        2,
+    ),
+    Row(
+        "suggested rules written over the input",
+        "rules suggest accounts.ldjson -t ACCOUNT -o accounts.ldjson",
+        "Error: the output accounts.ldjson is the input file accounts.ldjson; ldjfix never overwrites its input. Choose another output path with -o.",
+        2,
+    ),
+    Row(
+        "registering with an owner email that is not one",
+        "integrations register --name ACME --owner-email nobody --sandbox --sandbox-dir state",
+        "Error: --owner-email 'nobody' is not an email address.",
+        2,
+    ),
+    Row(
+        "deleting an integration Gong does not have",
+        "integrations delete --integration-id 42 --yes --sandbox --sandbox-dir state",
+        "Error: Gong has no integration 42 (it lists: none). See `ldjfix integrations list`.",
+        2,
+    ),
+    Row(
+        "failure rate out of range",
+        "run accounts.ldjson -t ACCOUNT --integration-id 1 --max-failure-rate 150 --sandbox --sandbox-dir state",
+        "Error: Invalid value for '--max-failure-rate': 150.0 is not in the range 0<=x<=100.",
+        2,
+    ),
+    Row(
         "config file holding a secret",
         "run accounts.ldjson -t ACCOUNT --config secret.toml --sandbox --sandbox-dir state",
         "Error: secret.toml: key 'api_key': looks like a credential; ldjfix reads credentials only from the environment (GONG_ACCESS_KEY + GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN). Remove it from the file.",
