@@ -113,8 +113,9 @@ def suggest(
         into = warnings if soft and kind != "domain_url" else groups
         into.setdefault((name, kind), Defect(name, kind, text)).add(line, value, source)
 
-    with open_input(path) as stream:
-        tap = _Tap(stream)
+    reported = [e for e in status.line_errors if not e.is_general] if status else []
+    with open_input(path) as stream:  # read once: a pipe or FIFO cannot be read again
+        tap = _Tap(stream, {e.line: e.field for e in reported})
         for finding in validator.check_stream(tap):
             value = tap.value(finding.line, finding.field)
             add(finding.line, finding.field, finding.description, value, "local",
@@ -126,14 +127,13 @@ def suggest(
     sources = ["the local validator"]
     if status is not None:
         sources.append(status_source)
-        reported = [e for e in status.line_errors if not e.is_general]
         general = [e.description for e in status.line_errors if e.is_general]
-        values = _values_at(path, {e.line: e.field for e in reported})
         for error in reported:
-            if error.line not in values:
+            if error.line > tap.number:
                 unmapped += 1
                 continue
-            add(error.line, error.field, error.description, values[error.line], "Gong", False)
+            value = tap.reported.get(error.line, _ABSENT)
+            add(error.line, error.field, error.description, value, "Gong", False)
     chosen = [choose(d, properties) for d in groups.values()]
     chosen.sort(
         key=lambda s: (s.defect.field != "objectId", "pattern" not in s.rule, -s.defect.count)
@@ -328,8 +328,10 @@ def _short(value: Any) -> str:
 class _Tap:
     """The file's lines on their way to the validator, so a finding's value can be read back."""
 
-    def __init__(self, stream: Iterable[bytes]) -> None:
+    def __init__(self, stream: Iterable[bytes], wanted: Mapping[int, str | None]) -> None:
         self._stream = stream
+        self._wanted = wanted
+        self.reported: dict[int, Any] = {}  # line -> value of the field a status error names
         self.number = 0
         self._raw = b""
         self._parsed: tuple[int, Any] = (0, None)
@@ -343,6 +345,8 @@ class _Tap:
                 name = self._record().get("name") if isinstance(self._record(), dict) else None
                 if isinstance(name, str) and len(name) > NAME_LIMIT:
                     self.long_names.append((self.number, name))
+            if self.number in self._wanted:
+                self.reported[self.number] = self.value(self.number, self._wanted[self.number])
             yield raw
 
     def _record(self) -> Any:
@@ -360,23 +364,3 @@ class _Tap:
             return _ABSENT
         record = self._record()
         return record.get(name, _ABSENT) if isinstance(record, dict) else _ABSENT
-
-
-def _values_at(path: str | Path, wanted: Mapping[int, str | None]) -> dict[int, Any]:
-    """The value of the named field on each wanted line (lines past the end are left out)."""
-    found: dict[int, Any] = {}
-    if not wanted:
-        return found
-    with open_input(path) as stream:
-        for number, raw in enumerate(stream, 1):
-            if number not in wanted:
-                continue
-            name = wanted[number]
-            try:
-                record = orjson.loads(raw.removeprefix(BOM) if number == 1 else raw)
-            except orjson.JSONDecodeError:
-                record = None
-            found[number] = (
-                record.get(name, _ABSENT) if isinstance(record, dict) and name else _ABSENT
-            )
-    return found

@@ -185,3 +185,22 @@ def test_rules_suggest_bad_inputs(tmp_path: Path, args: list[str], code: int, me
     assert done.returncode == code
     assert message in done.stderr and done.stderr.count("\n") == 1
     assert not (tmp_path / "r.toml").exists()
+
+
+def test_rules_suggest_reads_stdin_once_with_a_status(tmp_path: Path) -> None:
+    """FILE on stdin with a status: one pass, Gong's defects counted, a line past the end noted."""
+    status = orjson.loads((SAMPLES / "contacts-status.json").read_bytes())
+    status["errors"].append({"line": 999, "description": "Mandatory field [objectId] is missing"})
+    saved = tmp_path / "status.json"
+    saved.write_bytes(orjson.dumps(status))
+    done = subprocess.run(
+        [sys.executable, "-m", "ldjfix", "rules", "suggest", "-", "-t", "CONTACT",
+         "--status-file", str(saved), "-o", "-"],
+        input=(SAMPLES / "contacts.ldjson").read_bytes(), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode("utf-8")
+    assert "# accountId: 7 records (Gong), e.g. line 44, 100, 144" in text
+    assert "# 1 status error(s) name lines past the end of the file;" in text
+    rules = parse_rules(tomllib.loads(text)).rules
+    assert any(r.field == "accountId" and r.action == "quarantine" for r in rules)
