@@ -34,12 +34,10 @@ def suggest(
     from ldjfix.cli.options import load_status
     from ldjfix.fixing.rulewriter import render
     from ldjfix.fixing.suggest import suggest as suggest_rules
-    from ldjfix.ldjson.files import refuse_overwrite, write_bytes_atomic
+    from ldjfix.ldjson.files import refuse_same_files, write_bytes_atomic
     from ldjfix.validation.validator import load_entity_schema
 
-    refuse_overwrite(file, output)
-    if status_file is not None:
-        refuse_overwrite(status_file, output)
+    refuse_same_files([file, status_file, schema_file], [output])
     status = load_status(file, status_file=status_file) if status_file else None
     schema = load_entity_schema(schema_file) if schema_file else None
     found = suggest_rules(

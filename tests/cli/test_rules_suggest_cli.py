@@ -171,7 +171,7 @@ def test_rules_suggest_then_fix_with_a_status(tmp_path: Path) -> None:
     ("args", "code", "message"),
     [
         (["missing.ldjson", "-t", "ACCOUNT", "-o", "r.toml"], 3, "Error: "),
-        (["a.ldjson", "-t", "ACCOUNT", "-o", "a.ldjson"], 2, "is the input file"),
+        (["a.ldjson", "-t", "ACCOUNT", "-o", "a.ldjson"], 2, "ldjfix never overwrites its input"),
         (["a.ldjson", "-t", "WIDGET", "-o", "r.toml"], 2, "objectType 'WIDGET' is not one of"),
         (["a.ldjson", "-t", "ACCOUNT", "--status-file", "bad.json", "-o", "r.toml"], 3, "Error: "),
     ],

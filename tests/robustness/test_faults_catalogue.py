@@ -222,7 +222,7 @@ ROWS = [
     Row(
         "suggested rules written over the input",
         "rules suggest accounts.ldjson -t ACCOUNT -o accounts.ldjson",
-        "Error: the output accounts.ldjson is the input file accounts.ldjson; ldjfix never overwrites its input. Choose another output path with -o.",
+        "Error: the output accounts.ldjson is an input of this command; ldjfix never overwrites its input. Choose another output path.",
         2,
     ),
     Row(
