@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import orjson
 import pytest
 
 from ldjfix.clock import ManualClock
 from ldjfix.errors import RemoteProblem
+from ldjfix.fixing.fixer import QuarantineFixer
 from ldjfix.gong.client import GongClient
+from ldjfix.gong.connection import Connection
 from ldjfix.gong.ratelimit import RateLimiter
 from ldjfix.gong.status import Status
+from ldjfix.jobs.remote import open_client
 from ldjfix.loop.polling import InFlight, first_wait, poll_together
+from ldjfix.loop.rounds import JobSpec, run_job
+from ldjfix.synth.generator import write_file
+from ldjfix.validation.validator import Validator
 
 MB = 1_000_000
 
@@ -92,3 +100,21 @@ def test_polling_cycle_gives_up_after_the_timeout() -> None:
     with pytest.raises(RemoteProblem, match="still says IN_PROGRESS for clientRequestId 'slow'"):
         run([InFlight("slow", "slow", 0.0)], client_for(gong, clock), timeout=120.0)
     assert clock.now() < 200
+
+
+def test_polling_cycle_in_the_loop_waits_once_per_round(tmp_path: Path) -> None:
+    """Many shards, a sandbox that takes 2 polls: a few waits per round, not a few per shard."""
+    source = tmp_path / "accounts.ldjson"
+    write_file(source, "ACCOUNT", 3000, seed=8, defects={"name_too_long": 150})
+    clock = ManualClock(0.0)
+    conn = Connection(sandbox=True, sandbox_dir=tmp_path / "state", calls_per_second=1000)
+    knobs = {"LDJFIX_SANDBOX_KNOBS": '{"polls": 2, "calls_per_second": 0}'}
+    with open_client(conn, env=knobs, sleep=clock.sleep, clock=clock.now) as client:
+        report = run_job(JobSpec(source, "ACCOUNT", 1, tmp_path / "job"), client=client,
+                         fixer=QuarantineFixer(), validator=Validator("ACCOUNT"))  # fmt: skip
+    assert report.outcome == "QUARANTINED" and report.counts.quarantined == 150
+    uploads = report.uploads
+    assert uploads > 10  # shards past the 20-error cap
+    assert report.api_calls == uploads * 4  # an upload and three status calls each
+    waits = [s for s in clock.sleeps if s > 0.1]  # not the rate limiter's milliseconds
+    assert len(waits) <= 2 * report.rounds  # two growing waits per round, shared by its shards
