@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import click
@@ -56,6 +55,10 @@ def cli(verbose: int, no_color: bool) -> None:
 
 def show_detail(verbose: int) -> None:
     """-v shows retries and waits on stderr; -vv also each HTTP request (never credentials)."""
+    if not verbose:
+        return  # logging is imported only when asked for: extract and --help start faster
+    import logging
+
     if verbose:
         logging.basicConfig(format="%(name)s: %(message)s")  # stderr
         logging.getLogger("ldjfix").setLevel(logging.INFO)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -14,7 +15,6 @@ from ldjfix.cli.options import (
     schema_options,
     warn,
 )
-from ldjfix.errors import ExitCode
 
 
 @cli.command()
@@ -28,7 +28,18 @@ from ldjfix.errors import ExitCode
     is_flag=True,
     help="Rules whose strictness at Gong is unknown are errors, not warnings.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the stable JSON report (README).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the stable JSON report (README), streamed."
+)
+@click.option(
+    "--jsonl", "as_jsonl", is_flag=True, help="Print one JSON finding per line, then the counts."
+)
+@click.option(
+    "--summary",
+    "summary_only",
+    is_flag=True,
+    help="Print only the defects grouped by field and kind, and the counts.",
+)
 @remote_options
 def validate(
     file: str,
@@ -37,28 +48,31 @@ def validate(
     integration_id: int | None,
     strict: bool,
     as_json: bool,
+    as_jsonl: bool,
+    summary_only: bool,
     **remote: Any,
 ) -> None:
     """Check FILE against Gong's documented rules: every defect at once, not 20.
 
+    Findings are printed as they are found, then the defects grouped by field and kind.
     Exit 0 when no line has an error (warnings allowed), 1 when some do, 3 when FILE or the
     schema file cannot be used, 4 when Gong cannot be asked for the schema.
     """
+    from ldjfix.errors import UsageProblem
     from ldjfix.ldjson.sources import open_source
-    from ldjfix.validation.validator import render_text, validate_file
+    from ldjfix.validation.validator import Validator, validate_to
 
+    if as_json and as_jsonl:
+        raise UsageProblem("Use --json or --jsonl, not both.")
     schema, source = _entity_schema(object_type, schema_file, integration_id, remote)
+    validator = Validator(object_type, entity_schema=schema, strict=strict, schema_source=source)
+    form = "json" if as_json else "jsonl" if as_jsonl else "text"
+    name = "stdin" if file == "-" else file
     with open_source(file) as opened:
-        report = validate_file(
-            opened, object_type, entity_schema=schema, strict=strict, schema_source=source
+        result = validate_to(
+            sys.stdout.buffer, opened, validator, form=form, summary_only=summary_only, name=name
         )
-    if as_json:
-        import orjson
-
-        click.echo(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(render_text(report, "stdin" if file == "-" else file), nl=False)
-    raise click.exceptions.Exit(ExitCode.DEFECTS if report.errors else ExitCode.OK)
+    raise click.exceptions.Exit(result.exit_code)
 
 
 def _entity_schema(

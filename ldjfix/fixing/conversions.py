@@ -98,7 +98,10 @@ def to_gong_datetime(value: Any, *, zone: tzinfo = UTC, day_first: bool = False)
     """Any readable datetime as Gong wants it: UTC, ``Z``, whole seconds."""
     found = parse_datetime(value, zone=zone, day_first=day_first)
     try:
-        return found.astimezone(UTC).strftime(GONG_DATETIME)
+        utc = found.astimezone(UTC)
+        if utc.year >= 1000:  # isoformat is C-fast; strftime would not pad a year below 1000
+            return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        return utc.strftime(GONG_DATETIME)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
         raise ConversionError(f"{value!r} is out of range in UTC") from None
 

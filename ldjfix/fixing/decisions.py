@@ -21,7 +21,7 @@ import orjson
 
 from ldjfix.errors import InputProblem
 from ldjfix.fixing.fixer import Fix, Outcome
-from ldjfix.fixing.rules import defect_kind
+from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
 
 _EMPTY: tuple[Any, ...] = (None, "", [])

@@ -9,16 +9,19 @@ lines left out (they go to the rejected file with their errors). Every change go
 
 from __future__ import annotations
 
+import heapq
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from ldjfix.errors import ExitCode, UsageProblem
-from ldjfix.fixing.fixer import Fix, Fixer, Outcome
+from ldjfix.fixing.fixer import Fix, Fixer
 from ldjfix.fixing.interactive import QuitRequested
+from ldjfix.fixing.policy import decide_reported, decide_unreported
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import STDIO, atomic_output, open_input, refuse_same_files
 from ldjfix.ldjson.lines import Line
@@ -27,6 +30,10 @@ from ldjfix.ldjson.rewrite import DROP, KEEP, Replacement, write_replaced
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.mapping.annotate import MappedError, map_errors
+from ldjfix.validation.groups import NO_VALUE, DefectGroups
+
+FIXED = "fixed"
+QUARANTINED = "quarantined"
 
 
 @dataclass
@@ -45,6 +52,7 @@ class FixReport:
     quit: str | None = None
     written: list[str] = field(default_factory=list)
     output: str = ""
+    groups: DefectGroups = field(default_factory=DefectGroups)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -70,16 +78,25 @@ class FixReport:
             text += f" {self.unmapped} errors name lines past the end of the file."
         for general in self.general:
             text += f"\nfile-level error (line 0), not fixable record by record: {safe(general)}"
-        return "\n".join([text, *(f"wrote {name}" for name in self.written)])
+        lines = [text, *(safe(line) for line in self.groups.render())]
+        return "\n".join([*lines, *(f"wrote {name}" for name in self.written)])
 
 
 @dataclass
 class _Decisions:
-    """Per source line: the new record, or None to leave the line out; plus rejects and fixes."""
+    """Per reported line: the new record, or None to leave the line out; plus rejects and fixes.
+
+    Only reported lines (at most a status's worth) are held; records fixed by propagation are
+    written as the pass meets them and their changes spooled to disk, so a file bad everywhere
+    costs no more memory than a clean one.
+    """
 
     records: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     fixes: list[Fix] = field(default_factory=list)
+    spool: BinaryIO | None = None  # propagated fixes, JSON lines in line order
+    spooled: int = 0
+    propagated: dict[str, Any] | None = None  # the line just fixed by propagation, if any
 
 
 def fix_file(
@@ -102,20 +119,20 @@ def fix_file(
         warnings=list(annotation.warnings),
         output=str(output),
     )
-    decisions = _Decisions()
     by_line = _group(annotation.errors)
     report.reported = len(by_line)
-    expect = getattr(fixer, "expect", None)
-    if expect is not None:
-        expect([LineError(e.line, e.description) for e in annotation.errors])
-    try:
-        for line, errors in by_line.items():
-            _decide(fixer, line, errors, decisions, report)
-    except QuitRequested as stop:
-        report.quit = str(stop)
-        return report  # nothing written: an OUT without the undecided records would look done
-    _write(path, output, fixer, decisions, report, propagate=True)
-    _write_logs(decisions, report, fixes_out, rejected_out)
+    if fixer.counts_ahead:
+        fixer.expect([LineError(e.line, e.description) for e in annotation.errors])
+    with tempfile.TemporaryFile() as spool:
+        decisions = _Decisions(spool=spool)
+        try:
+            for line, errors in by_line.items():
+                _decide(fixer, line, errors, decisions, report)
+        except QuitRequested as stop:
+            report.quit = str(stop)
+            return report  # nothing written: an OUT without the undecided records would look done
+        _write(path, output, fixer, decisions, report, propagate=True)
+        _write_logs(decisions, report, fixes_out, rejected_out)
     return report
 
 
@@ -131,38 +148,27 @@ def _decide(
 ) -> None:
     first = errors[0]
     line_errors = [LineError(line, e.description) for e in errors]
-    if first.record is None:
-        fix_text = getattr(fixer, "fix_text", None)
-        if fix_text is None:
-            reason = f"line is not a JSON object ({first.defect or 'the line is blank'})"
-            outcome = Outcome(None, (), reason)
-        else:
-            outcome = fix_text(line, first.content, line_errors)
-    else:
-        outcome = fixer.fix(line, first.record, line_errors)
-    _record(line, outcome, errors, decisions, report)
-
-
-def _record(
-    line: int, outcome: Outcome, errors: list[MappedError], decisions: _Decisions, report: FixReport
-) -> None:
-    if outcome.undecided:
+    content = first.content if first.record is None else None
+    decision = decide_reported(fixer, line, first.record, line_errors, content)
+    if decision.skipped:
         report.skipped += 1  # left in the output unchanged, to be decided later
         return
-    decisions.fixes += outcome.fixes
-    if not outcome.quarantined:
-        decisions.records[line] = outcome.record
+    if decision.record is not None:
+        decisions.records[line] = decision.record
+        decisions.fixes += decision.fixes
         report.fixed += 1
+        for error in line_errors:
+            report.groups.add(line, error.field, error.description, FIXED, _value(first, error))
         return
-    reason = outcome.quarantine_reason or "quarantined"
     report.quarantined += 1
     decisions.records[line] = None
-    first = errors[0]
+    for error in line_errors:
+        report.groups.add(line, error.field, error.description, QUARANTINED, _value(first, error))
     decisions.rejected.append(
         {
             "line": line,
             "objectId": first.object_id,
-            "reason": reason,
+            "reason": "; ".join(decision.reasons[len(line_errors) :]) or "quarantined",
             "errors": [e.description for e in errors],
             "record": first.record,
             **(
@@ -184,10 +190,11 @@ def _write(
     propagate: bool,
 ) -> None:
     def change(line: Line) -> Replacement:
-        if propagate and line.number not in decisions.records:
-            _propagate(fixer, line, decisions, report)
         if line.number not in decisions.records:
-            return KEEP
+            decisions.propagated = None
+            if propagate:
+                _propagate(fixer, line, decisions, report)
+            return KEEP if decisions.propagated is None else decisions.propagated
         record = decisions.records[line.number]
         return DROP if record is None else record
 
@@ -197,18 +204,31 @@ def _write(
 
 
 def _propagate(fixer: Fixer, line: Line, decisions: _Decisions, report: FixReport) -> None:
+    """Fix an unreported line the way reported ones were; its changes go to the spool."""
     try:
         record = orjson.loads(line.content)
     except orjson.JSONDecodeError:
         return
     if type(record) is not dict:
         return
-    outcome = fixer.propagate(line.number, record)
-    if outcome is None or outcome.quarantined:
+    decision = decide_unreported(fixer, line.number, record)
+    if decision is None:
         return  # a record nobody reported is never dropped on a guess
-    decisions.records[line.number] = outcome.record
-    decisions.fixes += outcome.fixes
+    assert decisions.spool is not None
+    decisions.spool.write(b"".join(dump_json(f.as_json()) + b"\n" for f in decision.fixes))
+    decisions.spooled += len(decision.fixes)
     report.propagated += 1
+    for fix in decision.fixes:
+        report.groups.add(line.number, fix.field, fix.why.split(" for: ", 1)[-1], FIXED, fix.old)
+    decisions.propagated = decision.record
+
+
+def _value(error: MappedError, line_error: LineError) -> Any:
+    """The value of the field an error names, for the summary's example (NO_VALUE if none)."""
+    name = line_error.field
+    if error.record is None or name is None or name not in error.record:
+        return NO_VALUE
+    return error.record[name]
 
 
 def _write_logs(
@@ -218,15 +238,27 @@ def _write_logs(
     rejected_out: str | Path | None,
 ) -> None:
     fixes = sorted(decisions.fixes, key=lambda f: f.source_line)
-    report.fixes = len(fixes)
+    report.fixes = len(fixes) + decisions.spooled
     if fixes_out is not None:
+        reported = _jsonl(f.as_json() for f in fixes)
         with atomic_output(fixes_out) as out:
-            out.writelines(_jsonl(f.as_json() for f in fixes))
+            out.writelines(heapq.merge(reported, _spooled(decisions), key=_line_of))
         report.written.append(str(fixes_out))
     if rejected_out is not None and decisions.rejected:
         with atomic_output(rejected_out) as out:
             out.writelines(_jsonl(decisions.rejected))
         report.written.append(str(rejected_out))
+
+
+def _spooled(decisions: _Decisions) -> Iterator[bytes]:
+    assert decisions.spool is not None
+    decisions.spool.seek(0)
+    yield from decisions.spool
+
+
+def _line_of(data: bytes) -> int:
+    line: int = orjson.loads(data)["line"]
+    return line
 
 
 def _jsonl(items: Any) -> Iterator[bytes]:

@@ -65,10 +65,26 @@ class Outcome:
 
 
 class Fixer(Protocol):
-    """Decides, record by record, how to fix reported defects."""
+    """Decides, record by record, how to fix reported defects.
+
+    ``ldjfix fix`` and ``run`` drive every fixer the same way (the policy in the README,
+    "One fixing policy"): :meth:`expect` first when ``counts_ahead`` says the fixer wants every
+    error before the first record, then :meth:`fix` per reported record (:meth:`fix_text` for a
+    line that is no JSON object), then :meth:`propagate` per record nobody reported.
+    """
+
+    counts_ahead: bool  # True: call expect() with every error before the first fix()
+
+    def expect(self, errors: Sequence[LineError]) -> None:
+        """Every error the fixer is about to see (only when ``counts_ahead``)."""
+        ...
 
     def fix(self, source_line: int, record: dict[str, Any], errors: Sequence[LineError]) -> Outcome:
         """Fix ``record`` (from ``source_line``) for ``errors``, or quarantine it."""
+        ...
+
+    def fix_text(self, source_line: int, content: bytes, errors: Sequence[LineError]) -> Outcome:
+        """Repair a line that holds no JSON object (``content`` its bytes), or quarantine it."""
         ...
 
     def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
@@ -76,8 +92,22 @@ class Fixer(Protocol):
         ...
 
 
+def not_an_object(errors: Sequence[LineError]) -> Outcome:
+    """A line that is no JSON object, quarantined with its errors: what rules can do with it."""
+    return Outcome(None, (), "; ".join(e.description for e in errors) or "not a JSON object")
+
+
 class QuarantineFixer:
     """The fixer with no rules: every reported record is quarantined with its errors."""
+
+    counts_ahead = False
+
+    def expect(self, errors: Sequence[LineError]) -> None:
+        """Nothing to prepare."""
+
+    def fix_text(self, source_line: int, content: bytes, errors: Sequence[LineError]) -> Outcome:
+        """Quarantine the line with its errors."""
+        return not_an_object(errors)
 
     def fix(self, source_line: int, record: dict[str, Any], errors: Sequence[LineError]) -> Outcome:
         """Quarantine the record, giving its errors as the reason."""

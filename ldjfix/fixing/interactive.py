@@ -33,8 +33,9 @@ from ldjfix.fixing import views
 from ldjfix.fixing.answers import describe, field_types, hint, typed_value
 from ldjfix.fixing.editor import diff, run_editor
 from ldjfix.fixing.fixer import Fix, Outcome
-from ldjfix.fixing.rules import Rules, defect_kind
+from ldjfix.fixing.rules import Rules
 from ldjfix.fixing.rules_fixer import RulesFixer
+from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.validation.validator import ERROR, Validator
@@ -53,6 +54,8 @@ class QuitRequested(DefectsRemain):
 
 class InteractiveFixer:
     """A :class:`~ldjfix.fixing.fixer.Fixer` that asks a person, record by record."""
+
+    counts_ahead = True  # "(6 records have this defect)" needs every error first
 
     def __init__(
         self,

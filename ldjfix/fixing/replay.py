@@ -8,9 +8,11 @@ changed since is left alone and counted as stale. Unchanged lines are copied byt
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -44,7 +46,7 @@ class ReplayReport:
     not_found: int = 0
     unkeyed: int = 0
     records: int = 0
-    used: set[int] = field(default_factory=set)
+    used: bytearray = field(default_factory=bytearray)  # a byte per fixes.jsonl line: used
 
     def summary(self) -> str:
         """One line for stderr."""
@@ -55,21 +57,70 @@ class ReplayReport:
         )
 
 
-def load_changes(path: SourcePath) -> tuple[dict[str, list[Change]], int]:
-    """The changes of a fixes.jsonl by objectId, and how many lines had no objectId."""
-    by_id: dict[str, list[Change]] = {}
-    unkeyed = 0
-    with open_input(path, what="fixes file") as stream:
-        for number, raw in enumerate(stream, 1):
-            if not raw.strip():
-                continue
-            item = _item(raw, number, path)
-            if not isinstance(item.get("objectId"), str) or not isinstance(item.get("field"), str):
-                unkeyed += 1  # e.g. a missing objectId that was filled in: nothing to match on
-                continue
-            change = Change(number, item["objectId"], item["field"], item["old"], item["new"])
-            by_id.setdefault(change.object_id, []).append(change)
-    return by_id, unkeyed
+class ChangeIndex:
+    """The changes of a fixes.jsonl by objectId, read from the file when asked for.
+
+    A log of 366k changes held as objects costs hundreds of MiB; this keeps 16 bytes a change
+    (the objectId's hash and the line's offset, sorted by hash) and reads a change's line again
+    when a record with that objectId comes by, so replay's memory stays flat.
+    """
+
+    def __init__(self, path: SourcePath) -> None:
+        self.path = path
+        self.unkeyed = 0
+        self.lines = 0
+        hashes, offsets, numbers = array("q"), array("q"), array("q")
+        at = number = 0
+        with open_input(path, what="fixes file") as stream:
+            for number, raw in enumerate(stream, 1):
+                here, at = at, at + len(raw)
+                if not raw.strip():
+                    continue
+                item = _item(raw, number, path)
+                oid = item.get("objectId")
+                if not isinstance(oid, str) or not isinstance(item.get("field"), str):
+                    self.unkeyed += 1  # e.g. a missing objectId that was filled in
+                    continue
+                hashes.append(hash(oid))
+                offsets.append(here)
+                numbers.append(number)
+        self.lines = number
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)  # stable: file order kept
+        self.hashes = array("q", (hashes[i] for i in order))
+        self.offsets = array("q", (offsets[i] for i in order))
+        self.numbers = array("q", (numbers[i] for i in order))
+        self.keyed = len(order)
+        self._stream: BinaryIO | None = None
+
+    def changes(self, object_id: str) -> list[Change]:
+        """The changes recorded for ``object_id``, in file order."""
+        key = hash(object_id)
+        index = bisect_left(self.hashes, key)
+        found = []
+        while index < len(self.hashes) and self.hashes[index] == key:
+            item = orjson.loads(self._line(self.offsets[index]))
+            if item["objectId"] == object_id:
+                number = self.numbers[index]
+                found.append(Change(number, object_id, item["field"], item["old"], item["new"]))
+            index += 1
+        return found
+
+    def __contains__(self, object_id: str) -> bool:
+        key = hash(object_id)
+        index = bisect_left(self.hashes, key)
+        return index < len(self.hashes) and self.hashes[index] == key
+
+    def _line(self, at: int) -> bytes:
+        if self._stream is None:
+            self._stream = Path(self.path).open("rb")  # noqa: SIM115 - held for lookups, closed by close()
+        self._stream.seek(at)
+        return self._stream.readline()
+
+    def close(self) -> None:
+        """Close the fixes file."""
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
 
 
 def _item(raw: bytes, number: int, path: SourcePath) -> dict[str, Any]:
@@ -88,24 +139,23 @@ def _item(raw: bytes, number: int, path: SourcePath) -> dict[str, Any]:
 def replay_fixes(path: SourcePath, fixes: SourcePath, *, output: str | Path) -> ReplayReport:
     """Apply the changes in ``fixes`` to ``path``, writing the result to ``output``."""
     refuse_overwrite(path, output)
-    by_id, unkeyed = load_changes(fixes)
-    report = ReplayReport(unkeyed=unkeyed)
+    index = ChangeIndex(fixes)
+    report = ReplayReport(unkeyed=index.unkeyed, used=bytearray(index.lines + 1))
 
     def change(line: Line) -> Replacement:
-        record = _replayed(line, by_id, report)
+        record = _replayed(line, index, report)
         return KEEP if record is None else record
 
-    with open_input(path) as source, atomic_output(output) as out:
-        write_replaced(source, out, change)
-    report.not_found = sum(
-        1 for changes in by_id.values() for c in changes if c.number not in report.used
-    )
+    try:
+        with open_input(path) as source, atomic_output(output) as out:
+            write_replaced(source, out, change)
+    finally:
+        index.close()
+    report.not_found = index.keyed - sum(report.used)
     return report
 
 
-def _replayed(
-    line: Line, by_id: dict[str, list[Change]], report: ReplayReport
-) -> dict[str, Any] | None:
+def _replayed(line: Line, index: ChangeIndex, report: ReplayReport) -> dict[str, Any] | None:
     """The record of ``line`` with its recorded changes applied, or None when none applies."""
     try:
         record = orjson.loads(line.content)
@@ -113,19 +163,19 @@ def _replayed(
         return None
     if type(record) is not dict or not isinstance(record.get("objectId"), str):
         return None
-    if record["objectId"] not in by_id or not _apply(record, by_id, report):
+    if record["objectId"] not in index or not _apply(record, index, report):
         return None
     report.records += 1
     return record
 
 
-def _apply(record: dict[str, Any], by_id: dict[str, list[Change]], report: ReplayReport) -> bool:
+def _apply(record: dict[str, Any], index: ChangeIndex, report: ReplayReport) -> bool:
     """Apply the changes for this record's objectId, in order; an objectId fix brings its own."""
     changed = False
-    queue = list(by_id[record["objectId"]])
+    queue = index.changes(record["objectId"])
     while queue:
         change = queue.pop(0)
-        report.used.add(change.number)
+        report.used[change.number] = 1
         current = record.get(change.field)
         if _same(current, change.new) and (change.new is not None or change.field not in record):
             report.already += 1
@@ -139,7 +189,7 @@ def _apply(record: dict[str, Any], by_id: dict[str, list[Change]], report: Repla
             report.applied += 1
             changed = True
             if change.field == "objectId" and isinstance(change.new, str):
-                queue += [c for c in by_id.get(change.new, []) if c.number not in report.used]
+                queue += [c for c in index.changes(change.new) if not report.used[c.number]]
     return changed
 
 

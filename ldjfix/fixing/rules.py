@@ -9,7 +9,6 @@ naming the file, the rule and what is wrong (exit 3).
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ldjfix.errors import InputProblem
 from ldjfix.fixing.patterns import PatternError, UserPattern, compile_pattern
+from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError, field_named_in
 from ldjfix.ldjson.files import read_input
 
@@ -38,22 +38,6 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 COERCE_TARGETS = ("number", "integer", "boolean", "string", "array")
 _SELECTORS = frozenset({"field", "kind", "pattern", "action", "note"})
-_KIND_PATTERNS = (
-    ("missing", re.compile(r"is missing or empty|^Mandatory field", re.I)),
-    ("too_long", re.compile(r"exceeds the maximum length|too long", re.I)),
-    ("dangling", re.compile(r"^Referenced object|was not found", re.I)),
-    ("duplicate", re.compile(r"^Duplicate|already appears", re.I)),
-    ("unparsable", re.compile(r"^Unable to parse|not valid JSON|malformed", re.I)),
-    ("invalid", re.compile(r"^Invalid value|invalid", re.I)),
-)
-
-
-def defect_kind(description: str) -> str:
-    """The kind of defect a description states (``other`` for texts nobody has catalogued)."""
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(description):
-            return kind
-    return "other"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ before the next upload.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,9 +18,10 @@ from typing import Any
 import orjson
 
 from ldjfix.fixing import conversions as convert
-from ldjfix.fixing.fixer import Fix, Outcome
-from ldjfix.fixing.rules import Rule, Rules, defect_kind, target_field
+from ldjfix.fixing.fixer import Fix, Outcome, not_an_object
+from ldjfix.fixing.rules import Rule, Rules, target_field
 from ldjfix.gong import descriptions
+from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
 from ldjfix.validation.validator import ERROR, Validator
 
@@ -29,6 +29,10 @@ _EMPTY: tuple[Any, ...] = (None, "", [])
 _NORMALIZERS = frozenset({"reformat_datetime", "coerce", "map", "replace", "truncate"})
 _MAX_PASSES = 4  # fixing one defect may reveal another; each pass handles what is left
 _LIMIT = re.compile(r"maximum length of (\d+)")
+_PLANS_KEPT = 4096
+
+
+Step = tuple[Rule, str, str]  # the rule, the field it changes, why (for fixes.jsonl)
 
 
 class CannotApply(Exception):
@@ -53,6 +57,8 @@ def _utc_now() -> datetime:
 class RulesFixer:
     """A :class:`~ldjfix.fixing.fixer.Fixer` driven by a rules file."""
 
+    counts_ahead = False
+
     def __init__(
         self,
         rules: Rules,
@@ -64,26 +70,72 @@ class RulesFixer:
         self.validator = validator
         self.now = now
         self.learned: dict[tuple[str, int, str], Learned] = {}
+        self._plans: dict[tuple[str, ...], tuple[Step, ...]] = {}  # errors -> rules that fixed them
+        self._known: dict[str, bool] = {}  # description -> a rule fixed that defect already
+
+    def expect(self, errors: Sequence[LineError]) -> None:
+        """Nothing to prepare: rules need no counts."""
+
+    def fix_text(self, source_line: int, content: bytes, errors: Sequence[LineError]) -> Outcome:
+        """A rule cannot repair text that is no JSON object: quarantine it with its errors."""
+        return not_an_object(errors)
 
     def fix(self, source_line: int, record: dict[str, Any], errors: Sequence[LineError]) -> Outcome:
-        """Apply the first matching rule to each error, re-validate, repeat; or quarantine."""
-        work = copy.deepcopy(record)
+        """Apply the first matching rule to each error, re-validate, repeat; or quarantine.
+
+        ``record`` is never changed: actions replace top-level values (never change one in
+        place), so a shallow copy is the record to work on, not a deep copy per record.
+        """
+        pending = [e for e in errors if not e.is_general]
+        signature = tuple(e.description for e in pending)
+        plan = self._plans.get(signature)
+        if plan is not None:
+            done = self._follow(source_line, record, plan)
+            if done is not None:
+                return done
+        work = dict(record)
         fixes: list[Fix] = []
         tried: set[tuple[str | None, str]] = set()
-        pending = [e for e in errors if not e.is_general]
-        for _ in range(_MAX_PASSES):
+        steps: list[Step] = []
+        for passes in range(_MAX_PASSES):
             for error in pending:
                 key = (error.field, error.description)
                 if key in tried:
                     return _quarantine(f"the rules left a defect: {error.description}")
                 tried.add(key)
-                reason = self._apply(source_line, work, error, fixes)
+                reason = self._apply(source_line, work, error, fixes, steps)
                 if reason:
                     return _quarantine(reason)
             pending = self._local_errors(source_line, work)
             if not pending:
+                if passes == 0 and len(self._plans) < _PLANS_KEPT:
+                    self._plans[signature] = tuple(steps)
                 return Outcome(work, tuple(fixes))
         return _quarantine(f"the rules left a defect: {pending[0].description}")
+
+    def _follow(self, line: int, record: dict[str, Any], plan: tuple[Step, ...]) -> Outcome | None:
+        """Fix ``record`` the way records with the same errors were fixed; None if it will not do.
+
+        Which rule fits an error depends only on its field and text, so the rule matching of a
+        defect is decided once: only the action runs per record, then the compiled validator.
+        Anything unusual (the action does not fit, changes nothing, a defect is left) falls
+        back to the full path, which says why.
+        """
+        work = dict(record)
+        fixes: list[Fix] = []
+        object_id = record.get("objectId")
+        oid = object_id if isinstance(object_id, str) else None
+        for rule, name, why in plan:
+            try:
+                changes = apply_action(rule, work, name, self.now)
+            except (CannotApply, convert.ConversionError):
+                return None
+            if not changes:
+                return None
+            fixes += [Fix(line, oid, f, old, new, why) for f, old, new in changes]
+        if self._local_errors(line, work):
+            return None
+        return Outcome(work, tuple(fixes))
 
     def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
         """Fix a record nobody reported if it has a defect a rule already fixed elsewhere.
@@ -103,26 +155,34 @@ class RulesFixer:
             return None
         return self.fix(source_line, record, list(dict.fromkeys(found)))
 
-    def _apply(self, line: int, work: dict[str, Any], error: LineError, fixes: list[Fix]) -> str:
+    def _apply(
+        self,
+        line: int,
+        work: dict[str, Any],
+        error: LineError,
+        fixes: list[Fix],
+        steps: list[Step],
+    ) -> str:
         """Apply the rule for ``error`` to ``work``; return why not, or "" when it worked."""
         rule = self.rules.find(error)
         if rule is None:
-            return f"no rule for: {error.description}"
+            return f"no rule for: {_short(error.description)}"
         if rule.action == "quarantine":
-            return f"{rule.label}: quarantine ({error.description})"
+            return f"{rule.label}: quarantine"  # the error itself is listed beside the reason
         name = target_field(rule, error)
         if name is None:
-            return f"{rule.label}: the error names no field ({error.description})"
+            return f"{rule.label}: the error names no field"
         object_id = work.get("objectId")
         try:
             changes = apply_action(rule, work, name, self.now)
         except (CannotApply, convert.ConversionError) as exc:
-            return f"{rule.label}: {exc} ({error.description})"
+            return f"{rule.label}: {exc}"
         if not changes:
-            return f"{rule.label} changed nothing ({error.description})"
-        why = f"{rule.label}: {rule.action} for: {error.description}"
+            return f"{rule.label} changed nothing"
+        why = f"{rule.label}: {rule.action} for: {_short(error.description)}"
         oid = object_id if isinstance(object_id, str) else None
         fixes += [Fix(line, oid, f, old, new, why) for f, old, new in changes]
+        steps.append((rule, name, why))
         self._learn(rule, error, name, changes)
         return ""
 
@@ -130,7 +190,9 @@ class RulesFixer:
         kind = defect_kind(error.description)
         old = changes[0][1] if kind == "dangling" else None
         key = (name, rule.number, error.description)
-        self.learned.setdefault(key, Learned(rule, name, kind, error.description, old))
+        if key not in self.learned:
+            self.learned[key] = Learned(rule, name, kind, error.description, old)
+            self._known.clear()
 
     def _local_errors(self, line: int, record: dict[str, Any]) -> list[LineError]:
         if self.validator is None:
@@ -144,8 +206,14 @@ class RulesFixer:
         return [f.as_line_error() for f in self.validator.check_record(line, record)]
 
     def _knows(self, error: LineError) -> bool:
-        kind = defect_kind(error.description)
-        return any(lr.field == error.field and lr.kind == kind for lr in self.learned.values())
+        known = self._known.get(error.description)
+        if known is None:
+            kind, name = defect_kind(error.description), error.field
+            known = any(lr.field == name and lr.kind == kind for lr in self.learned.values())
+            if len(self._known) > _PLANS_KEPT:
+                self._known.clear()
+            self._known[error.description] = known
+        return known
 
     def _recognise(self, line: int, record: dict[str, Any], learned: Learned) -> LineError | None:
         """The learned defect as an error of ``record``, when its value shows it."""
@@ -168,11 +236,17 @@ class RulesFixer:
 
 
 def _would_change(learned: Learned, record: dict[str, Any], now: Callable[[], datetime]) -> bool:
-    trial = copy.deepcopy(record)
+    trial = dict(record)
     try:
         return bool(apply_action(learned.rule, trial, learned.field, now))
     except (CannotApply, convert.ConversionError):
         return False
+
+
+def _short(description: str) -> str:
+    """A description without the explanation the validator adds (the rule is said already)."""
+    head, _, _ = description.partition("]: ")
+    return f"{head}]" if head != description else description
 
 
 def _quarantine(reason: str) -> Outcome:

@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 
 from ldjfix.fixing import conversions as convert
-from ldjfix.fixing.rules import defect_kind
 from ldjfix.gong import descriptions
+from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import Status
 from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.lines import BOM

@@ -8,6 +8,9 @@ and remote errors alike.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 
 def mandatory(field: str) -> str:
     """A required field is absent, null or empty (Gong's own wording)."""
@@ -39,3 +42,22 @@ def duplicate(object_id: str, first_line: int) -> str:
 def unparsable(detail: str) -> str:
     """A line that is not one JSON object."""
     return f"Unable to parse the line as a JSON object: {detail}"
+
+
+KIND_PATTERNS = (
+    ("missing", re.compile(r"is missing or empty|^Mandatory field", re.I)),
+    ("too_long", re.compile(r"exceeds the maximum length|too long", re.I)),
+    ("dangling", re.compile(r"^Referenced object|was not found", re.I)),
+    ("duplicate", re.compile(r"^Duplicate|already appears", re.I)),
+    ("unparsable", re.compile(r"^Unable to parse|not valid JSON|malformed", re.I)),
+    ("invalid", re.compile(r"^Invalid value|invalid", re.I)),
+)
+
+
+@lru_cache(maxsize=4096)  # rules ask once per error per rule; most texts repeat
+def defect_kind(description: str) -> str:
+    """The kind of defect a description states (``other`` for texts nobody has catalogued)."""
+    for kind, pattern in KIND_PATTERNS:
+        if pattern.search(description):
+            return kind
+    return "other"

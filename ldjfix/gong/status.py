@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ KNOWN_STATES = frozenset({"PENDING", "IN_PROGRESS", "DONE", "FAILED"})
 _FIELD_IN_BRACKETS = re.compile(r"\[([^\[\]]{1,200})\]")
 
 
+@lru_cache(maxsize=8192)  # asked for every error of every record; most texts repeat
 def field_named_in(description: str) -> str | None:
     """The field a description names, e.g. ``objectId`` in "Mandatory field [objectId] is …"."""
     match = _FIELD_IN_BRACKETS.search(description)

@@ -42,7 +42,13 @@ from ldjfix.loop.journal import JobFolder, default_job_dir
 from ldjfix.loop.outputs import REWRITE_HINT, JobReport
 from ldjfix.loop.shapes import check_rejected
 from ldjfix.reporting.events import EventSink
-from ldjfix.reporting.summaries import FileResult, RejectedRow, summary_markdown, write_rejected_csv
+from ldjfix.reporting.summaries import (
+    FileResult,
+    RejectedRow,
+    is_field_name,
+    summary_markdown,
+    write_rejected_csv,
+)
 from ldjfix.validation.validator import Validator
 
 
@@ -134,7 +140,8 @@ def rejected_rows(path: Path) -> list[RejectedRow]:
         for number, raw in enumerate(stream, 1):
             doc = check_rejected(raw, path, number, hint=REWRITE_HINT)
             errors = doc["errors"]
-            fields = list(dict.fromkeys(f for e in errors if (f := field_named_in(e))))
+            named = (field_named_in(e) for e in errors)
+            fields = list(dict.fromkeys(f for f in named if f is not None and is_field_name(f)))
             record = doc.get("record")
             rows.append(
                 RejectedRow(
@@ -143,6 +150,7 @@ def rejected_rows(path: Path) -> list[RejectedRow]:
                     field="; ".join(fields) or None,
                     error="; ".join(errors) or "rejected",
                     value=_value(record, fields, doc.get("text")),
+                    errors=tuple(errors),
                 )
             )
     return rows

@@ -7,7 +7,6 @@ in which any record still carries it (:func:`first_marked_line`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ class Origin:
 
 def line_digest(content: bytes) -> str:
     """The SHA-256 (hex) of a line's content, without its ending or a BOM."""
+    import hashlib  # only when marking records: extract's start-up does not pay for it
+
     return hashlib.sha256(content).hexdigest()
 
 

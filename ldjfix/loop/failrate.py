@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ldjfix.fixing.rules import defect_kind
+from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import Status, field_named_in
 
 DEFAULT_MAX_FAILURE_RATE = 50.0

@@ -6,12 +6,13 @@ One place names them all, so no module spells a job-folder path by hand:
 ``journal.json``          the job's state machine, rewritten atomically after every step
 ``.lock``                 held (``flock``) by the one run working in the folder
 ``source.ldjson``         the copy of a stream source (stdin, a pipe, a FIFO): its source
-``rounds/<upload>.ldjson`` an upload set; ``.lineage.json`` its source lines, ``.status.json``
-                          Gong's terminal status for it
-``rounds/rNN-settled.json`` what round NN settled (round 0 is local validation)
+``rounds/<upload>.ldjson`` an upload set, removed once its round is settled; ``.lineage.json``
+                          its source lines, ``.status.json`` Gong's terminal status for it
+``rounds/rNN-settled.json`` what round NN settled (round 0 is local validation): line numbers
+``rounds/fixed.jsonl``    what each fix changed, per source line (the fixed records' store)
 ``corrected.ldjson``      the source with every fix applied, quarantined records left out
 ``rejected.ldjson``       the quarantined records with their errors
-``fixes.jsonl``           one line per change, replayable on the next export
+``fixes.jsonl``           one line per change, replayable on the next export; grows by rounds
 ``report.json``           the job's contract with pipelines (README)
 ``rejected.csv``          the quarantined records for a spreadsheet
 ``summary.md``            the job in Markdown (CI step summaries)
@@ -27,7 +28,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ REPORT = "report.json"
 REJECTED_CSV = "rejected.csv"
 SUMMARY_MD = "summary.md"
 ANSWERS = "interactive-answers.jsonl"
+FIXED_STORE = "fixed.jsonl"  # in rounds/
 # every file a job writes at the top of its folder (rounds/ holds the rest)
 OWN_FILES = (JOURNAL, LOCK, CORRECTED, REJECTED, FIXES, REPORT, REJECTED_CSV, SUMMARY_MD, ANSWERS)
 
@@ -147,6 +149,16 @@ class JobFolder:
     def status(self, name: str) -> Path:
         """The terminal request status saved for ``name``."""
         return self.rounds / f"{name}.status.json"
+
+    def drop_upload_sets(self, names: Iterable[str]) -> None:
+        """Remove settled upload sets: their status and lineage stay (README, "The job folder")."""
+        for name in names:
+            self.upload_set(name).unlink(missing_ok=True)
+
+    @property
+    def fixed_store(self) -> Path:
+        """What every fix changed, per source line (:mod:`ldjfix.loop.fixedstore`)."""
+        return self.rounds / FIXED_STORE
 
     def settlement(self, round_no: int) -> Path:
         """What round ``round_no`` settled (round 0 is local validation)."""

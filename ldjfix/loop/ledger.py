@@ -1,8 +1,9 @@
 """Where every source record stands: pending, accepted or quarantined, and its current content.
 
-One byte per source line keeps this small (a 366k-line file costs 366 kB); only records a fix
-changed are held in memory. Every change arrives as a :class:`Settlement` (what one round, or
-the local validation, settled), which is also what the job folder stores, so a resumed run
+One byte per source line keeps this small (a 366k-line file costs 366 kB); records a fix
+changed live on disk (:mod:`ldjfix.loop.fixedstore`), the ledger keeps where. Every change
+arrives as a :class:`Settlement` (what one round, or the local validation, settled), which
+is also what the job folder stores, so a resumed run
 rebuilds the same ledger by replaying them. Illegal transitions and a broken invariant
 (accepted + quarantined + pending = records) are bugs and raise :class:`InvariantBroken`.
 """
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ldjfix.fixing.fixer import Fix
 from ldjfix.ldjson.serial import dump_json
+from ldjfix.loop.fixedstore import FixedRecords
 from ldjfix.loop.shapes import SettlementDoc
 
 NOT_A_RECORD = 0
@@ -51,13 +52,19 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """What one round settled: accepted lines, quarantined lines with errors, fixed records."""
+    """What one round settled: accepted lines, quarantined lines with errors, fixed lines.
+
+    A fixed line's record is the store entry at ``fixed_at`` (same index as in ``fixed``);
+    its changes are in ``fixes.jsonl``, which was ``fixes_end`` bytes long once they were in.
+    """
 
     round: int
     accepted: tuple[int, ...] = ()
     quarantined: tuple[tuple[int, tuple[str, ...]], ...] = ()
-    fixed: tuple[tuple[int, dict[str, Any]], ...] = ()
-    fixes: tuple[Fix, ...] = ()
+    fixed: tuple[int, ...] = ()
+    fixed_at: tuple[int, ...] = ()
+    fix_count: int = 0
+    fixes_end: int = 0
     expected: dict[str, int] = field(default_factory=dict)  # upload -> failures still unseen
     notes: dict[str, Any] = field(default_factory=dict)  # round summary for the report
 
@@ -65,10 +72,12 @@ class Settlement:
         """The JSON form kept in the job folder."""
         return {
             "round": self.round,
-            "accepted": list(self.accepted),
+            "accepted": self.accepted,  # orjson writes tuples: no list copy of every line
             "quarantined": [{"line": n, "errors": list(e)} for n, e in self.quarantined],
-            "fixed": [{"line": n, "record": r} for n, r in self.fixed],
-            "fixes": [f.as_json() for f in self.fixes],
+            "fixed": self.fixed,
+            "fixedAt": self.fixed_at,
+            "fixCount": self.fix_count,
+            "fixesEnd": self.fixes_end,
             "expected": self.expected,
             "notes": self.notes,
         }
@@ -80,14 +89,43 @@ class Settlement:
             round=doc["round"],
             accepted=tuple(doc["accepted"]),
             quarantined=tuple((q["line"], tuple(q["errors"])) for q in doc["quarantined"]),
-            fixed=tuple((f["line"], f["record"]) for f in doc["fixed"]),
-            fixes=tuple(
-                Fix(f["line"], f["objectId"], f["field"], f["old"], f["new"], f["why"])
-                for f in doc["fixes"]
-            ),
+            fixed=tuple(doc["fixed"]),
+            fixed_at=tuple(doc["fixedAt"]),
+            fix_count=doc["fixCount"],
+            fixes_end=doc["fixesEnd"],
             expected=dict(doc["expected"]),
             notes=dict(doc["notes"]),
         )
+
+
+class Unstored(Mapping[int, dict[str, Any]]):
+    """Where fixed lines are when no store is attached (a bare ledger): known, not readable."""
+
+    def __init__(self) -> None:
+        self.at: dict[int, int] = {}
+
+    def adopt(self, line: int, at: int) -> None:
+        """Line ``line`` is fixed (its record at ``at`` of a store nobody attached)."""
+        self.at[line] = at
+
+    def __getitem__(self, line: int) -> dict[str, Any]:
+        raise KeyError(line)
+
+    def __contains__(self, line: object) -> bool:
+        return line in self.at
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.at)
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+    def store_or_none(self) -> None:
+        """No store to write fixed records to."""
+        return None
+
+    def close(self) -> None:
+        """Nothing to close."""
 
 
 def object_key(object_id: str | None) -> int:
@@ -103,9 +141,10 @@ class Ledger:
         self.keys = array("I", bytes(4 * (lines + 1)))
         self.sizes = array("I", bytes(4 * (lines + 1)))  # bytes in an upload set, "\n" included
         self.records = 0
-        self.fixed: dict[int, dict[str, Any]] = {}
+        self.fixed: Unstored | FixedRecords = Unstored()  # the job attaches its store
         self.errors: dict[int, tuple[str, ...]] = {}
-        self.fixes: list[Fix] = []
+        self.fix_count = 0
+        self.fixes_end = 0
 
     def add_record(self, line: int, object_id: str | None) -> None:
         """Count ``line`` as a source record, pending until a round settles it."""
@@ -138,11 +177,12 @@ class Ledger:
         for line, errors in settlement.quarantined:
             self._leave_pending(line, QUARANTINED)
             self.errors[line] = errors
-        for line, record in settlement.fixed:
+        for line, at in zip(settlement.fixed, settlement.fixed_at, strict=True):
             if self.state[line] != PENDING:
                 raise InvariantBroken(f"line {line} fixed while not pending")
-            self.fixed[line] = record
-        self.fixes.extend(settlement.fixes)
+            self.fixed.adopt(line, at)
+        self.fix_count += settlement.fix_count
+        self.fixes_end = max(self.fixes_end, settlement.fixes_end)
         self.check()
 
     def _leave_pending(self, line: int, state: int) -> None:

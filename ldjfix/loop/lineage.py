@@ -19,8 +19,8 @@ from typing import Any
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
-from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
+from ldjfix.loop.fixedstore import serialised
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +106,8 @@ def read_set_facts(path: Path) -> SetFacts | None:
 
 
 def _content(line: Line, fixed: Mapping[int, dict[str, Any]]) -> bytes:
-    record = fixed.get(line.number)
-    return line.content if record is None else dump_json(record)
+    content = serialised(fixed, line.number, line.content)
+    return line.content if content is None else content
 
 
 def map_status(name: str, status: Status, lineage: Sequence[int]) -> Verdict:

@@ -18,12 +18,14 @@ import orjson
 from ldjfix.errors import ExitCode
 from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line
-from ldjfix.ldjson.rewrite import DROP, Replacement, write_replaced
+from ldjfix.ldjson.rewrite import DROP, KEEP, Replacement, write_replaced
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
+from ldjfix.loop.fixedstore import serialised
 from ldjfix.loop.folder import CORRECTED, FIXES, REJECTED, REPORT, JobFolder
 from ldjfix.loop.ledger import QUARANTINED, Counts, InvariantBroken, Ledger
 from ldjfix.loop.shapes import JournalDoc, ReportDoc, check_report, load
+from ldjfix.validation.groups import DefectGroups
 
 EXIT_CODES = {
     "DONE": ExitCode.OK,
@@ -60,16 +62,19 @@ def outcome_of(counts: Counts, stopped: bool) -> str:
 
 
 def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None:
-    """Write corrected.ldjson, rejected.ldjson and fixes.jsonl from the ledger."""
+    """Write corrected.ldjson and rejected.ldjson from the ledger (fixes.jsonl grew by rounds)."""
     quarantined = set(ledger.lines_in(QUARANTINED))
-    wanted = quarantined | ledger.fixed.keys()
+    fixed, state = ledger.fixed, ledger.state
+    # in line order, without a set of every fixed line (that can be every line of the source)
+    wanted = (n for n in range(1, len(state)) if state[n] == QUARANTINED or n in fixed)
     rejected: list[bytes] = []
 
     def change(line: Line) -> Replacement:
         if line.number in quarantined:
             rejected.append(_rejected_line(line, ledger))
             return DROP
-        return ledger.fixed[line.number]
+        content = serialised(ledger.fixed, line.number, line.content)
+        return KEEP if content is None else content
 
     with (
         open_input(source, what="source file") as stream,
@@ -81,8 +86,10 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
         raise InvariantBroken(f"{len(quarantined)} quarantined but {skipped} left out")
     with atomic_output(folder.output(REJECTED)) as out:
         out.writelines(rejected)
-    with atomic_output(folder.output(FIXES)) as out:
-        out.writelines(dump_json(fix.as_json()) + b"\n" for fix in ledger.fixes)
+    fixes = folder.output(FIXES)
+    if not fixes.exists():
+        with atomic_output(fixes):
+            pass
 
 
 def _rejected_line(line: Line, ledger: Ledger) -> bytes:
@@ -111,8 +118,14 @@ def _rejected_line(line: Line, ledger: Ledger) -> bytes:
 def write_report(folder: JobFolder, doc: JournalDoc, ledger: Ledger) -> ReportDoc:
     """Write report.json from the journal and the settlements; returns it."""
     counts = ledger.check()
-    settled = [folder.read_settlement(name) for name in doc["settled"]]
-    per_round = [s["notes"] for s in settled if s["round"] >= 1]
+    notes: list[tuple[int, dict[str, Any]]] = []  # each round's notes, not its lines
+    for name in doc["settled"]:
+        entry = folder.read_settlement(name)
+        notes.append((entry["round"], entry["notes"]))
+    per_round = [n for round_no, n in notes if round_no >= 1]
+    defects = DefectGroups()
+    for _, entry_notes in notes:
+        defects.merge_json(entry_notes.get("defects", ()))
     end = doc["end"]
     verify = doc.get("verify")
     mismatched = bool(verify and verify["mismatched"])
@@ -135,8 +148,9 @@ def write_report(folder: JobFolder, doc: JournalDoc, ledger: Ledger) -> ReportDo
         "rounds": len(per_round),
         "uploads": len(doc["uploads"]),
         "apiCalls": doc.get("apiCalls", 0),
-        "fixes": len(ledger.fixes),
-        "local": settled[0]["notes"] if settled else {},
+        "fixes": ledger.fix_count,
+        "defects": defects.as_json(),
+        "local": notes[0][1] if notes else {},
         "perRound": per_round,
         "generalErrors": _general(doc),
         "timings": doc.get("timings", {}),

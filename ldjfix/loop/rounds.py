@@ -24,7 +24,8 @@ from ldjfix.gong.status import Status
 from ldjfix.ldjson.sources import Source, check_readable, check_source_name, open_source
 from ldjfix.loop import outputs as reports
 from ldjfix.loop.failrate import DEFAULT_MAX_FAILURE_RATE, check_failure_rate, rate_allows
-from ldjfix.loop.folder import CORRECTED
+from ldjfix.loop.fixedstore import FixedRecords, FixesLog
+from ldjfix.loop.folder import CORRECTED, FIXES
 from ldjfix.loop.journal import (
     JobFolder,
     Journal,
@@ -39,7 +40,7 @@ from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
 from ldjfix.loop.lineage import Verdict, map_status
 from ldjfix.loop.outputs import JobReport
 from ldjfix.loop.planning import Planner
-from ldjfix.loop.settling import Decisions, fix_reported, settle_round
+from ldjfix.loop.settling import Decisions, settle_round
 from ldjfix.loop.shapes import (
     JobEvent,
     JobEventName,
@@ -48,7 +49,7 @@ from ldjfix.loop.shapes import (
     SettlementDoc,
     damaged,
 )
-from ldjfix.loop.survey import Checker, local_settlement, survey
+from ldjfix.loop.survey import Checker, Survey, local_round, survey
 from ldjfix.loop.verify import verify_records
 from ldjfix.loop.wave import Remote, already_sent, send_wave
 
@@ -116,6 +117,7 @@ class _Job:
         self.calls_at_start = client.calls
         self.ledger = Ledger(0)
         self.journal = Journal(self.folder, cast(JournalDoc, {}))  # replaced by _open
+        self.log = FixesLog(self.folder.output(FIXES))
         self.maybe_sent: set[str] = set()
         self.source: Source  # opened by run(): the file of record, checked on every read
         self._last: tuple[str, SettlementDoc] | None = None  # the last settlement read, by name
@@ -141,6 +143,9 @@ class _Job:
                 if self.client.calls != self.calls_at_start:
                     self.journal.save_calls(self._calls())
                 raise
+            finally:
+                self.log.close()
+                self.ledger.fixed.close()
             return reports.job_report(self.folder)
 
     def _drive(self) -> None:
@@ -227,6 +232,7 @@ class _Job:
             self._timed("validate", lambda: self._survey(validate=True))
             return
         self._rebuild_ledger(doc)
+        self.log.cut(self.ledger.fixes_end)  # what a killed run appended after its last settlement
         self._emit("job_resume")
 
     def _read_settlement(self, name: str) -> SettlementDoc:
@@ -253,14 +259,18 @@ class _Job:
 
     def _survey(self, *, validate: bool) -> None:
         """Count the source's records; on a new job also validate them and settle round 0."""
-        found = survey(self.source, self.validator, validate=validate)
-        self.ledger = found.ledger
         if not validate:
-            return
-        decisions = Decisions()
-        fixed = fix_reported(self.fixer, found.reported, found.records, decisions, found.texts)
-        self._commit(local_settlement(len(found.reported), fixed, decisions), "survey")
-        self._emit("validated", findings=len(found.reported))
+            return self._attach(survey(self.source, self.validator, validate=False))
+        args = (self.source, self.validator, self.fixer, self.folder.fixed_store, self.log)
+        found, store, settlement = local_round(*args)
+        self._attach(found, store)
+        self._commit(settlement, "survey")
+        self._emit("validated", findings=found.reported)
+
+    def _attach(self, found: Survey, store: FixedRecords | None = None) -> None:
+        """Take the survey's ledger, with the store of fixed records attached."""
+        self.ledger, path = found.ledger, self.folder.fixed_store
+        self.ledger.fixed = store or FixedRecords(self.source, path, found.offsets)
 
     def _commit(self, settlement: Settlement, step: str) -> None:
         """Write a settlement, then apply it and record it in the journal."""
@@ -271,6 +281,8 @@ class _Job:
         settled = [*self.journal.doc["settled"], path.name]
         digests = {**self.journal.doc.get("digests", {}), path.name: digest}
         self._save(settled=settled, digests=digests, phase="settled", round=settlement.round)
+        if settlement.round:  # its sets can be rebuilt (source, store, lineage): not kept
+            self.folder.drop_upload_sets(self.journal.uploads_of(settlement.round))
 
     # -- rounds -----------------------------------------------------------------------------
 
@@ -345,7 +357,9 @@ class _Job:
     def _settle(self) -> None:
         round_no = self.journal.doc["round"]
         verdicts = [self._verdict(name) for name in self.journal.uploads_of(round_no)]
-        settlement = settle_round(round_no, verdicts, self.fixer, self.source, self.ledger)
+        decisions = Decisions(store=self.ledger.fixed.store_or_none(), log=self.log)
+        args = (round_no, verdicts, self.fixer, self.source, self.ledger, decisions)
+        settlement = settle_round(*args)
         general = [g for v in verdicts for g in v.general]
         if general:
             self.journal.doc["stop"] = {"general": general}

@@ -8,48 +8,82 @@ everywhere before the next upload instead of being rediscovered round after roun
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import orjson
 
-from ldjfix.fixing.fixer import Fix, Fixer, Outcome
-from ldjfix.gong.status import LineError
+from ldjfix.fixing.fixer import Fix, Fixer
+from ldjfix.fixing.policy import Decision, decide_reported, decide_unreported
+from ldjfix.gong.status import LineError, field_named_in
 from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
 from ldjfix.ldjson.sources import SourcePath
+from ldjfix.loop.fixedstore import FixedRecords, FixesLog
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
 from ldjfix.loop.lineage import Verdict, hold_back_later_duplicates
-
-UNCHANGED = "the fix left the record unchanged, so Gong would reject it again"
+from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 
 @dataclass(slots=True)
 class Decisions:
-    """What the fixer decided for a batch of records, accumulated into a settlement."""
+    """What the fixer decided for a batch of records, accumulated into a settlement.
 
+    A fixed record goes straight to the store and its changes to the fixes log (when the job
+    gives them), so deciding on every record of a file holds none of them in memory.
+    """
+
+    store: FixedRecords | None = None
+    log: FixesLog | None = None
     quarantined: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    fixed: dict[int, dict[str, Any]] = field(default_factory=dict)
-    fixes: list[Fix] = field(default_factory=list)
+    fixed: array[int] = field(default_factory=lambda: array("q"))
+    fixed_at: array[int] = field(default_factory=lambda: array("q"))
+    fix_count: int = 0
+    groups: DefectGroups = field(default_factory=DefectGroups)  # fixed and quarantined, grouped
 
-    def record(
-        self, line: int, current: dict[str, Any], outcome: Outcome, errors: Sequence[str]
+    def keep(
+        self,
+        line: int,
+        record: dict[str, Any],
+        fixes: Sequence[Fix],
+        source_record: dict[str, Any] | None = None,
+    ) -> None:
+        """Keep ``record`` as line ``line``'s new content, made by ``fixes``."""
+        at = self.store.put(line, record, source_record) if self.store is not None else 0
+        self.fixed.append(line)
+        self.fixed_at.append(at)
+        if self.log is not None:
+            self.log.write(fixes)
+        self.fix_count += len(fixes)
+        for fix in fixes:
+            self.groups.add(line, fix.field, fix.why.split(" for: ", 1)[-1], "fixed", fix.old)
+
+    def take(
+        self, line: int, decision: Decision, source_record: dict[str, Any] | None = None
     ) -> bool:
-        """Take one outcome; True when the record was changed (and so stays in the loop)."""
-        if outcome.undecided:  # skipped at the terminal: still pending, sent again as it is
+        """Take one decision of the policy; True when the record changed (and stays in the loop).
+
+        A record skipped at the terminal stays pending: it is sent again as it is.
+        """
+        if decision.skipped:
             return False
-        if outcome.record is None:
-            reason = outcome.quarantine_reason
-            extra = (reason,) if reason and reason != "; ".join(errors) else ()
-            self.quarantined[line] = (*errors, *extra)
+        if decision.record is None:
+            self.quarantined[line] = decision.reasons
+            for text in decision.errors:
+                self.groups.add(line, None, text, "quarantined", _value_of(source_record, text))
             return False
-        if outcome.record == current:
-            self.quarantined[line] = (*errors, UNCHANGED)
-            return False
-        self.fixed[line] = outcome.record
-        self.fixes.extend(outcome.fixes)
+        self.keep(line, decision.record, decision.fixes, source_record)
         return True
+
+
+def _value_of(record: dict[str, Any] | None, text: str) -> Any:
+    name = field_named_in(text)
+    if record is None or name is None or name not in record:
+        return NO_VALUE
+    return record[name]
 
 
 def read_records(
@@ -105,28 +139,32 @@ def fix_reported(
 ) -> int:
     """Offer every reported record to the fixer; returns how many were changed.
 
-    A line that is not a JSON object goes to the fixer's ``fix_text`` when it has one (a
-    person can repair the text in an editor); otherwise it is quarantined with its defect.
+    A line that is not a JSON object goes to the fixer's ``fix_text`` with its bytes (a
+    person can repair the text in an editor; rules quarantine it).
     """
-    changed = 0
-    expect = getattr(fixer, "expect", None)
-    if expect is not None:  # lets a person at the terminal see how many share a defect
-        expect([e for errors in reported.values() for e in errors])
-    fix_text = getattr(fixer, "fix_text", None)
-    for line in sorted(reported):
-        errors = reported[line]
-        described = [e.description for e in errors]
-        record = records.get(line)
-        if record is not None:
-            outcome = fixer.fix(line, dict(record), errors)
-        elif fix_text is not None and texts is not None and line in texts:
-            outcome = fix_text(line, texts[line], errors)
-            record = {}
-        else:  # not a JSON object, and no way to edit text: quarantine it
-            decisions.quarantined[line] = tuple(described)
-            continue
-        changed += decisions.record(line, record, outcome, described)
-    return changed
+    if fixer.counts_ahead:  # lets a person at the terminal see how many share a defect
+        fixer.expect([e for errors in reported.values() for e in errors])
+    return sum(
+        fix_one(fixer, line, records.get(line), reported[line], decisions, texts)
+        for line in sorted(reported)
+    )
+
+
+def fix_one(
+    fixer: Fixer,
+    line: int,
+    record: dict[str, Any] | None,
+    errors: Sequence[LineError],
+    decisions: Decisions,
+    texts: Mapping[int, bytes] | None = None,
+    source_record: dict[str, Any] | None = None,
+) -> bool:
+    """Offer one reported record (or line of text) to the fixer; True when it was changed."""
+    content = texts.get(line) if texts is not None and record is None else None
+    decision = decide_reported(fixer, line, record, errors, content)
+    if decision.record is None:
+        return decisions.take(line, decision, record)  # its values, for the summary's example
+    return decisions.take(line, decision, source_record)
 
 
 def propagate(
@@ -137,27 +175,27 @@ def propagate(
     for line, record in records:
         if record is None:
             continue
-        outcome = fixer.propagate(line, dict(record))
-        if outcome is None or outcome.record == record:
-            continue
-        if outcome.record is None:
-            decisions.quarantined[line] = (outcome.quarantine_reason or "quarantined by a rule",)
-        else:
-            decisions.fixed[line] = outcome.record
-            decisions.fixes.extend(outcome.fixes)
-        changed.add(line)
+        decision = decide_unreported(fixer, line, record)
+        if decision is not None:
+            decisions.take(line, decision)
+            changed.add(line)
     return changed
 
 
 def settle_round(
-    round_no: int, verdicts: Sequence[Verdict], fixer: Fixer, source: SourcePath, ledger: Ledger
+    round_no: int,
+    verdicts: Sequence[Verdict],
+    fixer: Fixer,
+    source: SourcePath,
+    ledger: Ledger,
+    decisions: Decisions,
 ) -> Settlement:
     """Fix what the round's uploads reported, propagate the fixes, and settle the round."""
     reported = {n: e for v in verdicts for n, e in v.failed.items()}
-    decisions = Decisions()
     records = read_records(source, reported, ledger.fixed)
     changed = fix_reported(fixer, reported, records, decisions)
-    verdicts = [hold_back_later_duplicates(v, decisions.fixed, ledger.keys) for v in verdicts]
+    resent = set(decisions.fixed)
+    verdicts = [hold_back_later_duplicates(v, resent, ledger.keys) for v in verdicts]
     unknown = [n for v in verdicts for n in v.unknown]
     spread: set[int] = set()
     if changed and unknown:
@@ -169,7 +207,11 @@ def round_settlement(
     round_no: int, verdicts: Sequence[Verdict], decisions: Decisions, spread: set[int]
 ) -> Settlement:
     """Turn a round's mapped statuses and the fixer's decisions into its settlement."""
-    accepted = sorted(n for v in verdicts for n in v.accepted)
+    parts = [v.accepted for v in verdicts if v.accepted]
+    if len(parts) == 1 and all(a < b for a, b in pairwise(parts[0])):
+        accepted: tuple[int, ...] = parts[0]  # one upload's lines, in order: no copy
+    else:
+        accepted = tuple(sorted(n for part in parts for n in part))
     expected = {
         v.name: max(0, v.unseen_failures - len(spread.intersection(v.unknown)))
         for v in verdicts
@@ -202,12 +244,33 @@ def round_settlement(
         "general": [g for v in verdicts for g in v.general],
         "progress": bool(accepted or decisions.quarantined or decisions.fixed),
     }
+    return settlement_of(
+        round_no, decisions, accepted=tuple(accepted), expected=expected, notes=notes
+    )
+
+
+def settlement_of(
+    round_no: int,
+    decisions: Decisions,
+    *,
+    accepted: tuple[int, ...] = (),
+    expected: dict[str, int] | None = None,
+    notes: dict[str, Any] | None = None,
+) -> Settlement:
+    """The settlement of ``decisions``, once the store and the log are durable."""
+    if decisions.store is not None:
+        decisions.store.sync()
+    notes = {**(notes or {}), "defects": decisions.groups.as_json()}
+    end = decisions.log.sync() if decisions.log is not None else 0
+    order = sorted(range(len(decisions.fixed)), key=decisions.fixed.__getitem__)
     return Settlement(
         round_no,
-        tuple(accepted),
+        accepted,
         tuple(sorted(decisions.quarantined.items())),
-        tuple(sorted(decisions.fixed.items())),
-        tuple(decisions.fixes),
-        expected,
-        notes,
+        tuple(decisions.fixed[i] for i in order),
+        tuple(decisions.fixed_at[i] for i in order),
+        decisions.fix_count,
+        end,
+        expected or {},
+        notes or {},
     )

@@ -10,14 +10,13 @@ traceback half-way through a round.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NotRequired, Protocol, Required, TypedDict, Unpack, cast
 
 import orjson
 
 from ldjfix.errors import ExitCode, InputProblem
-from ldjfix.fixing.fixer import FixDoc
 
 JOURNAL_VERSION = 1
 Phase = Literal["new", "settled", "planned", "sent", "finished"]
@@ -95,21 +94,20 @@ class QuarantinedDoc(TypedDict):
     errors: list[str]
 
 
-class FixedDoc(TypedDict):
-    """A fixed line of a settlement, with its record as it now stands."""
-
-    line: int
-    record: dict[str, Any]
-
-
 class SettlementDoc(TypedDict):
-    """``rNN-settled.json``: what one round (round 0: local validation) settled."""
+    """``rNN-settled.json``: what one round (round 0: local validation) settled.
+
+    ``fixed`` lists line numbers; ``fixedAt`` where each one's record is in ``rounds/fixed.jsonl``;
+    the changes are in ``fixes.jsonl`` (``fixCount`` of them, the log ``fixesEnd`` bytes long).
+    """
 
     round: int
-    accepted: list[int]
+    accepted: Sequence[int]
     quarantined: list[QuarantinedDoc]
-    fixed: list[FixedDoc]
-    fixes: list[FixDoc]
+    fixed: Sequence[int]
+    fixedAt: Sequence[int]
+    fixCount: int
+    fixesEnd: int
     expected: dict[str, int]
     notes: dict[str, Any]  # the round's summary, copied into report.json's perRound
 
@@ -136,6 +134,7 @@ class ReportDoc(TypedDict, total=False):
     uploads: Required[int]
     apiCalls: Required[int]
     fixes: int
+    defects: list[dict[str, Any]]  # fixed and quarantined, grouped by field and kind
     local: dict[str, Any]
     perRound: list[dict[str, Any]]
     generalErrors: list[str]
@@ -292,19 +291,10 @@ SETTLEMENT = obj(
         "round": count,
         "accepted": list_of(count),
         "quarantined": list_of(obj({"line": count, "errors": list_of(text)})),
-        "fixed": list_of(obj({"line": count, "record": lambda v: isinstance(v, dict)})),
-        "fixes": list_of(
-            obj(
-                {
-                    "line": count,
-                    "objectId": one_of(text, is_none),
-                    "field": one_of(text, is_none),
-                    "old": lambda v: True,
-                    "new": lambda v: True,
-                    "why": text,
-                }
-            )
-        ),
+        "fixed": list_of(count),
+        "fixedAt": list_of(count),
+        "fixCount": count,
+        "fixesEnd": count,
         "expected": map_of(count),
         "notes": lambda v: isinstance(v, dict),
     }

@@ -9,18 +9,22 @@ never reach Gong; on a resumed job the pass only rebuilds the ledger's record li
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from ldjfix.errors import InputProblem
+from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong import descriptions
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.files import open_input
-from ldjfix.ldjson.lines import Parsed, iter_lines, parse_line
+from ldjfix.ldjson.lines import BOM, Parsed, iter_lines, parse_line
 from ldjfix.ldjson.origin import ORIGIN_KEY
 from ldjfix.ldjson.sources import SourcePath
+from ldjfix.loop.fixedstore import FixedRecords, FixesLog
 from ldjfix.loop.ledger import Ledger, Settlement, object_key
-from ldjfix.loop.settling import Decisions
+from ldjfix.loop.settling import Decisions, fix_one, settlement_of
 
 
 class Checker(Protocol):
@@ -31,26 +35,46 @@ class Checker(Protocol):
         ...
 
 
+OnBad = Callable[[int, "dict[str, Any] | None", list[LineError], bytes], None]
+
+
 @dataclass(slots=True)
 class Survey:
-    """The ledger of a source, and (when validated) its records with local errors."""
+    """The ledger of a source, where each of its lines starts, and how many had local errors."""
 
     ledger: Ledger
-    reported: dict[int, list[LineError]] = field(default_factory=dict)
-    records: dict[int, dict[str, Any] | None] = field(default_factory=dict)
-    texts: dict[int, bytes] = field(default_factory=dict)  # lines that are not JSON objects
+    offsets: array[int] = field(default_factory=lambda: array("q", [0]))
+    reported: int = 0
 
 
-def survey(source: SourcePath, checker: Checker | None, *, validate: bool) -> Survey:
-    """Walk the source once: its records, and with ``validate`` every local error."""
+def survey(
+    source: SourcePath,
+    checker: Checker | None,
+    *,
+    validate: bool,
+    on_bad: OnBad | None = None,
+    offsets: array[int] | None = None,
+) -> Survey:
+    """Walk the source once: its records, and with ``validate`` every local error.
+
+    Each line with errors goes to ``on_bad`` (line, record or None, errors, content) as it is
+    found, so the caller can fix it there and then: nothing is held per bad line.
+    """
     numbers = array("l")
     keys = array("I")
     sizes = array("I")
     found = Survey(Ledger(0))
+    if offsets is not None:
+        found.offsets = offsets
+    offsets = found.offsets
+    at = 0
     last = 0
+    bom = len(BOM) if _has_bom(source) else 0  # line 1's BOM is not content, but takes bytes
     with open_input(source, what="source file") as stream:
         for line in iter_lines(stream):
             last = line.number
+            offsets.append(at)
+            at += len(line.content) + len(line.ending) + (bom if line.number == 1 else 0)
             parsed = parse_line(line)
             if parsed.record is None and parsed.defect is None:
                 continue  # a blank line: it keeps its number but holds no record
@@ -65,13 +89,17 @@ def survey(source: SourcePath, checker: Checker | None, *, validate: bool) -> Su
                 )
             errors = _errors(parsed, checker) if validate else []
             if errors:
-                found.reported[line.number] = errors
-                found.records[line.number] = parsed.record
-                if parsed.record is None:
-                    found.texts[line.number] = line.content
+                found.reported += 1
+                if on_bad is not None:
+                    on_bad(line.number, parsed.record, errors, line.content)
     found.ledger = Ledger(last)
     found.ledger.add_records(numbers, keys, sizes)
     return found
+
+
+def _has_bom(source: SourcePath) -> bool:
+    with open_input(source, what="source file") as stream:
+        return stream.read(len(BOM)) == BOM
 
 
 def _errors(parsed: Parsed, checker: Checker | None) -> list[LineError]:
@@ -82,20 +110,42 @@ def _errors(parsed: Parsed, checker: Checker | None) -> list[LineError]:
     return [f.as_line_error() for f in checker.check(parsed) if f.severity == "error"]
 
 
-def local_settlement(findings: int, fixed: int, decisions: Decisions) -> Settlement:
-    """Round 0's settlement: what the fixer made of the local findings."""
-    notes = {
-        "round": 0,
-        "findings": findings,
-        "fixed": fixed,
-        "quarantined": len(decisions.quarantined),
-    }
-    return Settlement(
-        0,
-        (),
-        tuple(sorted(decisions.quarantined.items())),
-        tuple(sorted(decisions.fixed.items())),
-        tuple(decisions.fixes),
-        {},
-        notes,
-    )
+def local_notes(findings: int, fixed: int, quarantined: int) -> dict[str, Any]:
+    """Round 0's notes for the report: what the fixer made of the local findings."""
+    return {"round": 0, "findings": findings, "fixed": fixed, "quarantined": quarantined}
+
+
+def local_round(
+    source: SourcePath,
+    checker: Checker | None,
+    fixer: Fixer,
+    store_path: Path,
+    log: FixesLog,
+) -> tuple[Survey, FixedRecords, Settlement]:
+    """Round 0: validate the source and fix each record with errors as the pass meets it.
+
+    The fixed record goes to the store, its changes to fixes.jsonl, so a file bad everywhere
+    is never in memory. A fixer that wants every error first (a person: "6 records have this
+    defect") gets them from a first pass that only counts.
+    """
+    if fixer.counts_ahead:
+        seen: list[LineError] = []
+        survey(source, checker, validate=True, on_bad=lambda n, r, e, c: seen.extend(e))
+        fixer.expect(seen)
+    offsets = array("q", [0])
+    store_path.unlink(missing_ok=True)  # a new job: nothing is fixed yet
+    log.cut(0)
+    store = FixedRecords(source, store_path, offsets)
+    decisions = Decisions(store=store, log=log)
+    fixed = 0
+
+    def on_bad(
+        line: int, record: dict[str, Any] | None, errors: list[LineError], text: bytes
+    ) -> None:
+        nonlocal fixed
+        texts = {line: text} if record is None else None
+        fixed += fix_one(fixer, line, record, errors, decisions, texts, record)
+
+    found = survey(source, checker, validate=True, on_bad=on_bad, offsets=offsets)
+    notes = local_notes(found.reported, fixed, len(decisions.quarantined))
+    return found, store, settlement_of(0, decisions, notes=notes)

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as attribute
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ldjfix.errors import ExitCode
+from ldjfix.fixing.policy import is_reason
+from ldjfix.gong.status import field_named_in
 from ldjfix.ldjson.files import atomic_output
 from ldjfix.ldjson.printable import safe
+from ldjfix.validation.groups import NO_VALUE, DefectGroups, defect_of, example_text, more_line
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = ("line", "objectId", "field", "error", "value")
+CSV_COLUMNS = ("line", "objectId", "field", "error", "value", "defect")
+_FIELD_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_.$-]{0,199}$")
 COUNTS = ("rounds", "uploads", "apiCalls", "accepted", "quarantined", "pending")
 _MD_LIMIT = 160  # characters per Markdown cell; the CSV has the full text
 _MD_ROWS = 20  # quarantined records listed in summary.md
@@ -69,13 +74,58 @@ class FileResult:
 
 @dataclass(frozen=True, slots=True)
 class RejectedRow:
-    """One quarantined record as a row of ``rejected.csv``."""
+    """One quarantined record as a row of ``rejected.csv``.
+
+    ``field`` and ``value`` name the record's own fields (never text of a rule); ``errors``
+    are the defects one by one, for grouping (``error`` joins them with the fixer's reason).
+    """
 
     line: int
     object_id: str | None
     field: str | None
     error: str
     value: Any = None
+    errors: tuple[str, ...] = attribute(default=(), compare=False)
+
+
+def group_rows(rows: Iterable[RejectedRow]) -> DefectGroups:
+    """Quarantined records grouped by field and kind of defect, as the summaries show them."""
+    groups = DefectGroups()
+    for row in rows:
+        for text in _defects(row):
+            name = field_named_in(text)
+            value = _field_value(row, name)
+            groups.add(row.line, name if is_field_name(name) else None, text, "quarantined", value)
+    return groups
+
+
+def is_field_name(name: str | None) -> bool:
+    """True for a name a record's field can have (not, say, a regular expression's text)."""
+    return name is not None and bool(_FIELD_NAME.match(name))
+
+
+def _field_value(row: RejectedRow, name: str | None) -> Any:
+    if name is None or not is_field_name(name) or row.value is None:
+        return NO_VALUE
+    if isinstance(row.value, dict) and name in row.value:
+        return row.value[name]
+    return row.value if row.field == name else NO_VALUE
+
+
+def _defects(row: RejectedRow) -> tuple[str, ...]:
+    """The row's defects, without the reasons a fixer gave (the rule is not a defect)."""
+    texts = row.errors or (row.error,)
+    return tuple(t for t in texts if not is_reason(t)) or texts[:1]
+
+
+def defect_of_row(row: RejectedRow, groups: DefectGroups) -> str:
+    """The label of the (first) defect group ``row`` is in."""
+    text = _defects(row)[0]
+    name = field_named_in(text)
+    name = name if is_field_name(name) else None
+    kind, detail = defect_of(name, text, _field_value(row, name))
+    label = f"{name or 'line'}: {kind}"
+    return f"{label} ({detail})" if detail else label
 
 
 def worst_exit_code(results: Iterable[FileResult]) -> ExitCode:
@@ -143,14 +193,30 @@ def safe_cell(value: Any) -> Any:
 
 
 def write_rejected_csv(path: Path, rows: Iterable[RejectedRow]) -> int:
-    """Write ``rejected.csv`` atomically (UTF-8 with BOM); returns the number of rows."""
+    """Write ``rejected.csv`` atomically (UTF-8 with BOM); returns the number of rows.
+
+    Rows come grouped as ``summary.md`` groups them: the biggest defect first, then by line;
+    the ``defect`` column names the group (``field: kind``).
+    """
+    rows = list(rows) if not isinstance(rows, list) else rows
+    groups = group_rows(rows)
+    labels = [defect_of_row(row, groups) for row in rows]
+    sizes: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for label, row in zip(labels, rows, strict=True):
+        sizes[label] = sizes.get(label, 0) + 1
+        first.setdefault(label, row.line)
+    order = sorted(
+        range(len(rows)), key=lambda i: (-sizes[labels[i]], first[labels[i]], rows[i].line)
+    )
     count = 0
     with atomic_output(path) as stream:
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
-        for row in rows:
-            cells = (row.line, row.object_id, row.field, row.error, row.value)
+        for index in order:
+            row = rows[index]
+            cells = (row.line, row.object_id, row.field, row.error, row.value, labels[index])
             writer.writerow([safe_cell(cell) for cell in cells])
             count += 1
         text.flush()
@@ -183,12 +249,24 @@ def summary_markdown(result: FileResult, rejected: Sequence[RejectedRow]) -> str
     if result.message:
         lines += ["", f"> {md_cell(result.message)}"]
     if rejected:
-        kinds = Counter(row.error for row in rejected)
-        lines += ["", f"### Quarantined records by error ({len(rejected)} in rejected.csv)", ""]
-        lines += _md_table(("error", "records"), kinds.most_common(_MD_ROWS), 1)
+        groups = group_rows(rejected).ordered()
+        lines += ["", f"### Quarantined records by defect ({len(rejected)} in rejected.csv)", ""]
+        table = [
+            (
+                g.label,
+                g.count,
+                g.where(),
+                example_text(g.example) if g.example is not NO_VALUE else "",
+            )
+            for g in groups[:_MD_ROWS]
+        ]
+        lines += _md_table(("defect", "records", "first lines", "example"), table, 1)
+        lines += more_line(groups[_MD_ROWS:])
         lines += ["", f"### First {min(len(rejected), _MD_ROWS)} quarantined records", ""]
         shown = [(r.line, r.object_id, r.field, r.error) for r in rejected[:_MD_ROWS]]
         lines += _md_table(("line", "objectId", "field", "error"), shown, 4)
+        if len(rejected) > _MD_ROWS:
+            lines += ["", f"… and {len(rejected) - _MD_ROWS:,} more in rejected.csv"]
     return "\n".join(lines) + "\n"
 
 

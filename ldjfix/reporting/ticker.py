@@ -22,6 +22,7 @@ from ldjfix.colour import outcome_style, paint
 from ldjfix.ldjson.printable import safe
 from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.screen import Viewport, cells, fit
+from ldjfix.validation.groups import DefectGroups
 
 _CLEAR = "\r\x1b[2K"
 _CLEAR_BELOW = "\r\x1b[J"
@@ -217,6 +218,9 @@ def _summary(report: JobReport) -> str:
             f"{entry['fixed']:,} fixed ({entry['propagated']:,} by propagation), "
             f"{entry['quarantined']:,} quarantined{_gong_said(entry['uploads'])}"
         )
+    groups = DefectGroups()
+    groups.merge_json(doc.get("defects", ()))
+    lines += [f"  {safe(line)}" for line in groups.render(limit=3)]  # report.json has them all
     lines.append(f"  job folder: {safe(report.job_dir)} (report.json, corrected.ldjson, ...)")
     return "\n".join(lines)
 

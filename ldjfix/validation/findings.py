@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import field as attribute
 from typing import Any
 
 from ldjfix.gong.status import LineError
@@ -12,15 +13,22 @@ ERROR = "error"
 WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
-    """One defect of one line, worded like Gong's errors."""
+    """One defect of one line, worded like Gong's errors.
+
+    Not frozen: a file bad everywhere makes one per record, and a frozen dataclass costs twice
+    as much to build. Treat it as a value all the same.
+    """
 
     line: int
     object_id: str | None
     field: str | None
     description: str
     severity: str  # "error" | "warning"
+    value: Any = attribute(
+        default=None, compare=False, hash=False
+    )  # the field's value, for reports
 
     def as_line_error(self) -> LineError:
         """The finding as an entry of Gong's ``errors[]``."""
@@ -66,10 +74,37 @@ class ValidationReport:
 
 @dataclass(slots=True)
 class Tally:
-    """Counts kept while a stream is checked: lines holding something, and the bad ones."""
+    """Counts kept while a stream is checked: lines holding something, and the bad ones.
+
+    Bad lines are bits in a bitmap (a 366k-line file costs 46 kB), so a file bad everywhere
+    costs no more memory than a clean one, and a line with several errors counts once.
+    """
 
     lines: int = 0
-    bad_lines: set[int] = field(default_factory=set)
+    bits: bytearray = field(default_factory=bytearray)
+
+    @property
+    def invalid(self) -> int:
+        """How many lines were marked invalid."""
+        return int.from_bytes(self.bits, "little").bit_count()
+
+    def mark(self, line: int) -> None:
+        """Count ``line`` as invalid (once, however many errors it has)."""
+        self.room(line)
+        self.bits[line >> 3] |= 1 << (line & 7)
+
+    def room(self, line: int) -> int:
+        """Make the bitmap hold ``line``; returns the first line it cannot hold yet."""
+        bits = self.bits
+        need = (line >> 3) + 1
+        if need > len(bits):
+            bits.extend(bytes(max(need - len(bits), len(bits), 4096)))
+        return len(bits) << 3
+
+    def is_bad(self, line: int) -> bool:
+        """True when ``line`` was marked invalid."""
+        byte = line >> 3
+        return byte < len(self.bits) and bool(self.bits[byte] & (1 << (line & 7)))
 
 
 def render_text(report: ValidationReport, name: str) -> str:

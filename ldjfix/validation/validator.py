@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import jsonschema_rs
 import orjson
 
 from ldjfix.errors import InputProblem
@@ -25,9 +24,11 @@ from ldjfix.ldjson.files import open_input, read_input
 from ldjfix.ldjson.lines import BOM, Line, Parsed, parse_line
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.validation.customfields import custom_fields
-from ldjfix.validation.explain import at, explain, failure_shape
+from ldjfix.validation.explain import explain
 from ldjfix.validation.findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
 from ldjfix.validation.schemas import SchemaPair, build
+from ldjfix.validation.shapes import FlatRule, Known, ShapeCache, compile_schema
+from ldjfix.validation.stream import StreamResult, write_findings
 
 __all__ = [
     "ERROR",
@@ -38,8 +39,10 @@ __all__ = [
     "Validator",
     "explain",
     "load_entity_schema",
+    "reference_validator",
     "render_text",
     "validate_file",
+    "validate_to",
 ]
 
 
@@ -66,8 +69,13 @@ class Validator:
         self._rs_soft = _compile(self.schemas.soft)
         both = {"allOf": [self.schemas.hard, self.schemas.soft]} if self._has_soft else None
         self._screen = _compile(both).is_valid if both else self._rs_hard.is_valid
-        self._explainer: Any = None
-        self._explained: dict[tuple[Any, ...], list[tuple[list[Any], list[Any]]]] = {}
+        self._compiled = [(self._rs_hard, ERROR)]
+        parts = [(self.schemas.hard, ERROR)]
+        if self._has_soft:
+            self._compiled.append((self._rs_soft, WARNING))
+            parts.append((self.schemas.soft, WARNING))
+        mandatory = self.schemas.mandatory_hard | self.schemas.mandatory_soft
+        self._shapes = ShapeCache(parts, mandatory)
 
     def check(self, parsed: Parsed) -> list[Finding]:
         """Every finding for one line (a blank line has none)."""
@@ -80,27 +88,43 @@ class Validator:
 
     def check_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
         """Every finding for one record on ``line``."""
+        if self._screen(record):
+            return []
+        return self.explain_record(line, record)
+
+    def explain_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
+        """The findings of a record known to fail the screen."""
         try:
-            return self._check_record(line, record)
+            return self._explain_record(line, record)
         except (ValueError, RecursionError):  # jsonschema-rs stops at 255 levels of nesting
             object_id = record.get("objectId")
             oid = object_id if isinstance(object_id, str) else None
             return [Finding(line, oid, None, TOO_DEEP, ERROR)]
 
-    def _check_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
-        if self._screen(record):
-            return []
-        found: list[Finding] = []
+    def _explain_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
+        known = self._shapes.explain(record)
+        if known is not None:  # the common case: failing the way an earlier record failed
+            return _known(line, record, known)
         object_id = record.get("objectId")
         oid = object_id if isinstance(object_id, str) else None
-        if not self._rs_hard.is_valid(record):
-            errors = self._python_errors(record)
-            found += self._findings(line, oid, record, errors, self.schemas.hard, ERROR)
-        if self._has_soft and not self._rs_soft.is_valid(record):
-            raw = [
-                (e.instance_path, e.schema_path, e.instance) for e in _iter(self._rs_soft, record)
-            ]
-            found += self._findings(line, oid, record, raw, self.schemas.soft, WARNING)
+        errors = [
+            (severity, e)
+            for validator, severity in self._compiled
+            for e in validator.iter_errors(record)
+        ]
+        fields = {e.instance_path[0] for _, e in errors if e.instance_path}
+        if all(e.instance_path for _, e in errors) and fields <= record.keys():
+            learned = self._shapes.learn(record, fields)
+            if learned is not None:
+                return _known(line, record, learned)
+        mandatory = self.schemas.mandatory_hard | self.schemas.mandatory_soft
+        found = []
+        for severity, e in errors:
+            schema = self.schemas.hard if severity == ERROR else self.schemas.soft
+            path, where = e.instance_path, e.schema_path
+            for name, text in explain(path, where, e.instance, schema, record, mandatory):
+                value = record.get(name) if name is not None else None
+                found.append(Finding(line, oid, name, text, severity, value))
         return _dedupe(found)
 
     def check_stream(
@@ -111,7 +135,7 @@ class Validator:
         hashes: array[int] = array("q")
         names: dict[int, str] = {}
         yield from self.walk(stream, tally, hashes, names)
-        yield from self.repeats(hashes, names, tally.bad_lines)
+        yield from self.repeats(hashes, names, tally)
 
     def walk(
         self,
@@ -129,10 +153,18 @@ class Validator:
         mark was already set (a repeat, or a rare clash in the table) goes to ``names``.
         ``bom``: the stream starts at line 1 of a file, where a UTF-8 BOM is not content.
         """
-        loads, screen, bad = orjson.loads, self._screen, tally.bad_lines
+        loads, screen, mark = orjson.loads, self._screen, tally.mark
+        bits, room = tally.bits, tally.room(1)
+        shapes = self._shapes
         marks, mask = bytearray(_MARK_SLOTS), _MARK_SLOTS - 1
         keep = hashes.append
         number = blank = 0
+        # While records keep failing the same way, the shape's relaxed check replaces the
+        # screen: one check says "fails only there" (or "passes") instead of two.
+        streak: Known | None = None
+        shape: frozenset[str] = frozenset()
+        relaxed: Any = None
+        one: FlatRule | None = None
         for number, raw in enumerate(stream, 1):  # the hot loop: keep it lean
             try:
                 record = loads(raw)
@@ -146,14 +178,42 @@ class Validator:
                 keep(0)
                 findings = self.check(parse_line(_line(number, raw)))
                 blank += _is_blank(raw)
-                bad.update(f.line for f in findings)
+                if findings:
+                    mark(number)
                 yield from findings
                 continue
-            if not screen(record):
-                findings = self.check_record(number, record)
-                bad.update(f.line for f in findings if f.severity == ERROR)
-                yield from findings
             object_id = record.get("objectId")
+            if streak is not None and record.keys() >= shape and relaxed(record):
+                if one is not None:  # one rule can fail: its finding, inlined (the hot case)
+                    name, check, text, severity, mandatory = one
+                    value = record[name]
+                    if not check(value):
+                        if mandatory and value in _EMPTY:
+                            text = descriptions.mandatory(name)
+                        oid = object_id if type(object_id) is str else None
+                        if severity == ERROR:
+                            if number >= room:
+                                room = tally.room(number)
+                            bits[number >> 3] |= 1 << (number & 7)
+                        yield Finding(number, oid, name, text, severity, value)
+                else:
+                    known = ShapeCache.findings(record, streak[1])
+                    if known:
+                        for finding in _known(number, record, known):
+                            if finding.severity == ERROR:
+                                mark(number)
+                            yield finding
+            elif not screen(record):
+                shapes.hit = None
+                findings = self.explain_record(number, record)
+                streak = shapes.hit
+                if streak is not None:
+                    shape, relaxed = streak[0], streak[2]
+                    one = streak[1][0] if len(streak[1]) == 1 else None
+                for finding in findings:
+                    if finding.severity == ERROR:
+                        mark(number)
+                    yield finding
             if type(object_id) is str and object_id:  # an empty one is missing, not repeated
                 key = hash(object_id)
                 keep(key)
@@ -166,9 +226,7 @@ class Validator:
                 keep(0)
         tally.lines += number - blank
 
-    def repeats(
-        self, hashes: array[int], names: dict[int, str], bad: set[int]
-    ) -> Iterator[Finding]:
+    def repeats(self, hashes: array[int], names: dict[int, str], tally: Tally) -> Iterator[Finding]:
         """Duplicate objectIds: each line in ``names`` whose hash is on an earlier line."""
         wanted = {hashes[n - 1] for n in names}
         first: dict[int, int] = {}
@@ -180,61 +238,26 @@ class Validator:
             if earliest != number:
                 finding = self._duplicate(number, object_id, earliest)
                 if finding.severity == ERROR:
-                    bad.add(number)
+                    tally.mark(number)
                 yield finding
 
     def _duplicate(self, line: int, object_id: str, first: int) -> Finding:
         text = descriptions.duplicate(object_id, first)
         return Finding(line, object_id, "objectId", text, ERROR if self.strict else WARNING)
 
-    def _python_errors(
-        self, record: dict[str, Any]
-    ) -> list[tuple[Sequence[Any], Sequence[Any], Any]]:
-        """python-jsonschema's failures for ``record``, once per shape of failure.
 
-        Records that fail the same rules in the same places (the same jsonschema-rs errors,
-        values aside) get the same answer from python-jsonschema, so its answer is kept per
-        shape and only the values are read again: a file with thousands of records sharing a
-        few defects pays for a few slow explanations, not thousands.
-        """
-        shape = failure_shape(self._rs_hard, record)
-        places = self._explained.get(shape)
-        if places is None:
-            found: list[tuple[Sequence[Any], Sequence[Any], Any]] = [
-                (list(e.absolute_path), list(e.absolute_schema_path), e.instance)
-                for e in self._python().iter_errors(record)
-            ]
-            if len(self._explained) < _SHAPES_KEPT:
-                self._explained[shape] = [(list(p), list(w)) for p, w, _ in found]
-            return found
-        return [(path, where, at(record, path)) for path, where in places]
+def reference_validator(schema: dict[str, Any]) -> Any:
+    """python-jsonschema (the reference implementation) for ``schema``, formats checked.
 
-    def _python(self) -> Any:
-        if self._explainer is None:
-            # jsonschema's format extras build an IRI grammar (rfc3987_syntax) at import, ~0.9 s;
-            # no rule here uses an IRI format, so keep it from loading (jsonschema skips it).
-            sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-            from jsonschema import Draft202012Validator  # slow import: only when explaining
+    ldjfix itself explains failures with jsonschema-rs, once per failure shape; the tests hold
+    its findings to this reference.
+    """
+    # jsonschema's format extras build an IRI grammar (rfc3987_syntax) at import, ~0.9 s;
+    # no rule here uses an IRI format, so keep it from loading (jsonschema skips it).
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from jsonschema import Draft202012Validator  # slow import: only for the reference
 
-            checker = Draft202012Validator.FORMAT_CHECKER
-            self._explainer = Draft202012Validator(self.schemas.hard, format_checker=checker)
-        return self._explainer
-
-    def _findings(
-        self,
-        line: int,
-        object_id: str | None,
-        record: dict[str, Any],
-        raw: Iterable[tuple[Sequence[Any], Sequence[Any], Any]],
-        schema: dict[str, Any],
-        severity: str,
-    ) -> list[Finding]:
-        mandatory = self.schemas.mandatory_hard | self.schemas.mandatory_soft
-        found = []
-        for path, schema_path, instance in raw:
-            for name, text in explain(path, schema_path, instance, schema, record, mandatory):
-                found.append(Finding(line, object_id, name, text, severity))
-        return found
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def validate_file(
@@ -252,8 +275,25 @@ def validate_file(
     tally = Tally()
     with open_input(path) as stream:
         findings = tuple(sorted(validator.check_stream(stream, tally=tally), key=_by_line))
-    invalid = len(tally.bad_lines)
-    return ValidationReport(tally.lines - invalid, invalid, findings)
+    return ValidationReport(tally.lines - tally.invalid, tally.invalid, findings)
+
+
+def validate_to(
+    out: BinaryIO,
+    path: SourcePath,
+    validator: Validator,
+    *,
+    form: str = "text",
+    summary_only: bool = False,
+    name: str | None = None,
+) -> StreamResult:
+    """Validate every line of ``path`` (``-`` is stdin), writing findings to ``out`` as found."""
+    tally = Tally()
+    if name is None:
+        name = "stdin" if str(path) == "-" else str(path)
+    with open_input(path) as stream:
+        findings = validator.check_stream(stream, tally=tally)
+        return write_findings(findings, tally, out, name=name, form=form, summary_only=summary_only)
 
 
 def load_entity_schema(path: str | Path) -> dict[str, Any]:
@@ -273,7 +313,7 @@ def load_entity_schema(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-_SHAPES_KEPT = 10_000
+_EMPTY: tuple[Any, ...] = (None, "", [])
 _MARK_SLOTS = 1 << 23  # 8 MiB of marks: about 1 record in 25 clashes at 200 MB of records
 
 
@@ -282,7 +322,7 @@ def _by_line(finding: Finding) -> int:
 
 
 def _compile(schema: dict[str, Any]) -> Any:
-    return jsonschema_rs.validator_for(schema, validate_formats=True)
+    return compile_schema(schema)
 
 
 TOO_DEEP = (
@@ -291,8 +331,12 @@ TOO_DEEP = (
 )
 
 
-def _iter(validator: Any, record: dict[str, Any]) -> Iterator[Any]:
-    return iter(validator.iter_errors(record))
+def _known(line: int, record: dict[str, Any], known: list[tuple[str, str, str]]) -> list[Finding]:
+    """Findings from a shape's (field, text, severity) triples."""
+    object_id = record.get("objectId")
+    oid = object_id if isinstance(object_id, str) else None
+    found = [Finding(line, oid, name, text, sev, record[name]) for name, text, sev in known]
+    return found if len(found) == 1 else _dedupe(found)
 
 
 def _dedupe(found: list[Finding]) -> list[Finding]:

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from ldjfix.errors import InputProblem
-from ldjfix.fixing.rules import defect_kind, load_rules
+from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.gong import descriptions
+from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
 from ldjfix.validation.validator import Validator
 from tests.support.fixing import fix_by_rule
@@ -57,9 +58,7 @@ def test_rules_fixer_quarantines_what_no_rule_covers(tmp_path: Path) -> None:
     record = {"objectId": "d1", "modifiedDate": "2024-01-01T00:00:00Z", "status": "Won"}
     outcome = fixer.fix(1, record, _errors("DEAL", record))
     assert outcome.quarantined
-    assert outcome.quarantine_reason == (
-        "no rule for: Invalid value for field [status]: expected one of WON, LOST, OPEN"
-    )
+    assert outcome.quarantine_reason == "no rule for: Invalid value for field [status]"
 
 
 def test_rules_fixer_quarantines_a_fix_that_leaves_a_defect(tmp_path: Path) -> None:
@@ -79,7 +78,7 @@ def test_rules_fixer_quarantines_dangling_references_with_the_sample_rules() -> 
     error = LineError(1, descriptions.dangling("accountId", "gone"))
     outcome = _fixer("DEAL").fix(1, record, [error])
     assert outcome.quarantined
-    assert "Referenced object [accountId] 'gone' was not found" in (outcome.quarantine_reason or "")
+    assert (outcome.quarantine_reason or "").endswith("): quarantine")  # the rule, once
 
 
 def test_rules_fixer_propagates_a_dangling_fix_to_the_same_value(tmp_path: Path) -> None:

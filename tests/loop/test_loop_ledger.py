@@ -5,7 +5,6 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from ldjfix.fixing.fixer import Fix
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement, object_key
 
 
@@ -33,7 +32,7 @@ def test_loop_ledger_refuses_settling_a_record_twice() -> None:
     with pytest.raises(InvariantBroken):
         ledger.apply(Settlement(2, accepted=(1,)))
     with pytest.raises(InvariantBroken):
-        ledger.apply(Settlement(2, fixed=((2, {"objectId": "b"}),)))
+        ledger.apply(Settlement(2, fixed=(2,), fixed_at=(0,)))
     with pytest.raises(InvariantBroken):
         ledger.apply(Settlement(2, accepted=(3,)))  # line 3 is blank: not a record
 
@@ -47,13 +46,14 @@ def test_loop_ledger_counts_each_line_once() -> None:
 
 def test_loop_ledger_settlement_round_trips_through_json() -> None:
     """What the job folder stores reads back as the same settlement."""
-    fix = Fix(2, "b", "name", "x" * 300, "x" * 255, "rule 1: truncate")
     settlement = Settlement(
         3,
         (1, 4),
         ((5, ("bad", "worse")),),
-        ((2, {"objectId": "b", "n": 1}),),
-        (fix,),
+        (2,),
+        (120,),
+        1,
+        4096,
         {"r03-s01": 4},
         {"progress": True},
     )

@@ -91,7 +91,7 @@ def test_shards_expected_failures_per_upload_discount_propagated_fixes() -> None
     )
     done = Verdict("r01-s03", "DONE", accepted=(3000, 3001))
     decisions = Decisions()
-    decisions.fixed[21] = {"objectId": "p"}
+    decisions.keep(21, {"objectId": "p"}, ())
     spread = {21, 22, 23, 2001, 2002}
     settlement = round_settlement(1, [big, small, done], decisions, spread)
     assert settlement.expected == {"r01-s01": 97, "r01-s02": 0}

@@ -61,5 +61,28 @@ def test_summary_job_reports_written_to_folder(tmp_path: Path) -> None:
     assert table[1][4] == "'=1+2" and table[3][4] == "'@{broken"
     assert table[2][4] == '{"status":"open","amount":"12"}'
     md = (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert "### Quarantined records by error (3 in rejected.csv)" in md
+    assert "### Quarantined records by defect (3 in rejected.csv)" in md
     assert "| 12 |  |  | Line is not valid JSON |" in md
+
+
+def test_summary_rows_name_the_record_field_never_rule_text(tmp_path: Path) -> None:
+    """A dangling-reference quarantine by a pattern rule: the field is accountId, not the regex."""
+    rule = r"rule 13 (pattern 'Referenced object \[(accountId|ownerId|stage)\]'): quarantine"
+    doc = {
+        "line": 3,
+        "objectId": "c-3",
+        "errors": ["Referenced object [accountId] 'acc-9' was not found", rule],
+        "record": {"objectId": "c-3", "accountId": "acc-9"},
+    }
+    path = tmp_path / "rejected.ldjson"
+    path.write_bytes(orjson.dumps(doc) + b"\n")
+    (row,) = rejected_rows(path)
+    assert (row.field, row.value) == ("accountId", "acc-9")
+    result = FileResult("c.ldjson", "CONTACT", "QUARANTINED", 1, 1, 1, 2, 0, 1, 0, str(tmp_path))
+    write_job_reports(tmp_path, result)
+    md = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert '| accountId: dangling | 1 | line 3 | "acc-9" |' in md
+    assert "(accountId\\|ownerId\\|stage)\\\\:" not in md
+    with (tmp_path / "rejected.csv").open(encoding="utf-8-sig", newline="") as stream:
+        table = list(csv.reader(stream))
+    assert table[1][2] == "accountId" and table[1][5] == "accountId: dangling"

@@ -89,11 +89,12 @@ def test_summary_rejected_csv_opens_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "rejected.csv"
     assert write_rejected_csv(path, rows) == 2
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfline,objectId,field,error,value\r\n")
+    assert raw.startswith(b"\xef\xbb\xbfline,objectId,field,error,value,defect\r\n")
     with path.open(encoding="utf-8-sig", newline="") as stream:
         table = list(csv.reader(stream))
-    assert table[1] == ["3", "acc-1", "closeDate", "Invalid [closeDate]", "2021-13-01"]
-    assert table[2] == ["9", "'=cmd|' /C calc'!A0", "", '\'-bad, "quoted"\nline', '{"k":"é"}']
+    assert table[1] == ["3", "acc-1", "closeDate", "Invalid [closeDate]", "2021-13-01",
+                        "closeDate: invalid (Invalid [closeDate])"]  # fmt: skip
+    assert table[2][:5] == ["9", "'=cmd|' /C calc'!A0", "", '\'-bad, "quoted"\nline', '{"k":"é"}']
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in table for cell in row)
 
 
@@ -118,7 +119,7 @@ def test_summary_markdown_escapes_and_lists() -> None:
     text = summary_markdown(QUAR, rejected)
     assert text.startswith("## ldjfix: d.ldjson (DEAL): quarantined\n")
     assert "| quarantined | 2 | 3 | 9 | 7 | 2 | 1 |" in text
-    assert "| Invalid [stage]: &lt;none&gt; | 2 |" in text
+    assert "| stage: invalid (&lt;none&gt;) | 2 | lines 4, 5 |  |" in text
     assert "| 4 | a\\|b | stage | Invalid [stage]: &lt;none&gt; |" in text
     assert "Quarantined records" not in summary_markdown(DONE, [])
 

@@ -207,8 +207,10 @@ def _comparable(report: dict[str, object]) -> dict[str, object]:
     return {key: report[key] for key in keep}
 
 
+# fixes.jsonl is not among them: it grows a round at a time and a resumed run cuts it back to
+# its last settlement (tests/robustness/test_resume_crash.py compares it with a clean run's).
 @pytest.mark.parametrize(
-    "target", ["journal.json", "corrected.ldjson", "rejected.ldjson", "fixes.jsonl", "report.json"]
+    "target", ["journal.json", "corrected.ldjson", "rejected.ldjson", "report.json"]
 )
 def test_atomic_run_killed_while_writing_job_file_resumes_whole(
     target: str, tmp_path: Path, clean_run: Path

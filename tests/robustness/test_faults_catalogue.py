@@ -336,6 +336,12 @@ ROWS = [
         2,
     ),
     Row(
+        "two JSON forms of validate at once",
+        "validate accounts.ldjson -t ACCOUNT --json --jsonl",
+        "Error: Use --json or --jsonl, not both.",
+        2,
+    ),
+    Row(
         "unknown object type",
         "upload accounts.ldjson -t WIDGET --integration-id 1 --base-url {url}",
         "Error: objectType 'WIDGET' is not one of ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER, STAGE (case-sensitive).",

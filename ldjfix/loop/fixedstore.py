@@ -1,0 +1,219 @@
+"""Fixed records on disk, not in memory: what a fix changed, and the source to rebuild it from.
+
+A job may fix every record of a 200 MB source. Holding those records (or writing them into each
+settlement) cost gigabytes of memory and several copies on disk; instead each fix appends one
+line to ``rounds/fixed.jsonl`` — the record's line and what differs from the source line
+(fields set, fields removed, or the whole record when the source line is no JSON object) — and
+the ledger keeps, per source line, where its newest entry starts (8 bytes a line). Reading a
+fixed record reads its source line and its entry and applies one to the other. The store only
+grows; an entry counts once a settlement naming its offset is written, so a run killed
+mid-round leaves entries nobody refers to, never a wrong record.
+
+``fixes.jsonl`` (the change log users read and replay) grows the same way, a round at a time:
+:class:`FixesLog` appends and each settlement records how long the log was when it was written,
+so a resumed job cuts off what a killed run appended after its last settlement.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from ldjfix.fixing.fixer import Fix
+from ldjfix.ldjson.lines import BOM
+from ldjfix.ldjson.serial import dump_json
+
+Record = dict[str, Any]
+
+
+class FixedRecords(Mapping[int, Record]):
+    """Source line -> its fixed record, read from the store and the source on demand."""
+
+    def __init__(self, source: str | os.PathLike[str], store: Path, offsets: array[int]) -> None:
+        self.source = Path(os.fspath(source))  # an opened Source: its file of record
+        self.store = store
+        self.offsets = offsets  # byte offset of each source line (index 0 unused)
+        self.index = array("q", bytes(8 * len(offsets)))  # entry offset + 1; 0: not fixed
+        self._out: BinaryIO | None = None
+        self._size = store.stat().st_size if store.exists() else 0
+        self._read_store: BinaryIO | None = None
+        self._read_source: BinaryIO | None = None
+        self._count = 0
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def put(self, line: int, record: Record, source_record: Record | None = None) -> int:
+        """Store ``record`` as line ``line``'s fixed content; returns the entry's offset.
+
+        ``source_record`` is the source line parsed, when the caller has it (saves a read).
+        The entry counts (:meth:`adopt`) once a settlement names it.
+        """
+        if source_record is None:
+            source_record = self._source_record(line)
+        entry = dump_json([line, changes(source_record, record)]) + b"\n"
+        if self._out is None:
+            self._out = self.store.open("ab")
+        at = self._size
+        self._out.write(entry)
+        self._size += len(entry)
+        return at
+
+    def sync(self) -> None:
+        """Make every entry written so far durable (before a settlement names them)."""
+        if self._out is not None:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+
+    def adopt(self, line: int, at: int) -> None:
+        """Line ``line``'s fixed content is now the entry at ``at``."""
+        if line >= len(self.index):  # the survey that fills ``offsets`` may still be running
+            more = max(line + 1, len(self.offsets)) - len(self.index)
+            self.index.extend(bytes(8 * more) and array("q", bytes(8 * more)))
+        if not self.index[line]:
+            self._count += 1
+        self.index[line] = at + 1
+
+    def store_or_none(self) -> FixedRecords:
+        """This store (a bare ledger's stand-in answers None)."""
+        return self
+
+    def close(self) -> None:
+        """Close the files this store holds open."""
+        for stream in (self._out, self._read_store, self._read_source):
+            if stream is not None:
+                stream.close()
+        self._out = self._read_store = self._read_source = None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def __getitem__(self, line: int) -> Record:
+        if not self.__contains__(line):
+            raise KeyError(line)
+        entry = orjson.loads(self._read(self.index[line] - 1))
+        change: dict[str, Any] = entry[1]
+        if "record" in change:
+            whole: Record = change["record"]
+            return whole
+        source = self._source_record(line)
+        if source is None:  # cannot happen for a store this job wrote: the source is checked
+            raise KeyError(line)
+        return apply_changes(source, change)
+
+    def content(self, line: int, source: bytes) -> bytes | None:
+        """Line ``line``'s fixed record serialised, given its source bytes; None if not fixed."""
+        at = self.index[line] if 0 < line < len(self.index) else 0
+        if not at:
+            return None
+        change: dict[str, Any] = orjson.loads(self._read(at - 1))[1]
+        if "record" in change:
+            return dump_json(change["record"])
+        if line == 1 and source.startswith(BOM):
+            source = source[len(BOM) :]
+        return dump_json(apply_changes(orjson.loads(source), change))
+
+    def __contains__(self, line: object) -> bool:
+        return type(line) is int and 0 < line < len(self.index) and bool(self.index[line])
+
+    def __iter__(self) -> Iterator[int]:
+        index = self.index
+        return (n for n in range(1, len(index)) if index[n])
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _read(self, at: int) -> bytes:
+        if self._out is not None:
+            self._out.flush()
+        if self._read_store is None:
+            self._read_store = self.store.open("rb")
+        self._read_store.seek(at)
+        return self._read_store.readline()
+
+    def _source_record(self, line: int) -> Record | None:
+        if self._read_source is None:
+            self._read_source = self.source.open("rb")
+        self._read_source.seek(self.offsets[line])
+        raw = self._read_source.readline()
+        if line == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        return value if type(value) is dict else None
+
+
+def changes(before: Record | None, after: Record) -> dict[str, Any]:
+    """What turns ``before`` into ``after``: fields set and removed, or the whole record."""
+    if before is None:
+        return {"record": after}
+    changed = {k: v for k, v in after.items() if k not in before or not _same(before[k], v)}
+    removed = [k for k in before if k not in after]
+    return {"set": changed, "del": removed} if removed else {"set": changed}
+
+
+def apply_changes(record: Record, change: dict[str, Any]) -> Record:
+    """``record`` with ``change`` (from :func:`changes`) applied; ``record`` is changed."""
+    for name in change.get("del", ()):
+        record.pop(name, None)
+    record.update(change["set"])
+    return record
+
+
+def _same(old: Any, new: Any) -> bool:
+    return type(old) is type(new) and bool(old == new)
+
+
+class FixesLog:
+    """``fixes.jsonl`` of a job, written a round at a time: one line per change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._out: BinaryIO | None = None
+        self.size = path.stat().st_size if path.exists() else 0
+
+    def cut(self, size: int) -> None:
+        """Drop what was appended after ``size`` bytes (a killed run's unsettled changes)."""
+        if not self.path.exists():
+            self.path.touch()
+        if self.path.stat().st_size != size:
+            with self.path.open("r+b") as stream:
+                stream.truncate(size)
+        self.size = size
+
+    def write(self, fixes: Iterable[Fix]) -> None:
+        """Append ``fixes``, one JSON line each."""
+        if self._out is None:
+            self._out = self.path.open("ab")
+        data = b"".join(dump_json(fix.as_json()) + b"\n" for fix in fixes)
+        self._out.write(data)
+        self.size += len(data)
+
+    def sync(self) -> int:
+        """Make the log durable; returns its size, for the settlement to record."""
+        if self._out is None:
+            if not self.path.exists():
+                self.path.touch()
+            return self.size
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        return self.size
+
+    def close(self) -> None:
+        """Close the log."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+
+def serialised(fixed: Mapping[int, Record], line: int, source: bytes) -> bytes | None:
+    """The fixed record of ``line`` as bytes (from a store, or a plain mapping); None if none."""
+    if isinstance(fixed, FixedRecords):
+        return fixed.content(line, source)
+    record = fixed.get(line)
+    return None if record is None else dump_json(record)

@@ -1,0 +1,76 @@
+"""Tests of the store of fixed records and of fixes.jsonl grown a round at a time."""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+
+import orjson
+
+from ldjfix.fixing.fixer import Fix
+from ldjfix.ldjson.lines import BOM
+from ldjfix.loop.fixedstore import FixedRecords, FixesLog, apply_changes, changes
+
+
+def _source(tmp_path: Path) -> tuple[Path, array[int]]:
+    lines = [
+        BOM + b'{"objectId":"a","d":"x.1","n":null}',
+        b"",
+        b"{broken",
+        b'{"objectId":"c","k":[1]}',
+    ]
+    path = tmp_path / "src.ldjson"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    offsets, at = array("q", [0]), 0
+    for raw in path.read_bytes().splitlines(keepends=True):
+        offsets.append(at)
+        at += len(raw)
+    return path, offsets
+
+
+def test_loop_fixedstore_changes_rebuild_the_record_exactly() -> None:
+    """Set, add, remove and null survive the round trip; key order follows the fixed record."""
+    before = {"objectId": "a", "d": "x.1", "n": None, "gone": 1}
+    after = {"objectId": "a", "d": "x", "n": None, "new": None}
+    rebuilt = apply_changes(dict(before), orjson.loads(orjson.dumps(changes(before, after))))
+    assert rebuilt == after and list(rebuilt) == list(after)
+    assert changes(None, after) == {"record": after}
+
+
+def test_loop_fixedstore_reads_fixed_records_from_source_and_store(tmp_path: Path) -> None:
+    """A fixed record reads back from its source line (BOM and CRLF aside) or whole."""
+    source, offsets = _source(tmp_path)
+    store = FixedRecords(source, tmp_path / "fixed.jsonl", offsets)
+    first = store.put(1, {"objectId": "a", "d": "x", "n": None})
+    third = store.put(3, {"objectId": "b"})  # the broken line, repaired: kept whole
+    fourth = store.put(4, {"objectId": "c", "k": [1, 2]})
+    store.sync()
+    for line, at in ((1, first), (3, third), (4, fourth)):
+        store.adopt(line, at)
+    assert store[1] == {"objectId": "a", "d": "x", "n": None}
+    assert store[3] == {"objectId": "b"} and store[4] == {"objectId": "c", "k": [1, 2]}
+    assert 2 not in store and len(store) == 3 and list(store) == [1, 3, 4]
+    assert (
+        store.content(1, BOM + b'{"objectId":"a","d":"x.1","n":null}')
+        == b'{"objectId":"a","d":"x","n":null}'
+    )
+    again = FixedRecords(source, tmp_path / "fixed.jsonl", offsets)
+    again.adopt(4, fourth)  # a resumed job: entries count once a settlement names them
+    assert again[4] == {"objectId": "c", "k": [1, 2]} and 1 not in again
+    store.close()
+    again.close()
+
+
+def test_loop_fixedstore_log_cut_back_to_the_last_settlement(tmp_path: Path) -> None:
+    """What a killed run appended after its last settlement is cut off on resume."""
+    log = FixesLog(tmp_path / "fixes.jsonl")
+    log.cut(0)
+    log.write([Fix(1, "a", "d", "x.1", "x", "rule 1 (field 'd'): reformat_datetime")])
+    settled = log.sync()
+    log.write([Fix(2, "b", "d", "y.1", "y", "unsettled")])
+    log.sync()
+    log.close()
+    resumed = FixesLog(tmp_path / "fixes.jsonl")
+    resumed.cut(settled)
+    lines = (tmp_path / "fixes.jsonl").read_bytes().splitlines()
+    assert [orjson.loads(x)["line"] for x in lines] == [1]
