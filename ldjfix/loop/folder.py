@@ -6,8 +6,8 @@ One place names them all, so no module spells a job-folder path by hand:
 ``journal.json``          the job's state machine, rewritten atomically after every step
 ``.lock``                 held (``flock``) by the one run working in the folder
 ``source.ldjson``         the copy of a stream source (stdin, a pipe, a FIFO): its source
-``rounds/<upload>.ldjson`` an upload set, removed once its round is settled; ``.lineage.json``
-                          its source lines, ``.status.json`` Gong's terminal status for it
+``rounds/<upload>.ldjson`` an upload set; ``.lineage.json`` its source lines, ``.status.json``
+                          Gong's terminal status for it
 ``rounds/rNN-settled.json`` what round NN settled (round 0 is local validation): line numbers
 ``rounds/fixed.jsonl``    what each fix changed, per source line (the fixed records' store)
 ``corrected.ldjson``      the source with every fix applied, quarantined records left out
@@ -28,7 +28,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,11 +149,6 @@ class JobFolder:
     def status(self, name: str) -> Path:
         """The terminal request status saved for ``name``."""
         return self.rounds / f"{name}.status.json"
-
-    def drop_upload_sets(self, names: Iterable[str]) -> None:
-        """Remove settled upload sets: their status and lineage stay (README, "The job folder")."""
-        for name in names:
-            self.upload_set(name).unlink(missing_ok=True)
 
     @property
     def fixed_store(self) -> Path:

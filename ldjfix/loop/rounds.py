@@ -281,8 +281,6 @@ class _Job:
         settled = [*self.journal.doc["settled"], path.name]
         digests = {**self.journal.doc.get("digests", {}), path.name: digest}
         self._save(settled=settled, digests=digests, phase="settled", round=settlement.round)
-        if settlement.round:  # its sets can be rebuilt (source, store, lineage): not kept
-            self.folder.drop_upload_sets(self.journal.uploads_of(settlement.round))
 
     # -- rounds -----------------------------------------------------------------------------
 

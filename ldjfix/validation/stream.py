@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 import orjson
 
+from ldjfix.ldjson.printable import safe
 from ldjfix.validation.findings import ERROR, Finding, Tally
 from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
@@ -78,7 +79,7 @@ def write_findings(
         _json(findings, out, summary_only, result)
     result.valid, result.invalid = tally.lines - tally.invalid, tally.invalid
     if form == "text":
-        lines = result.groups.render()
+        lines = [safe(line) for line in result.groups.render()]
         out.write("".join(f"{line}\n" for line in [*lines, result.counts_line()]).encode())
     else:
         counted = ("errorCount", "warningCount") if form == "json" else ("errors", "warnings")
@@ -138,7 +139,7 @@ def _text(
     chunks = _Chunks(out)
     write, add = chunks.write, result.groups.add
     errors = warnings = 0
-    head, tail, said = name.encode() + b":", b"", ""
+    head, tail, said = safe(name).encode() + b":", b"", ""
     for finding in findings:  # _count, inlined: the hot loop of a file bad everywhere
         field_, text, line = finding.field, finding.description, finding.line
         add(line, field_, text, finding.severity, finding.value if field_ is not None else NO_VALUE)
@@ -148,9 +149,9 @@ def _text(
         errors += 1
         if not summary_only:
             if text is not said:  # most lines end the same way: encode that once
-                said, tail = text, f" {text}\n".encode()
+                said, tail = text, f" {safe(text)}\n".encode()
             oid = finding.object_id
-            where = f"{line}: objectId={oid}" if oid is not None else f"{line}:"
+            where = f"{line}: objectId={safe(oid)}" if oid is not None else f"{line}:"
             write(head + where.encode() + tail)
     chunks.flush()
     result.errors, result.warnings = errors, warnings
