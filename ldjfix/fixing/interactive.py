@@ -28,13 +28,13 @@ import orjson
 
 from ldjfix.colour import paint
 from ldjfix.errors import DefectsRemain
-from ldjfix.fixing import decisions as saved
+from ldjfix.fixing import answers_file as saved
 from ldjfix.fixing import views
-from ldjfix.fixing.answers import describe, field_types, hint, typed_value
 from ldjfix.fixing.editor import diff, run_editor
 from ldjfix.fixing.fixer import Fix, Outcome
 from ldjfix.fixing.rules import Rules
 from ldjfix.fixing.rules_fixer import RulesFixer
+from ldjfix.fixing.typed_values import describe, field_types, hint, typed_value
 from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.serial import dump_json

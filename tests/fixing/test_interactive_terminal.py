@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from ldjfix.fixing.answers import typed_value
+from ldjfix.fixing.typed_values import typed_value
 from ldjfix.fixing.views import caret, header
 from tests.support.pty_screen import Screen
 
