@@ -7,7 +7,15 @@ from typing import Any
 import click
 
 from ldjfix.cli.app import cli
-from ldjfix.cli.options import load_status, output_option, status_source, warn
+from ldjfix.cli.options import (
+    json_beside,
+    json_option,
+    load_status,
+    output_option,
+    print_json,
+    status_source,
+    warn,
+)
 from ldjfix.errors import ExitCode
 from ldjfix.ldjson.printable import safe
 
@@ -23,7 +31,8 @@ from ldjfix.ldjson.printable import safe
     show_default=True,
     help="text for people; json for programs (a stable contract, see README).",
 )
-def annotate(file: str, fmt: str, **source: Any) -> None:
+@json_option("The same as --format json.")
+def annotate(file: str, fmt: str, as_json: bool, **source: Any) -> None:
     """Show each error of a request status beside its line, objectId and record.
 
     FILE is the file that was uploaded (- for stdin). Exit 0 when the status lists no errors,
@@ -35,11 +44,8 @@ def annotate(file: str, fmt: str, **source: Any) -> None:
     status = load_status(file, **source)
     with open_source(file) as opened:
         annotation = map_errors(opened, status)
-    if fmt == "json":
-        from ldjfix.ldjson.serial import dump_json
-
-        document = dump_json(annotation_json(annotation), indent=True)
-        click.echo(document.decode())
+    if fmt == "json" or as_json:
+        print_json(annotation_json(annotation))
     else:
         click.echo(render_text(annotation, "stdin" if file == "-" else file), nl=False)
         warn(annotation.warnings)
@@ -53,7 +59,8 @@ def annotate(file: str, fmt: str, **source: Any) -> None:
     metavar="FAILING.ldjson",
     help="Where to write the failing records (- for stdout); an existing file is replaced.",
 )
-def extract(file: str, output: str, **source: Any) -> None:
+@json_option()
+def extract(file: str, output: str, as_json: bool, **source: Any) -> None:
     """Write the records a request status names, ready to edit, each marked with its origin.
 
     Every record starts with an _ldjfix key (source line, SHA-256, errors) that merge uses to
@@ -63,10 +70,15 @@ def extract(file: str, output: str, **source: Any) -> None:
     from ldjfix.ldjson.sources import open_source
     from ldjfix.mapping.extract import extract_failing
 
+    json_beside(as_json, output)
     refuse_same_files([file, source.get("status_file")], [output])
     status = load_status(file, **source)
     with open_source(file) as opened:
         result = extract_failing(opened, status, output)
+    if as_json:
+        errors = [g.description for g in result.annotation.general]
+        print_json({"output": output, "records": result.records, "raw": result.raw,
+                    "general": errors, "warnings": list(result.annotation.warnings)})  # fmt: skip
     warn(result.annotation.warnings)
     for general in result.annotation.general:
         said = safe(general.description)
@@ -74,7 +86,7 @@ def extract(file: str, output: str, **source: Any) -> None:
     raw = f" ({result.raw} not JSON objects, as _raw text)" if result.raw else ""
     then = f"; edit them, then run ldjfix merge {file} {output} -o OUT.ldjson"
     click.echo(
-        f"extracted {result.records} record(s){raw} to {output}{then if output != '-' else ''}",
+        f"extracted {result.records:,} record(s){raw} to {output}{then if output != '-' else ''}",
         err=True,
     )
 
@@ -91,7 +103,8 @@ def extract(file: str, output: str, **source: Any) -> None:
     is_flag=True,
     help="Write only the corrected records (no bookkeeping), e.g. to resubmit them.",
 )
-def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
+@json_option()
+def merge(file: str, fixed: str, output: str, only_corrected: bool, as_json: bool) -> None:
     """Put the edited records of FIXED.ldjson (from extract) back into FILE.
 
     Records may be reordered, deleted, reformatted on their line, or changed; a record deleted
@@ -105,18 +118,23 @@ def merge(file: str, fixed: str, output: str, only_corrected: bool) -> None:
     from ldjfix.ldjson.files import refuse_same_files
     from ldjfix.ldjson.sources import open_source
 
+    json_beside(as_json, output)
     refuse_same_files([file, fixed], [output])
     with open_source(file) as opened, open_source(fixed, what="fixed file") as edited:
         result = merge_fixed(opened, edited, output, only_corrected=only_corrected)
-    same = f"{result.unchanged} record(s) in {fixed} were unchanged"
+    if as_json:
+        print_json({"output": output, "corrected": result.corrected,
+                    "unchanged": result.unchanged, "copied": result.copied,
+                    "lines": result.lines, "onlyCorrected": only_corrected})  # fmt: skip
+    same = f"{result.unchanged:,} record(s) in {fixed} were unchanged"
     if only_corrected:
         click.echo(
-            f"wrote {result.corrected} corrected record(s) to {output}; {same} and left out.",
+            f"wrote {result.corrected:,} corrected record(s) to {output}; {same} and left out.",
             err=True,
         )
     else:
         click.echo(
-            f"wrote {output}: {result.corrected} record(s) corrected; {same}; "
-            f"{result.copied} other line(s) of {file} copied unchanged.",
+            f"wrote {output}: {result.corrected:,} record(s) corrected; {same}; "
+            f"{result.copied:,} other line(s) of {file} copied unchanged.",
             err=True,
         )

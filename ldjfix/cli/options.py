@@ -12,11 +12,46 @@ from ldjfix.ldjson.printable import safe
 if TYPE_CHECKING:
     from ldjfix.gong.client import GongClient
     from ldjfix.gong.status import Status
+    from ldjfix.jobs.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Gong's integrationId is an int64; click's int keeps it exact (never a float)
 INTEGRATION_ID = click.IntRange(1, 2**63 - 1)
+
+
+OBJECT_TYPE_NAMES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD", "BUSINESS_USER", "STAGE")
+
+
+if TYPE_CHECKING:  # generic in click's type stubs from 8.2; plain at run time on 8.1
+    _StrParam = click.ParamType[str, Any]
+else:
+    _StrParam = click.ParamType
+
+
+class ObjectType(_StrParam):
+    """An object type in any case (``account``, ``Account``), turned into Gong's spelling."""
+
+    name = "object_type"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """``account`` -> ``ACCOUNT``; anything else is a usage error naming the six."""
+        name = str(value).strip().upper()
+        if name not in OBJECT_TYPE_NAMES:
+            self.fail(f"{value!r} is not one of {', '.join(OBJECT_TYPE_NAMES)} (any case).")
+        return name
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        """The six names, for shell completion."""
+        from click.shell_completion import CompletionItem
+
+        wanted = incomplete.upper()
+        return [CompletionItem(n) for n in OBJECT_TYPE_NAMES if n.startswith(wanted)]
+
+
+OBJECT_TYPE = ObjectType()
 
 
 def integration_id_option(
@@ -36,7 +71,12 @@ def output_option(
 
 
 def remote_options(command: F) -> F:
-    """--base-url, --sandbox, --sandbox-dir; they reach :func:`open_remote` as ``**remote``."""
+    """--base-url, --sandbox, --sandbox-dir, --config; they reach :func:`open_remote`."""
+    command = click.option(
+        "--config",
+        metavar="C",
+        help="Settings file (default: ldjfix.toml in the working folder, if any).",
+    )(command)
     command = click.option(
         "--sandbox-dir",
         envvar="LDJFIX_SANDBOX_DIR",
@@ -56,15 +96,36 @@ def remote_options(command: F) -> F:
     )(command)
 
 
-def open_remote(
-    *, base_url: str | None = None, sandbox: bool = False, sandbox_dir: str | None = None
-) -> GongClient:
-    """A client from the remote options, through the one connection builder."""
-    from ldjfix.jobs.remote import connection_for, open_client
+def command_settings(
+    *,
+    config: str | None = None,
+    base_url: str | None = None,
+    sandbox: bool = False,
+    **flags: Any,
+) -> Settings:
+    """The settings in force for a command: flags > LDJFIX_*/GONG_* environment > ldjfix.toml.
+
+    Every command resolves its settings here, the way ``run`` does, so ``integration_id`` or
+    ``base_url`` in ldjfix.toml works for ``upload`` and ``status`` as for ``run``.
+    """
+    from pathlib import Path
+
     from ldjfix.jobs.settings import resolve_settings
 
-    flags = {"base_url": base_url, "sandbox": True if sandbox else None}
-    settings = resolve_settings(config=None, flags=flags)
+    given = {"base_url": base_url, "sandbox": True if sandbox else None, **flags}
+    return resolve_settings(config=Path(config) if config else None, flags=given)
+
+
+def open_remote(
+    *,
+    settings: Settings | None = None,
+    sandbox_dir: str | None = None,
+    **remote: Any,
+) -> GongClient:
+    """A client from the settings (or the remote options), through the one connection builder."""
+    from ldjfix.jobs.remote import connection_for, open_client
+
+    settings = command_settings(**remote) if settings is None else settings
     return open_client(connection_for(settings, sandbox_dir=sandbox_dir))
 
 
@@ -95,17 +156,21 @@ def load_status(
     """The request status a command works on (the one place that knows its sources)."""
     from ldjfix.errors import UsageProblem
     from ldjfix.gong.status import parse_status
+    from ldjfix.jobs.settings import require_integration_id
     from ldjfix.ldjson.files import STDIO, read_input
 
     asked = integration_id is not None or client_request_id is not None
     if status_file is not None and asked:
         raise UsageProblem("Use --status-file or --integration-id/--client-request-id, not both.")
     if asked:
-        if integration_id is None or client_request_id is None:
+        if client_request_id is None:
             raise UsageProblem("--integration-id and --client-request-id go together.")
-        with open_remote(**remote) as client:
+        sandbox_dir = remote.pop("sandbox_dir", None)
+        settings = command_settings(integration_id=integration_id, **remote)
+        with open_remote(settings=settings, sandbox_dir=sandbox_dir) as client:
             return client.request_status(
-                integration_id=integration_id, client_request_id=client_request_id
+                integration_id=require_integration_id(settings),
+                client_request_id=client_request_id,
             )
     if status_file is None:
         raise UsageProblem(
@@ -132,9 +197,25 @@ def schema_options(command: F) -> F:
         "--object-type",
         "-t",
         required=True,
+        type=OBJECT_TYPE,
         metavar="T",
-        help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE.",
+        help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE (any case).",
     )(command)
+
+
+def json_option(
+    help: str = "Print the result as one JSON document on stdout (README).",
+) -> Callable[[F], F]:
+    """--json: the command's machine output on stdout (people's lines stay on stderr)."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def json_beside(as_json: bool, output: str) -> None:
+    """--json and ``-o -`` would both write to stdout: refuse the pair (exit 2)."""
+    if as_json and output == "-":
+        from ldjfix.errors import UsageProblem
+
+        raise UsageProblem("--json prints to stdout, so -o must name a file, not -.")
 
 
 def warn(warnings: tuple[str, ...]) -> None:
@@ -144,7 +225,7 @@ def warn(warnings: tuple[str, ...]) -> None:
 
 
 def print_json(document: Any) -> None:
-    """Print a JSON document on stdout, indented."""
-    import orjson
+    """Print a JSON document on stdout, indented (however deeply it nests)."""
+    from ldjfix.ldjson.serial import dump_json
 
-    click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+    click.echo(dump_json(document, indent=True).decode())

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ldjfix.cli.app import cli
-from ldjfix.cli.options import integration_id_option, remote_options
+from ldjfix.cli.options import OBJECT_TYPE, integration_id_option, remote_options
 
 
 @cli.command()
@@ -17,8 +17,9 @@ from ldjfix.cli.options import integration_id_option, remote_options
     "-t",
     "object_types",
     multiple=True,
+    type=OBJECT_TYPE,
     metavar="T",
-    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE "
+    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE, any case "
     "(one for every FILE, or one per FILE in order).",
 )
 @integration_id_option(
@@ -61,6 +62,24 @@ from ldjfix.cli.options import integration_id_option, remote_options
     metavar="P",
     help="Stop after round 1 if more than P %% of an upload failed at Gong (100: never).",
 )
+@click.option(
+    "--schema-file",
+    default=None,
+    metavar="F",
+    help="A saved GET /v2/crm/entity-schema response: types the custom fields.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Rules whose strictness at Gong is unknown are errors, not warnings.",
+)
+@click.option(
+    "--keep-history",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="When the source changed since the job finished (tomorrow's export), keep the "
+    "newest N finished jobs under JOB/history/.  [default: 10]",
+)
 @remote_options
 @click.option(
     "--file",
@@ -73,11 +92,6 @@ from ldjfix.cli.options import integration_id_option, remote_options
     "--manifest",
     metavar="M",
     help="Job manifest (TOML): [[job]] tables with file, object_type, rules, job_dir.",
-)
-@click.option(
-    "--config",
-    metavar="C",
-    help="Settings file (default: ldjfix.toml in the working folder, if any).",
 )
 @click.option(
     "--max-api-calls",
@@ -129,6 +143,7 @@ def run(
 
     from ldjfix.errors import UsageProblem
     from ldjfix.jobs.session import RunOptions, resolve_run, run_session, run_single
+    from ldjfix.reporting.nextsteps import HowRun
     from ldjfix.reporting.ticker import Ticker, summary
 
     if rules and interactive:
@@ -165,5 +180,12 @@ def run(
             resolved, interactive=interactive, sandbox_dir=sandbox_dir, on_event=ticker
         )
     width = ticker.viewport.columns() if ticker is not None else None
-    click.echo(summary(report, width), err=True)
+    settings = resolved.settings
+    how = HowRun(
+        rules=settings.rules,
+        interactive=interactive,
+        max_rounds=settings.max_rounds or 10,
+        remote="--sandbox" if settings.sandbox else "",
+    )
+    click.echo(summary(report, width, how), err=True)
     raise click.exceptions.Exit(report.exit_code)

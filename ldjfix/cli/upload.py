@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ldjfix.cli.app import cli
-from ldjfix.cli.options import integration_id_option, open_remote, remote_options
+from ldjfix.cli.options import (
+    OBJECT_TYPE,
+    command_settings,
+    integration_id_option,
+    open_remote,
+    remote_options,
+)
 
 if TYPE_CHECKING:
     from ldjfix.gong.status import Status
@@ -37,7 +43,8 @@ def request_options(
             "--client-request-id", required=crid_required, metavar="CRID", help=crid_help
         )(command)
         return integration_id_option(
-            required=True, help="Gong's integrationId (64-bit, kept exact)."
+            help="Gong's integrationId (64-bit, kept exact); or integration_id in ldjfix.toml "
+            "or LDJFIX_INTEGRATION_ID."
         )(command)
 
     return decorate
@@ -67,7 +74,7 @@ def _show_poll(status: Status) -> None:
     json_help="Print Gong's response fields unchanged (JSON).",
 )
 def status(
-    integration_id: int,
+    integration_id: int | None,
     client_request_id: str,
     wait: bool,
     timeout: float,
@@ -80,8 +87,12 @@ def status(
     cannot be reached or --wait times out.
     """
     from ldjfix.gong.upload import exit_code_of
+    from ldjfix.jobs.settings import require_integration_id
 
-    with open_remote(**remote) as client:
+    sandbox_dir = remote.pop("sandbox_dir", None)
+    settings = command_settings(integration_id=integration_id, **remote)
+    integration_id = require_integration_id(settings)
+    with open_remote(settings=settings, sandbox_dir=sandbox_dir) as client:
         if wait:
             found = client.wait_for_status(
                 integration_id=integration_id,
@@ -103,8 +114,9 @@ def status(
     "--object-type",
     "-t",
     required=True,
+    type=OBJECT_TYPE,
     metavar="T",
-    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE (case-sensitive).",
+    help="ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER or STAGE (any case).",
 )
 @request_options(
     crid_required=False,
@@ -115,7 +127,7 @@ def status(
 def upload(
     file: str,
     object_type: str,
-    integration_id: int,
+    integration_id: int | None,
     client_request_id: str | None,
     wait: bool,
     timeout: float,
@@ -130,18 +142,24 @@ def upload(
     """
     from ldjfix.gong.client import Receipt
     from ldjfix.gong.upload import exit_code_of, submit
+    from ldjfix.jobs.settings import require_integration_id
     from ldjfix.ldjson.sources import open_source
 
     def uploaded(receipt: Receipt) -> None:
         ref = f" (Gong requestId {receipt.request_id})" if receipt.request_id else ""
         click.echo(f"uploaded {file} as clientRequestId {receipt.client_request_id}{ref}", err=True)
 
-    with open_source(file) as opened, open_remote(**remote) as client:
+    sandbox_dir = remote.pop("sandbox_dir", None)
+    settings = command_settings(integration_id=integration_id, **remote)
+    with (
+        open_source(file) as opened,
+        open_remote(settings=settings, sandbox_dir=sandbox_dir) as client,
+    ):
         done = submit(
             client,
             opened,
             object_type=object_type,
-            integration_id=integration_id,
+            integration_id=require_integration_id(settings),
             client_request_id=client_request_id,
             wait=wait,
             timeout=timeout,

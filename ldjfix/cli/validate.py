@@ -9,6 +9,7 @@ import click
 
 from ldjfix.cli.app import cli
 from ldjfix.cli.options import (
+    command_settings,
     integration_id_option,
     open_remote,
     remote_options,
@@ -64,8 +65,15 @@ def validate(
 
     if as_json and as_jsonl:
         raise UsageProblem("Use --json or --jsonl, not both.")
-    schema, source = _entity_schema(object_type, schema_file, integration_id, remote)
-    validator = Validator(object_type, entity_schema=schema, strict=strict, schema_source=source)
+    sandbox_dir = remote.pop("sandbox_dir", None)
+    settings = command_settings(strict=True if strict else None, **remote)
+    saved = schema_file  # as given (messages name it so); else schema_file from the settings
+    if saved is None and integration_id is None and settings.schema_file is not None:
+        saved = str(settings.schema_file)
+    schema, source = _entity_schema(object_type, saved, integration_id, settings, sandbox_dir)
+    validator = Validator(
+        object_type, entity_schema=schema, strict=settings.strict, schema_source=source
+    )
     form = "json" if as_json else "jsonl" if as_jsonl else "text"
     name = "stdin" if file == "-" else file
     with open_source(file) as opened:
@@ -76,7 +84,11 @@ def validate(
 
 
 def _entity_schema(
-    object_type: str, schema_file: str | None, integration_id: int | None, remote: Any
+    object_type: str,
+    schema_file: str | None,
+    integration_id: int | None,
+    settings: Any,
+    sandbox_dir: str | None,
 ) -> tuple[dict[str, Any] | None, str]:
     """The entity schema for custom fields: a saved file, Gong's live answer, or none."""
     from ldjfix.errors import UsageProblem
@@ -92,6 +104,6 @@ def _entity_schema(
     if object_type not in ("ACCOUNT", "CONTACT", "DEAL", "LEAD"):
         warn((f"Gong keeps no custom fields for {object_type}; no schema to ask for.",))
         return None, "the entity schema"
-    with open_remote(**remote) as client:
+    with open_remote(settings=settings, sandbox_dir=sandbox_dir) as client:
         schema = client.entity_schema(integration_id=integration_id, object_type=object_type)
     return schema, "Gong's entity schema"

@@ -69,13 +69,12 @@ class FixReport:
                 f"{self.output or 'OUT'} was not written (it would not be complete)."
             )
         text = (
-            f"{self.reported} reported records: {self.fixed} fixed, {self.quarantined} "
-            f"quarantined, {self.skipped} skipped (left unchanged, asked again next time); "
-            f"{self.propagated} more "
-            f"records fixed the same way; {self.fixes} changes."
+            f"{self.reported:,} reported records: {self.fixed:,} fixed, {self.quarantined:,} "
+            f"quarantined, {self.skipped:,} skipped (left unchanged, asked again next time); "
+            f"{self.propagated:,} more records fixed the same way; {self.fixes:,} changes."
         )
         if self.unmapped:
-            text += f" {self.unmapped} errors name lines past the end of the file."
+            text += f" {self.unmapped:,} errors name lines past the end of the file."
         for general in self.general:
             text += f"\nfile-level error (line 0), not fixable record by record: {safe(general)}"
         lines = [text, *(safe(line) for line in self.groups.render())]
@@ -297,7 +296,7 @@ def default_paths(output: str) -> dict[str, Path | None]:
         return {"fixes": None, "rejected": None, "progress": None}
     out = Path(output)
     return {
-        "fixes": out.with_name("fixes.jsonl"),
+        "fixes": out.with_name(f"{out.stem}.fixes.jsonl"),  # two fixes in one folder: two logs
         "rejected": out.with_name(f"{out.stem}.rejected.ldjson"),
         "progress": out.with_name(f"{out.name}.answers.jsonl"),
     }

@@ -51,9 +51,9 @@ class ReplayReport:
     def summary(self) -> str:
         """One line for stderr."""
         return (
-            f"{self.applied} changes applied to {self.records} records; {self.already} already "
-            f"in place; {self.stale} stale (the value changed since); {self.not_found} for "
-            f"objectIds not in the file; {self.unkeyed} without an objectId (not replayable)."
+            f"{self.applied:,} changes applied to {self.records:,} records; {self.already:,} "
+            f"already in place; {self.stale:,} stale (the value changed since); {self.not_found:,} "
+            f"for objectIds not in the file; {self.unkeyed:,} without an objectId (not replayable)."
         )
 
 

@@ -103,7 +103,7 @@ def describe_status(status: Status) -> str:
     head = status.status
     if status.total_error_count is not None or status.total_success_count is not None:
         failed, passed = status.total_error_count or 0, status.total_success_count or 0
-        head += f": {passed} records accepted, {failed} failed"
+        head += f": {passed:,} records accepted, {failed:,} failed"
         listed = len(status.errors)
         if failed > listed:
             head += f" ({listed} listed; Gong lists at most 20)"

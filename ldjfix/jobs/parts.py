@@ -15,6 +15,7 @@ from ldjfix.loop.folder import JobFolder
 
 if TYPE_CHECKING:
     from ldjfix.fixing.rules import Rules
+    from ldjfix.jobs.settings import Settings
     from ldjfix.validation.validator import Validator
 
 
@@ -26,18 +27,30 @@ class FixChoice:
     interactive: bool = False
 
 
-def make_validator(object_type: str, schema_file: Path | None = None) -> Validator:
-    """The local validator for ``object_type`` (with custom fields from a saved schema)."""
-    from ldjfix.validation.validator import Validator
+def make_validator(
+    object_type: str, schema_file: Path | None = None, *, strict: bool = False
+) -> Validator:
+    """The local validator for ``object_type`` (custom fields from a saved schema; --strict)."""
+    from ldjfix.validation.validator import Validator, load_entity_schema
 
-    schema = None
-    if schema_file is not None:
-        import orjson
+    schema = load_entity_schema(schema_file) if schema_file is not None else None
+    source = f"schema file {schema_file}" if schema_file is not None else "the entity schema"
+    return Validator(object_type, entity_schema=schema, strict=strict, schema_source=source)
 
-        from ldjfix.ldjson.files import read_input
 
-        schema = orjson.loads(read_input(schema_file, what="schema file"))
-    return Validator(object_type, entity_schema=schema)
+@dataclass(frozen=True, slots=True)
+class Checks:
+    """How a job checks records and keeps history: --schema-file, --strict, --keep-history."""
+
+    schema_file: Path | None = None
+    strict: bool = False
+    keep_history: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Checks:
+        """From the settings in force (unset keep_history: the default)."""
+        keep = settings.keep_history
+        return cls(settings.schema_file, settings.strict, 10 if keep is None else keep)
 
 
 def make_fixer(choice: FixChoice, validator: Validator, job_dir: Path | None = None) -> Fixer:

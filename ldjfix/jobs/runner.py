@@ -84,8 +84,9 @@ def prepare(
             "--interactive takes one FILE and no batch option "
             "(--file, --manifest, --json, --max-api-calls, ...)."
         )
-    from ldjfix.jobs.parts import FixChoice, make_fixer, make_validator
+    from ldjfix.jobs.parts import Checks, FixChoice, make_fixer, make_validator
 
+    checks = Checks.from_settings(settings)
     prepared: list[Prepared] = []
     folders: dict[str, Path] = {}
     streams: list[Path] = []
@@ -106,7 +107,7 @@ def prepare(
                 hint="Give each its own job_dir in the manifest.",
             )
         folders[key] = job.file
-        validator = make_validator(job.object_type)
+        validator = make_validator(job.object_type, checks.schema_file, strict=checks.strict)
         fixer = make_fixer(FixChoice(job.rules or settings.rules, interactive), validator, folder)
         prepared.append(Prepared(job, folder, validator, fixer))
     return prepared
@@ -269,10 +270,12 @@ def run_files(
     """
     from dataclasses import replace
 
+    from ldjfix.jobs.parts import Checks
     from ldjfix.jobs.remote import open_client
     from ldjfix.loop.journal import crash_hook_from_env
     from ldjfix.loop.rounds import JobSpec, run_job
 
+    keep = Checks.from_settings(settings).keep_history
     prepared = {p.job: p for p in prepare(jobs, settings, interactive=interactive)}
     reports: dict[BatchJob, JobReport] = {}
     env = os.environ if remote.env is None else remote.env
@@ -289,9 +292,9 @@ def run_files(
             remote.max_rounds,
             verify=remote.verify,
             max_failure_rate=remote.max_failure_rate,
+            keep_history=keep,
         )
         seen = _LastEvent(sink)
-        before = _calls_so_far(part.folder)
         with open_client(
             remote.connection,
             limiter=shared,
@@ -310,12 +313,13 @@ def run_files(
                 )
             except BudgetExhausted as exc:
                 sink("budget_exhausted", file=str(job.file), apiCalls=shared.used)
-                fields = {"round": 0, **seen.fields, "apiCalls": before + client.calls}
+                # the journal now counts this run's calls too (a new night's job: only its own)
+                fields = {"round": 0, **seen.fields, "apiCalls": _calls_so_far(part.folder)}
                 ended = stopped_result(job, part.folder, str(exc), fields)
                 write_stopped_report(part.folder, ended, fields)
                 return ended
             except LdjfixError as exc:  # e.g. Gong down after retries: the journal is intact
-                fields = {**seen.fields, "apiCalls": before + client.calls}
+                fields = {**seen.fields, "apiCalls": _calls_so_far(part.folder)}
                 outcome = INTERRUPTED if isinstance(exc, Cancelled) else ERROR
                 ended = stopped_result(
                     job, part.folder, str(exc), fields, outcome=outcome, exit_code=exc.exit_code
@@ -324,6 +328,8 @@ def run_files(
                     write_stopped_report(part.folder, ended, fields)
                 return ended
         reports[job] = report
+        if report.already_finished:  # the batch's log says so, as the single-file summary does
+            sink("job_already_finished", file=str(job.file), outcome=report.outcome)
         result = result_from_report(job, report.doc)
         write_job_reports(part.folder, result)
         return result

@@ -24,7 +24,7 @@ from ldjfix.jobs.interrupts import stop_on_signals
 from ldjfix.jobs.manifest import BatchJob, jobs_from_flags, load_manifest
 from ldjfix.jobs.remote import connection_for
 from ldjfix.jobs.schedule import BatchResult, CallBudget
-from ldjfix.jobs.settings import Settings, resolve_settings
+from ldjfix.jobs.settings import Settings, require_integration_id, resolve_settings
 from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.board import ProgressBoard
 from ldjfix.reporting.events import EventSink, JsonEventLog, TextEventLog, ignore
@@ -59,6 +59,9 @@ class RunOptions:
     summary_md: str | None = None
     verify: int = 0
     max_failure_rate: float = 50.0
+    keep_history: int | None = None
+    schema_file: str | None = None
+    strict: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +77,7 @@ class ResolvedRun:
     @property
     def integration_id(self) -> int:
         """The integration id, required by every run."""
-        if self.settings.integration_id is None:
-            raise UsageProblem(
-                "No integration id: pass --integration-id, or set integration_id in "
-                "ldjfix.toml or LDJFIX_INTEGRATION_ID."
-            )
-        return int(self.settings.integration_id)
+        return require_integration_id(self.settings)
 
 
 def resolve_run(
@@ -97,9 +95,14 @@ def resolve_run(
         "sandbox": True if options.sandbox else None,
         "job_dir": options.job_dir,
         "log_format": options.log_format,
+        "keep_history": options.keep_history,
+        "schema_file": options.schema_file,
+        "strict": True if options.strict else None,
     }
     config = Path(options.config) if options.config else None
     settings = resolve_settings(config=config, flags=flags, env=env, cwd=cwd)
+    if options.schema_file:  # as given, so messages name it as the person typed it
+        settings = replace(settings, schema_file=Path(options.schema_file))
     jobs = jobs_from_flags(options.files, options.object_types, options.file_specs)
     if options.manifest:
         jobs += load_manifest(Path(options.manifest))

@@ -43,6 +43,9 @@ _ENV = {  # setting -> environment variable that overrides the config file
     "sandbox": "LDJFIX_SANDBOX",
     "job_dir": "LDJFIX_JOB_DIR",
     "log_format": "LDJFIX_LOG_FORMAT",
+    "keep_history": "LDJFIX_KEEP_HISTORY",
+    "schema_file": "LDJFIX_SCHEMA_FILE",
+    "strict": "LDJFIX_STRICT",
 }
 
 
@@ -59,6 +62,9 @@ class Settings:
     sandbox: bool = False
     job_dir: Path | None = None
     log_format: str = "text"
+    keep_history: int | None = None
+    schema_file: Path | None = None
+    strict: bool = False
     source: Path | None = field(default=None, compare=False)
     # where each set key came from: "config file", "environment" or "command line"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -126,6 +132,14 @@ def _as_positive(value: Any, where: Path | str, key: str, *, integer: bool) -> f
     return float(value)
 
 
+def _as_count(value: Any, where: Path | str, key: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _problem(where, key, f"must be a whole number, 0 or more, not {value!r}.")
+    return value
+
+
 def _as_integration_id(value: Any, where: Path | str, key: str) -> str:
     # Kept as text: Gong's ids are 64-bit and must survive exactly (no float anywhere).
     text = str(value).strip() if isinstance(value, int | str) else ""
@@ -159,7 +173,7 @@ def _as_url(value: Any, where: Path | str, key: str) -> str:
 
 def _convert(key: str, value: Any, where: Path | str, base: Path) -> Any:
     """Check one setting's value and turn it into its typed form."""
-    if key in ("rules", "job_dir"):
+    if key in ("rules", "job_dir", "schema_file"):
         return _as_path(value, where, key, base)
     if key == "calls_per_second":
         return _as_positive(value, where, key, integer=False)
@@ -167,7 +181,9 @@ def _convert(key: str, value: Any, where: Path | str, base: Path) -> Any:
         return int(_as_positive(value, where, key, integer=True))
     if key == "integration_id":
         return _as_integration_id(value, where, key)
-    if key == "sandbox":
+    if key == "keep_history":
+        return _as_count(value, where, key)
+    if key in ("sandbox", "strict"):
         return _as_bool(value, where, key)
     if key == "log_format":
         return _as_choice(value, where, key, LOG_FORMATS)
@@ -219,3 +235,15 @@ def resolve_settings(
         settings = _apply(settings, {key: value}, where, cwd, ENVIRONMENT)
     given = {key: value for key, value in flags.items() if value is not None}
     return _apply(settings, given, COMMAND_LINE, cwd, COMMAND_LINE)
+
+
+def require_integration_id(settings: Settings) -> int:
+    """The integration id in force; a usage error (exit 2) when none was given anywhere."""
+    if settings.integration_id is None:
+        from ldjfix.errors import UsageProblem
+
+        raise UsageProblem(
+            "No integration id: pass --integration-id, or set integration_id in "
+            "ldjfix.toml or LDJFIX_INTEGRATION_ID."
+        )
+    return int(settings.integration_id)

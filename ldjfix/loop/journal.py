@@ -120,8 +120,10 @@ def check_resumable(journal: JournalDoc, expected: JobIdentity, root: Path) -> N
         )
     if journal.get("sourceSha256") != expected["sourceSha256"]:
         raise InputProblem(
-            f"the source file changed since the job in {root} started.",
-            hint="Pass another --job-dir to start a new job, or restore the original file.",
+            f"the source file changed since the job in {root} started, and that job has not "
+            f"finished (round {journal.get('round', 0)}, phase {journal.get('phase')}).",
+            hint="Restore the original file and run the same command to finish it; or pass "
+            "another --job-dir (or remove the folder) to start a new job for the new file.",
         )
     pairs = (
         ("objectType", journal.get("objectType"), expected["objectType"]),

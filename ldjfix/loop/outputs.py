@@ -50,6 +50,7 @@ class JobReport:
     job_dir: Path
     message: str
     doc: ReportDoc
+    already_finished: bool = False  # this run found the job finished and only read its report
 
 
 def outcome_of(counts: Counts, stopped: bool) -> str:
@@ -155,6 +156,7 @@ def write_report(folder: JobFolder, doc: JournalDoc, ledger: Ledger) -> ReportDo
         "generalErrors": _general(doc),
         "timings": doc.get("timings", {}),
         "outputs": {"corrected": CORRECTED, "rejected": REJECTED, "fixes": FIXES},
+        "previousJob": doc.get("previousJob"),
     }
     failure_rate = _failure_rate(doc)
     if failure_rate is not None:
@@ -176,7 +178,7 @@ def _general(doc: JournalDoc) -> list[str]:
 
 
 def _records(count: int) -> str:
-    return f"{count} record" if count == 1 else f"{count} records"
+    return f"{count:,} record" if count == 1 else f"{count:,} records"
 
 
 def _message(outcome: str, counts: Counts, doc: JournalDoc) -> str:
@@ -192,7 +194,7 @@ def _outcome_message(outcome: str, counts: Counts, doc: JournalDoc) -> str:
     if outcome == "DONE":
         if counts.records == 0:
             return "the source holds no records: nothing to upload"
-        return f"all {counts.records} records accepted by Gong"
+        return f"all {counts.records:,} records accepted by Gong"
     failure_rate = _failure_rate(doc)
     if outcome == "STOPPED" and failure_rate is not None:
         from ldjfix.loop.failrate import describe as describe_stop
@@ -212,7 +214,7 @@ def _outcome_message(outcome: str, counts: Counts, doc: JournalDoc) -> str:
     return "; ".join(parts)
 
 
-def job_report(folder: JobFolder) -> JobReport:
+def job_report(folder: JobFolder, *, already_finished: bool = False) -> JobReport:
     """Read a finished job's report.json back as a :class:`JobReport`."""
     path = folder.output(REPORT)
     doc = check_report(load(path, hint=REWRITE_HINT), path, hint=REWRITE_HINT)
@@ -226,4 +228,5 @@ def job_report(folder: JobFolder) -> JobReport:
         job_dir=folder.root,
         message=doc["message"],
         doc=doc,
+        already_finished=already_finished,
     )

@@ -22,6 +22,7 @@ from ldjfix.gong.client import GongClient
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
 from ldjfix.gong.status import Status
 from ldjfix.ldjson.sources import Source, check_readable, check_source_name, open_source
+from ldjfix.loop import history
 from ldjfix.loop import outputs as reports
 from ldjfix.loop.failrate import DEFAULT_MAX_FAILURE_RATE, check_failure_rate, rate_allows
 from ldjfix.loop.fixedstore import FixedRecords, FixesLog
@@ -68,6 +69,7 @@ class JobSpec:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     verify: int = 0  # accepted records per job to read back from Gong after the end
     max_failure_rate: float = DEFAULT_MAX_FAILURE_RATE
+    keep_history: int = history.DEFAULT_KEEP
 
     @property
     def folder(self) -> Path:
@@ -121,6 +123,7 @@ class _Job:
         self.maybe_sent: set[str] = set()
         self.source: Source  # opened by run(): the file of record, checked on every read
         self._last: tuple[str, SettlementDoc] | None = None  # the last settlement read, by name
+        self.already_finished = False  # the folder held this job, finished, before this run
 
     # -- driving --------------------------------------------------------------------------
 
@@ -146,7 +149,7 @@ class _Job:
             finally:
                 self.log.close()
                 self.ledger.fixed.close()
-            return reports.job_report(self.folder)
+            return reports.job_report(self.folder, already_finished=self.already_finished)
 
     def _drive(self) -> None:
         while (phase := self.journal.doc["phase"]) != "finished":
@@ -206,14 +209,23 @@ class _Job:
     def _open(self, facts: SourceFacts) -> None:
         """Resume the job in the folder, or start a new one (validating the source)."""
         identity = job_identity(facts, self.spec.object_type, self.spec.integration_id)
+        history.settle_moves(self.folder)
+        previous = None
         if self.folder.journal.exists():
             doc = read_journal(self.folder)
-            check_resumable(doc, identity, self.folder.root)
-            self.source = self.source.keep_as(self.folder.spool)
-            self._resume(doc)
-            return
+            if not history.finished_with_other_source(doc, identity):
+                check_resumable(doc, identity, self.folder.root)
+                self.source = self.source.keep_as(self.folder.spool)
+                self._resume(doc)
+                return
+            tonight = (Path(self.source.path),)  # a stream's spool: not the old job's
+            previous = history.put_aside(self.folder, doc, keep=self.spec.keep_history,
+                                         stays=tonight, on_event=self.on_event,
+                                         file=str(self.spec.source))  # fmt: skip
         self.source = self.source.keep_as(self.folder.spool)
         doc = new_journal(self.spec.source, facts, identity)
+        if previous is not None:
+            doc["previousJob"] = previous
         self.journal = Journal(self.folder, doc)
         self._save()
         self._emit("job_start")
@@ -223,6 +235,7 @@ class _Job:
         doc["apiCallsBefore"] = doc.get("apiCalls", 0)
         self.journal = Journal(self.folder, doc)
         if doc["phase"] == "finished" and not self._reopen(doc):
+            self.already_finished = True
             if not all(self.folder.output(name).exists() for name in reports.OUTPUTS):
                 self._rebuild_ledger(doc)  # an output was deleted: write them all afresh
                 self._finish(doc["end"]["reason"])

@@ -63,6 +63,15 @@ class JobIdentity(TypedDict):
     integrationId: int
 
 
+class PreviousJob(TypedDict):
+    """The finished job a new one replaced when the source changed (kept under history/)."""
+
+    jobId: str | None
+    started: str | None
+    outcome: str | None
+    history: str | None  # its folder, relative to the job folder; None when not kept
+
+
 class JournalDoc(TypedDict, total=False):
     """``journal.json``: the job's state machine, rewritten after every step."""
 
@@ -85,6 +94,7 @@ class JournalDoc(TypedDict, total=False):
     end: JobEnd
     stop: JobStop | None
     verify: dict[str, Any]  # --verify's read-back (loop.verify)
+    previousJob: PreviousJob
 
 
 class QuarantinedDoc(TypedDict):
@@ -142,6 +152,7 @@ class ReportDoc(TypedDict, total=False):
     outputs: dict[str, str]
     failureRate: dict[str, Any]  # after a --max-failure-rate stop
     verify: dict[str, Any]  # with --verify N
+    previousJob: PreviousJob | None
 
 
 class RejectedDoc(TypedDict, total=False):
@@ -156,6 +167,7 @@ class RejectedDoc(TypedDict, total=False):
 
 JobEventName = Literal[
     "job_start",
+    "job_archived",
     "job_resume",
     "validated",
     "round_start",
@@ -187,6 +199,9 @@ class JobEvent(TypedDict, total=False):
     propagated: int
     outcome: str  # job_end
     reason: str
+    history: str  # job_archived: where the finished job went, its id and how it ended
+    previousJobId: str | None
+    previousOutcome: str | None
 
 
 class JobEventSink(Protocol):
@@ -284,6 +299,7 @@ JOURNAL = obj(
         "end": obj({"outcome": text, "reason": text}),
         "stop": one_of(is_none, obj({"general": list_of(text)}, {"failureRate": is_dict})),
         "verify": is_dict,
+        "previousJob": lambda v: isinstance(v, dict),
     },
 )
 SETTLEMENT = obj(

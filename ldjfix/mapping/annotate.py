@@ -99,7 +99,7 @@ def _warnings(name: str, status: Status, shape: Shape, unmapped: list[LineError]
         lines = sorted({e.line for e in unmapped})
         past = _joined([str(n) for n in lines[:10]] + (["more"] if len(lines) > 10 else []))
         found.append(
-            f"the status names line(s) {past} but {name} has only {shape.lines} lines: "
+            f"the status names line(s) {past} but {name} has only {shape.lines:,} lines: "
             "is this the file that was uploaded?"
         )
     if not status.errors and status.status != "FAILED":
@@ -108,7 +108,7 @@ def _warnings(name: str, status: Status, shape: Shape, unmapped: list[LineError]
     total = status.total_error_count
     if total is not None and total > listed and status.line_errors:
         found.append(
-            f"Gong listed errors for {listed} line(s) but says {total} records failed "
+            f"Gong listed errors for {listed:,} line(s) but says {total:,} records failed "
             "(it lists at most 20); the others are not named by this status."
         )
     return found
@@ -150,7 +150,8 @@ def render_text(annotation: Annotation, name: str) -> str:
     shape = annotation.shape
     lines = {e.line for e in annotation.errors}
     out = [
-        f"{safe(name)}: {len(annotation.errors)} error(s) on {len(lines)} of {shape.lines} line(s)"
+        f"{safe(name)}: {len(annotation.errors):,} error(s) on {len(lines):,} of "
+        f"{shape.lines:,} line(s)"
         f"{_counted(annotation.general, 'file-level error')}"
         f"{_counted(annotation.unmapped, 'error past the end of the file')}"
     ]

@@ -161,6 +161,6 @@ def _refuse_missing(
         edit = edits[shape.missing[0]]
         raise InputProblem(
             f"{fixed} line {edit.fixed_line} claims line {edit.origin.line} of {path}, which "
-            f"has only {shape.lines} lines.",
+            f"has only {shape.lines:,} lines.",
             hint="Merge into the same file you extracted from.",
         )

@@ -53,11 +53,14 @@ class JsonEventLog:
 _TEXT = {
     "level_start": "uploading {objectTypes} (level {level})",
     "file_start": "started ({objectType})",
-    "round_end": "round {round}: {accepted} accepted, {quarantined} quarantined, "
-    "{pending} pending, {apiCalls} API calls",
+    "job_already_finished": "already finished ({outcome}); nothing was sent",
+    "job_archived": "the source changed since the job finished ({previousOutcome}): keeping the "
+    "finished job in {history} and starting a new one",
+    "round_end": "round {round}: {accepted:,} accepted, {quarantined:,} quarantined, "
+    "{pending:,} pending, {apiCalls:,} API calls",
     "file_end": "{outcome} (exit {exitCode})",
     "file_skipped": "{reason}",
-    "budget_exhausted": "API call budget used up ({apiCalls} calls); stopped, resumable",
+    "budget_exhausted": "API call budget used up ({apiCalls:,} calls); stopped, resumable",
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from ldjfix.colour import outcome_style, paint
 from ldjfix.ldjson.printable import safe
 from ldjfix.loop.outputs import JobReport
+from ldjfix.reporting.nextsteps import HowRun, is_command, next_steps, preface, round_note
 from ldjfix.reporting.screen import Viewport, cells, fit
 from ldjfix.validation.groups import DefectGroups
 
@@ -181,11 +182,12 @@ def _head_short(state: dict[str, Any]) -> str:
     return head
 
 
-def summary(report: JobReport, width: int | None = None) -> str:
-    """The end-of-job summary for a person (stderr), wrapped to ``width`` when given."""
-    text = _summary(report)
+def summary(report: JobReport, width: int | None = None, how: HowRun | None = None) -> str:
+    """The end-of-job summary for a person (stderr): wrapped to ``width``, next steps last."""
+    text = _summary(report, how or HowRun())
     if width is not None:
-        text = "\n".join(_wrap(line, width) for line in text.splitlines())
+        lines = text.splitlines()
+        text = "\n".join(line if is_command(line) else _wrap(line, width) for line in lines)
     head = f"ldjfix: {report.outcome}"  # painted after wrapping: colour codes take no columns
     return text.replace(head, f"ldjfix: {paint(report.outcome, outcome_style(report.outcome))}", 1)
 
@@ -199,16 +201,17 @@ def _wrap(line: str, width: int) -> str:
                          break_on_hyphens=False, break_long_words=False)  # fmt: skip
 
 
-def _summary(report: JobReport) -> str:
+def _summary(report: JobReport, how: HowRun) -> str:
     doc = report.doc
     c = report.counts
     lines = [
+        *preface(report),
         f"ldjfix: {report.outcome}: {safe(report.message)}",
         f"  records {c.records:,}: accepted {c.accepted:,}, quarantined {c.quarantined:,}, "
         f"pending {c.pending:,}",
         f"  local validation: {doc['local'].get('findings', 0):,} findings, "
         f"{doc['local'].get('fixed', 0):,} fixed before upload",
-        f"  rounds {report.rounds}, uploads {report.uploads}, API calls {report.api_calls}, "
+        f"  rounds {report.rounds:,}, uploads {report.uploads:,}, API calls {report.api_calls:,}, "
         f"fixes {doc['fixes']:,}",
     ]
     for entry in doc["perRound"]:
@@ -217,11 +220,13 @@ def _summary(report: JobReport) -> str:
             f"{entry['accepted']:,} accepted, {entry['failed']:,} reported, "
             f"{entry['fixed']:,} fixed ({entry['propagated']:,} by propagation), "
             f"{entry['quarantined']:,} quarantined{_gong_said(entry['uploads'])}"
+            f"{round_note(entry)}"
         )
     groups = DefectGroups()
     groups.merge_json(doc.get("defects", ()))
     lines += [f"  {safe(line)}" for line in groups.render(limit=3)]  # report.json has them all
     lines.append(f"  job folder: {safe(report.job_dir)} (report.json, corrected.ldjson, ...)")
+    lines += next_steps(report, how)
     return "\n".join(lines)
 
 

@@ -266,6 +266,28 @@ def settings_from_options(
     return ServeSettings(state, base, expected)
 
 
+def banner(url: str, settings: ServeSettings) -> str:
+    """What ``serve`` tells a person: the exact ``export`` lines that make ldjfix use it."""
+    if settings.require_auth:  # never echo the secret: name the variables it came from
+        creds = (
+            "  # credentials: the GONG_ACCESS_KEY + GONG_ACCESS_KEY_SECRET (or GONG_BEARER_TOKEN)\n"
+            "  # exported in this shell; the sandbox accepts only those"
+        )
+    else:
+        creds = (
+            "  export GONG_ACCESS_KEY=sandbox GONG_ACCESS_KEY_SECRET=sandbox"
+            "   # any well-formed key pair passes"
+        )
+    return (
+        f"Gong sandbox listening on {url} (state in {settings.state_dir}).\n"
+        f"Use it from another shell with:\n"
+        f"  export GONG_BASE_URL={url}\n"
+        f"{creds}\n"
+        "  unset LDJFIX_SANDBOX   # set, it would keep ldjfix on the in-process sandbox\n"
+        "Stop with Ctrl-C."
+    )
+
+
 def serve_forever(
     settings: ServeSettings,
     *,
@@ -280,10 +302,7 @@ def serve_forever(
     )
     running = make_server(app, host, port)
     announce(running.url)
-    note(
-        f"Gong sandbox listening on {running.url} (state in {settings.state_dir}). "
-        f"Point ldjfix at it with: export GONG_BASE_URL={running.url}  Stop with Ctrl-C."
-    )
+    note(banner(running.url, settings))
     try:
         running.server.serve_forever()
     except KeyboardInterrupt:

@@ -114,11 +114,11 @@ def render_text(report: ValidationReport, name: str) -> str:
     for finding in report.warnings:
         groups.setdefault(finding.description, []).append(finding.line)
     for text, lines in groups.items():
-        where = f"line {lines[0]}" if len(lines) == 1 else f"{len(lines)} lines, first {lines[0]}"
+        where = f"line {lines[0]}" if len(lines) == 1 else f"{len(lines):,} lines, first {lines[0]}"
         out.append(f"warning: {safe(text)} ({where})")
     out.append(
-        f"{report.valid} valid, {report.invalid} invalid; "
-        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+        f"{report.valid:,} valid, {report.invalid:,} invalid; "
+        f"{len(report.errors):,} errors, {len(report.warnings):,} warnings"
     )
     return "\n".join(out) + "\n"
 

@@ -54,7 +54,7 @@ def test_fix_rules_fixes_reported_records_and_propagates(tmp_path: Path) -> None
     fixed = '{"objectId":"d-%d","modifiedDate":"2024-01-01T00:00:00Z","status":"WON"}'
     expected = [fixed % 1, OK % (2, "OPEN") + "  ", fixed % 3, "", fixed % 5]
     assert out.read_bytes() == ("\r\n".join(expected) + "\r\n").encode()
-    logged = [json.loads(x) for x in (tmp_path / "fixes.jsonl").read_text().splitlines()]
+    logged = [json.loads(x) for x in (tmp_path / "out.fixes.jsonl").read_text().splitlines()]
     assert [(f["line"], f["objectId"], f["old"], f["new"]) for f in logged] == [
         (1, "d-1", "Won", "WON"),
         (3, "d-3", "Won", "WON"),
@@ -122,7 +122,7 @@ def test_fix_subprocess_on_the_samples(tmp_path: Path) -> None:
             "--rules", str(samples / "rules.toml"), "-o", str(out)]  # fmt: skip
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     assert proc.returncode == 1  # the samples plant objectId defects, which the rules quarantine
-    assert "quarantined" in proc.stderr and (tmp_path / "fixes.jsonl").exists()
+    assert "quarantined" in proc.stderr and (tmp_path / "accounts.fixed.fixes.jsonl").exists()
     check = subprocess.run(
         [sys.executable, "-m", "ldjfix", "validate", str(out), "-t", "ACCOUNT", "--json"],
         capture_output=True, text=True, check=False,
@@ -141,3 +141,23 @@ def test_fix_reports_a_file_level_error_and_exits_1(tmp_path: Path) -> None:
     assert "file-level error (line 0), not fixable record by record: File is not valid UTF-8" in (
         result.output
     )
+
+
+def test_fix_rules_two_fixes_in_one_folder_keep_two_logs(tmp_path: Path) -> None:
+    """Each OUT gets its own OUT-name.fixes.jsonl: the second fix does not overwrite the first."""
+    samples = Path(__file__).parents[2] / "samples"
+    for name in ("first", "second"):
+        out = str(tmp_path / f"{name}.ldjson")
+        args = [sys.executable, "-m", "ldjfix", "fix", str(samples / "accounts.ldjson"),
+                "--status-file", str(samples / "accounts-status.json"), "-t", "account",
+                "--rules", str(samples / "rules.toml"), "-o", out]  # fmt: skip
+        proc = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert proc.returncode == 1, proc.stderr
+        assert f"wrote {tmp_path / name}.fixes.jsonl" in proc.stderr
+    first, second = (tmp_path / f"{n}.fixes.jsonl" for n in ("first", "second"))
+
+    def changes(log: Path) -> list[tuple[object, ...]]:  # "now" values differ by the second
+        return [(c["line"], c["field"]) for c in map(json.loads, log.read_text().splitlines())]
+
+    assert changes(first) == changes(second) != []
+    assert not (tmp_path / "fixes.jsonl").exists()

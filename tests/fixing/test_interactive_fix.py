@@ -97,7 +97,7 @@ def test_interactive_edit_in_editor_script(tmp_path: Path) -> None:
         "status": "LOST",
         "note": "edited",
     }
-    logged = [json.loads(x) for x in (tmp_path / "fixes.jsonl").read_text().splitlines()]
+    logged = [json.loads(x) for x in (tmp_path / "out.fixes.jsonl").read_text().splitlines()]
     assert [(f["field"], f["old"], f["new"]) for f in logged] == [
         ("status", "Won", "LOST"),
         ("note", None, "edited"),

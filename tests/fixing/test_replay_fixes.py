@@ -97,7 +97,7 @@ def test_replay_subprocess_round_trip_with_fix(tmp_path: Path) -> None:
         '{"objectId":"d-0"}\n{"objectId":"d-1","modifiedDate":"2024-02-01T00:00:00Z","status":"Won"}\n'
     )
     proc = subprocess.run(
-        [*run, "replay", str(later), "--fixes", str(tmp_path / "fixes.jsonl"),
+        [*run, "replay", str(later), "--fixes", str(tmp_path / "fixed.fixes.jsonl"),
          "-o", str(tmp_path / "o.ldjson")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip

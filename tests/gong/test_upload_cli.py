@@ -237,7 +237,7 @@ def test_upload_cli_refuses_extract_bookkeeping(env: dict[str, str], tmp_path: P
     ("extra", "words"),
     [
         (["--client-request-id", "has space"], "characters Gong does not allow"),
-        (["--object-type", "account"], "objectType 'account' is not one of"),
+        (["--object-type", "acount"], "'acount' is not one of ACCOUNT, CONTACT"),
         (["--integration-id", "0"], "Invalid value for '--integration-id'"),
         (["--integration-id", "9223372036854775808"], "Invalid value for '--integration-id'"),
     ],
@@ -259,6 +259,16 @@ def test_upload_cli_bad_options_are_usage_problems(
     code, _, err = invoke(args, env)
     assert code == 2 and words in err
     assert SandboxStore(env["LDJFIX_SANDBOX_DIR"]).uploads() == []
+
+
+def test_upload_cli_takes_an_object_type_in_any_case(env: dict[str, str], good: Path) -> None:
+    """`-t account` is ACCOUNT, as `--file x:account` is for run: sent as Gong spells it."""
+    code, _out, err = invoke(
+        ["upload", str(good), "--integration-id", "1", "-t", "account", "--sandbox"], env
+    )
+    assert code == 0, err
+    [sent] = SandboxStore(env["LDJFIX_SANDBOX_DIR"]).uploads()
+    assert sent["objectType"] == "ACCOUNT"
 
 
 def test_upload_cli_real_url_needs_credentials_and_https(env: dict[str, str], good: Path) -> None:

@@ -75,7 +75,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
     kit.quarantine.write_bytes(
         b'[[rule]]\nfield = "closeDate"\nkind = "invalid"\naction = "drop"\n'
     )
-    kit.fixes = root / "fixes.jsonl"
+    kit.fixes = root / "fixed-all.fixes.jsonl"  # fix names its log after OUT
     fixed = ldjfix(
         [
             "fix",

@@ -154,7 +154,7 @@ def test_resume_with_rules_gives_the_same_outcome(
     assert killed.returncode == -9
     resumed = subprocess.run(args, env=_env(None), capture_output=True, text=True, timeout=60)
     assert resumed.returncode == 0, resumed.stderr
-    assert "ldjfix: DONE: all 3000 records accepted by Gong" in resumed.stderr
+    assert "ldjfix: DONE: all 3,000 records accepted by Gong" in resumed.stderr
     report = orjson.loads((job / "report.json").read_bytes())
     assert _comparable(report) == _comparable(reference)
     ref_dir = Path(reference["jobDir"])

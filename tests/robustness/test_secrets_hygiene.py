@@ -92,7 +92,10 @@ def commands() -> list[tuple[list[str], set[int]]]:
             ],
             {0, 1},
         ),
-        (["replay", "accounts.ldjson", "--fixes", "fixes.jsonl", "-o", "replayed.ldjson"], {0}),
+        (
+            ["replay", "accounts.ldjson", "--fixes", "fixed.fixes.jsonl", "-o", "replayed.ldjson"],
+            {0},
+        ),
         (
             [
                 "run",
