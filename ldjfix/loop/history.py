@@ -17,11 +17,21 @@ import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from ldjfix.errors import InputProblem
 from ldjfix.loop.folder import JobFolder
-from ldjfix.loop.shapes import JOURNAL, JOURNAL_VERSION, PreviousJob
+from ldjfix.loop.shapes import JOURNAL, JOURNAL_VERSION
+
+
+class PreviousJob(TypedDict):
+    """The finished job a new one replaced when the source changed (kept under history/)."""
+
+    jobId: str | None
+    started: str | None
+    outcome: str | None
+    history: str | None  # its folder, relative to the job folder; None when not kept
+
 
 HISTORY = "history"
 DEFAULT_KEEP = 10

@@ -63,15 +63,6 @@ class JobIdentity(TypedDict):
     integrationId: int
 
 
-class PreviousJob(TypedDict):
-    """The finished job a new one replaced when the source changed (kept under history/)."""
-
-    jobId: str | None
-    started: str | None
-    outcome: str | None
-    history: str | None  # its folder, relative to the job folder; None when not kept
-
-
 class JournalDoc(TypedDict, total=False):
     """``journal.json``: the job's state machine, rewritten after every step."""
 
@@ -94,7 +85,7 @@ class JournalDoc(TypedDict, total=False):
     end: JobEnd
     stop: JobStop | None
     verify: dict[str, Any]  # --verify's read-back (loop.verify)
-    previousJob: PreviousJob
+    previousJob: Mapping[str, Any]  # loop.history.PreviousJob
 
 
 class QuarantinedDoc(TypedDict):
@@ -152,7 +143,7 @@ class ReportDoc(TypedDict, total=False):
     outputs: dict[str, str]
     failureRate: dict[str, Any]  # after a --max-failure-rate stop
     verify: dict[str, Any]  # with --verify N
-    previousJob: PreviousJob | None
+    previousJob: Mapping[str, Any] | None  # loop.history.PreviousJob
 
 
 class RejectedDoc(TypedDict, total=False):
