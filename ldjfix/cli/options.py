@@ -37,8 +37,11 @@ class ObjectType(_StrParam):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         """``account`` -> ``ACCOUNT``; anything else is a usage error naming the six."""
         name = str(value).strip().upper()
-        if name not in OBJECT_TYPE_NAMES:
-            self.fail(f"{value!r} is not one of {', '.join(OBJECT_TYPE_NAMES)} (any case).")
+        if name not in OBJECT_TYPE_NAMES:  # one Error: line (exit 2), as every bad input gets
+            from ldjfix.errors import UsageProblem
+
+            names = ", ".join(OBJECT_TYPE_NAMES)
+            raise UsageProblem(f"objectType {value!r} is not one of {names} (any case).")
         return name
 
     def shell_complete(

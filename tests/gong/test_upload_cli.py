@@ -237,7 +237,7 @@ def test_upload_cli_refuses_extract_bookkeeping(env: dict[str, str], tmp_path: P
     ("extra", "words"),
     [
         (["--client-request-id", "has space"], "characters Gong does not allow"),
-        (["--object-type", "acount"], "'acount' is not one of ACCOUNT, CONTACT"),
+        (["--object-type", "acount"], "objectType 'acount' is not one of ACCOUNT, CONTACT"),
         (["--integration-id", "0"], "Invalid value for '--integration-id'"),
         (["--integration-id", "9223372036854775808"], "Invalid value for '--integration-id'"),
     ],

@@ -346,7 +346,7 @@ ROWS = [
     Row(
         "unknown object type",
         "upload accounts.ldjson -t WIDGET --integration-id 1 --base-url {url}",
-        "Error: Invalid value for '--object-type' / '-t': 'WIDGET' is not one of ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER, STAGE (any case).",
+        "Error: objectType 'WIDGET' is not one of ACCOUNT, CONTACT, DEAL, LEAD, BUSINESS_USER, STAGE (any case).",
         2,
         CREDS,
     ),
