@@ -161,3 +161,26 @@ def _rotate(root: Path, keep: int) -> None:
     for old in done[: max(len(done) - keep, 0)]:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(old)
+
+
+def existing(
+    folder: JobFolder, identity: Any, spec: Any, source: Any, on_event: Any
+) -> tuple[Any, PreviousJob | None]:
+    """The journal to resume, checked (None: start a new job), and the job put aside if any.
+
+    A half-done move is finished first; a finished job whose source changed is archived (and
+    ``source``, tonight's spool of a stream, stays); any other journal must match this command.
+    """
+    from ldjfix.loop.journal import check_resumable, read_journal
+
+    settle_moves(folder)
+    if not folder.journal.exists():
+        return None, None
+    doc = read_journal(folder)
+    if not finished_with_other_source(doc, identity):
+        check_resumable(doc, identity, folder.root)
+        return doc, None
+    stays = (Path(source.path),)
+    kept = put_aside(folder, doc, keep=spec.keep_history, stays=stays, on_event=on_event,
+                     file=str(spec.source))  # fmt: skip
+    return None, kept

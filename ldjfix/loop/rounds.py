@@ -31,11 +31,9 @@ from ldjfix.loop.journal import (
     JobFolder,
     Journal,
     SourceFacts,
-    check_resumable,
     default_job_dir,
     job_identity,
     new_journal,
-    read_journal,
 )
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
 from ldjfix.loop.lineage import Verdict, map_status
@@ -209,23 +207,14 @@ class _Job:
     def _open(self, facts: SourceFacts) -> None:
         """Resume the job in the folder, or start a new one (validating the source)."""
         identity = job_identity(facts, self.spec.object_type, self.spec.integration_id)
-        history.settle_moves(self.folder)
-        previous = None
-        if self.folder.journal.exists():
-            doc = read_journal(self.folder)
-            if not history.finished_with_other_source(doc, identity):
-                check_resumable(doc, identity, self.folder.root)
-                self.source = self.source.keep_as(self.folder.spool)
-                self._resume(doc)
-                return
-            tonight = (Path(self.source.path),)  # a stream's spool: not the old job's
-            previous = history.put_aside(self.folder, doc, keep=self.spec.keep_history,
-                                         stays=tonight, on_event=self.on_event,
-                                         file=str(self.spec.source))  # fmt: skip
+        doc, prev = history.existing(self.folder, identity, self.spec, self.source, self.on_event)
+        if doc is not None:  # resumable (checked): same source and options
+            self.source = self.source.keep_as(self.folder.spool)
+            self._resume(doc)
+            return
         self.source = self.source.keep_as(self.folder.spool)
         doc = new_journal(self.spec.source, facts, identity)
-        if previous is not None:
-            doc["previousJob"] = previous
+        doc.update({"previousJob": prev} if prev else {})
         self.journal = Journal(self.folder, doc)
         self._save()
         self._emit("job_start")
