@@ -46,7 +46,7 @@ def _drawn(raw: bytes, pattern: re.Pattern[bytes] = _DRAW) -> list[str]:
 def test_display_width_single_run_leaves_no_stale_lines(tmp_path: Path, columns: int) -> None:
     """On an 80- or 40-column pty the progress line never wraps and leaves nothing behind."""
     _copy(tmp_path, "accounts")
-    screen = Screen(_run_args("accounts.ldjson", "-t", "ACCOUNT"), columns=columns, lines=50,
+    screen = Screen(_run_args("accounts.ldjson", "-t", "ACCOUNT"), columns=columns, lines=90,
                     env=_env(tmp_path), cwd=tmp_path)  # fmt: skip
     try:
         assert screen.finish() == 1
