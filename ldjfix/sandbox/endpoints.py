@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ldjfix.gong.limits import (
@@ -21,9 +21,24 @@ from ldjfix.gong.limits import (
     SCHEMA_TYPES,
     UPLOAD_TYPES,
 )
-from ldjfix.sandbox.judge import Judgement, general_failure, judge_file
+from ldjfix.sandbox.judge import (
+    Judgement,
+    general_failure,
+    is_blank,
+    iter_chunked_lines,
+    judge_lines,
+)
 from ldjfix.sandbox.store import SandboxStore
-from ldjfix.sandbox.wsgi import Answer, BadRequest, Request, error, multipart, new_request_id
+from ldjfix.sandbox.wsgi import (
+    Answer,
+    BadRequest,
+    Part,
+    Request,
+    Spool,
+    error,
+    multipart,
+    new_request_id,
+)
 
 _CRID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -176,16 +191,7 @@ class SandboxApi:
             if file is None:
                 verdict = general_failure(f"File size {size} bytes exceeds the maximum of 200 MB")
             else:
-                buffer, part = file
-                verdict = judge_file(
-                    buffer,
-                    part.start,
-                    part.end,
-                    object_type=object_type,
-                    custom=self.store.custom_fields(integration_id, object_type),
-                    known=self._known_ids(integration_id),
-                )
-            self.store.save_records(integration_id, object_type, verdict.upserts, verdict.deletes)
+                verdict = self._judge(integration_id, object_type, *file)
             request_id = new_request_id()
             self.store.save_request(
                 integration_id, crid, _outcome(verdict, object_type, self.polls)
@@ -195,13 +201,40 @@ class SandboxApi:
             )
         return Answer(201, {"requestId": request_id, "clientRequestId": crid})
 
-    def _known_ids(self, integration_id: int) -> Callable[[str, str], bool]:
+    def _judge(self, integration_id: int, object_type: str, spool: Spool, part: Part) -> Judgement:
+        """Judge the uploaded part line by line, appending what passes to the record log."""
+        size = part.end - part.start
+        if size > MAX_UPLOAD_BYTES:
+            return general_failure(f"File size {size} bytes exceeds the maximum of 200 MB")
+        if is_blank(spool.chunks(part.start, part.end)):
+            return general_failure("The file is empty")
+        custom = self.store.custom_fields(integration_id, object_type)
+        known = self._known_ids(integration_id, object_type)
+        if any(_refers_to(spec, object_type) for spec in custom.values()):
+            known(object_type, "")  # a reference to its own type sees the store before this file
+        with self.store.appending(integration_id, object_type) as log:
+            verdict = judge_lines(
+                iter_chunked_lines(spool.chunks(part.start, part.end)),
+                Judgement(),
+                object_type=object_type,
+                custom=custom,
+                known=known,
+                keep=log.add,
+                listed=MAX_LISTED_ERRORS,
+            )
+            if verdict.whole:
+                log.discard()
+        return verdict
+
+    def _known_ids(self, integration_id: int, uploaded: str) -> Callable[[str, str], bool]:
         """A lookup of stored objectIds, reading each type once per upload, not per line."""
-        cache: dict[str, set[str]] = {}
+        cache: dict[str, Collection[str]] = {}
 
         def known(kind: str, key: str) -> bool:
             if kind not in cache:
-                cache[kind] = self.store.knows(integration_id, kind)
+                ids = self.store.knows(integration_id, kind)
+                # a copy of the uploaded type's own ids: its log grows while the file is judged
+                cache[kind] = set(ids) if kind == uploaded else ids
             return key in cache[kind]
 
         return known
@@ -244,7 +277,7 @@ def _outcome(verdict: Judgement, object_type: str, polls: int) -> dict[str, Any]
     result = {
         "status": "FAILED" if verdict.failed else "DONE",
         "errors": listed,
-        "totalErrorCount": len(verdict.errors),
+        "totalErrorCount": verdict.error_count,
         "totalSuccessCount": verdict.success,
     }
     return {"objectType": object_type, "polls": polls, "seen": 0, "result": result}
@@ -260,9 +293,16 @@ def _log_entry(
         "clientRequestId": crid,
         "requestId": request_id,
         "status": "FAILED" if verdict.failed else "DONE",
-        "totalErrorCount": len(verdict.errors),
+        "totalErrorCount": verdict.error_count,
         "totalSuccessCount": verdict.success,
     }
+
+
+def _refers_to(spec: Mapping[str, Any], object_type: str) -> bool:
+    """True when a custom field is a reference to records of ``object_type``."""
+    target = spec.get("referenceTo")
+    target = "BUSINESS_USER" if target == "USER" else target
+    return spec.get("type") == "REFERENCE" and target == object_type
 
 
 def _integration_id(request: Request) -> int:

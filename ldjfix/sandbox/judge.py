@@ -15,7 +15,7 @@ received, bare domain names, name length). Decisions where Gong's behaviour is u
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,22 +54,42 @@ class Buffer(Protocol):
 
 @dataclass
 class Judgement:
-    """What processing one uploaded file gave: errors by line, counts, records to keep."""
+    """What processing one uploaded file gave: errors by line, counts, records to keep.
+
+    ``errors`` holds every error, or only the first ``listed`` when judging with a limit;
+    ``error_count`` counts them all. ``upserts`` and ``deletes`` are filled only when no
+    :data:`Keep` callback takes the accepted records instead.
+    """
 
     errors: list[tuple[int, str]] = field(default_factory=list)
     success: int = 0
     upserts: dict[str, bytes] = field(default_factory=dict)
     deletes: set[str] = field(default_factory=set)
+    error_count: int = 0
+    whole: bool = False  # the file failed as a whole (line 0): nothing of it is kept
 
     @property
     def failed(self) -> bool:
         """True when any line (or the whole file) was rejected."""
-        return bool(self.errors)
+        return self.error_count > 0
+
+    def keep(self, object_id: str, content: bytes, deleted: bool) -> None:
+        """Remember an accepted record in ``upserts``/``deletes`` (last one wins)."""
+        if deleted:
+            self.upserts.pop(object_id, None)
+            self.deletes.add(object_id)
+        else:
+            self.deletes.discard(object_id)
+            self.upserts[object_id] = content
+
+
+# takes each accepted record as it is judged: (objectId, stripped line, is a deletion)
+Keep = Callable[[str, bytes, bool], None]
 
 
 def general_failure(description: str) -> Judgement:
     """A verdict for a file that cannot be read at all: one error on line 0."""
-    return Judgement(errors=[(0, description)])
+    return Judgement(errors=[(0, description)], error_count=1, whole=True)
 
 
 def iter_physical_lines(data: Buffer, start: int, end: int) -> Iterator[tuple[int, bytes]]:
@@ -84,6 +104,33 @@ def iter_physical_lines(data: Buffer, start: int, end: int) -> Iterator[tuple[in
         content = data[pos:stop]
         yield number, content[:-1] if content.endswith(b"\r") else content
         pos = stop + 1
+
+
+def iter_chunked_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """:func:`iter_physical_lines` over a file read in chunks (never all of it at once)."""
+    number, first = 0, True
+    carry: list[bytes] = []
+    for chunk in chunks:
+        if first:
+            chunk, first = chunk.removeprefix(b"\xef\xbb\xbf"), False  # chunks are >= 3 bytes
+        pos = 0
+        while (stop := chunk.find(b"\n", pos)) != -1:
+            content = chunk[pos:stop]
+            if carry:
+                content, carry = b"".join([*carry, content]), []
+            number += 1
+            yield number, content[:-1] if content.endswith(b"\r") else content
+            pos = stop + 1
+        if pos < len(chunk):
+            carry.append(chunk[pos:])
+    if carry:
+        content = b"".join(carry)
+        yield number + 1, content[:-1] if content.endswith(b"\r") else content
+
+
+def is_blank(chunks: Iterable[bytes]) -> bool:
+    """True when the chunks hold only ASCII whitespace (stops at the first that does not)."""
+    return not any(chunk.strip() for chunk in chunks)
 
 
 def judge_file(
@@ -102,24 +149,41 @@ def judge_file(
     if not data[start:end].strip():
         return general_failure("The file is empty")
     verdict = Judgement()
-    for number, content in iter_physical_lines(data, start, end):
+    lines = iter_physical_lines(data, start, end)
+    return judge_lines(lines, verdict, object_type=object_type, custom=custom, known=known)
+
+
+def judge_lines(
+    lines: Iterable[tuple[int, bytes]],
+    verdict: Judgement,
+    *,
+    object_type: str,
+    custom: Mapping[str, Mapping[str, Any]],
+    known: Callable[[str, str], bool],
+    keep: Keep | None = None,
+    listed: int | None = None,
+) -> Judgement:
+    """Judge numbered lines into ``verdict``; accepted records go to ``keep`` as they pass.
+
+    A line that is not UTF-8 makes the whole file fail: the verdict returned is then a
+    :func:`general_failure` and what ``keep`` took must be taken back by the caller.
+    """
+    take = verdict.keep if keep is None else keep
+    errors = verdict.errors
+    for number, content in lines:
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
             return general_failure(f"The file is not valid UTF-8 (line {number})")
         problem, record = _judge_line(text, object_type, custom, known)
         if problem is not None:
-            verdict.errors.append((number, problem))
+            verdict.error_count += 1
+            if listed is None or len(errors) < listed:
+                errors.append((number, problem))
             continue
         assert record is not None
         verdict.success += 1
-        object_id = str(record["objectId"])
-        if record.get("isDeleted") is True:
-            verdict.upserts.pop(object_id, None)
-            verdict.deletes.add(object_id)
-        else:
-            verdict.deletes.discard(object_id)
-            verdict.upserts[object_id] = content.strip()
+        take(str(record["objectId"]), content.strip(), record.get("isDeleted") is True)
     return verdict
 
 

@@ -1,10 +1,12 @@
 """The sandbox's accepted records of one integration and object type: an append-only log.
 
-Each upload appends its accepted lines (a record with ``"isDeleted": true`` is its own
-tombstone); reading folds the log, last line per ``objectId`` wins. A reader remembers how far
-it has read, so after an append it parses only the new tail — small uploads against a store of
-hundreds of thousands of records stay cheap. When the log holds more than twice the live data
-it is rewritten (atomically, so the new inode tells every reader to start over).
+Each upload appends its accepted lines as it judges them (a record with ``"isDeleted": true``
+is its own tombstone); reading folds the log, last line per ``objectId`` wins. What is kept in
+memory is where each live line lies in the file (its offset and length), never the lines, so a
+store of hundreds of thousands of records costs their ids only. A reader remembers how far it
+has read, so after an append by another process it parses only the new tail; the process that
+appends updates its fold as it writes. When the log holds more than twice the live data it is
+rewritten (atomically, so the new inode tells every other reader to start over).
 """
 
 from __future__ import annotations
@@ -12,22 +14,38 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator, KeysView
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 _COMPACT_AFTER = 1 << 20  # never bother compacting logs smaller than this
+_CHUNK = 1 << 20
+_SHIFT = 40  # a live line is (offset << _SHIFT) | length: one int per record
 
 
 @dataclass
 class _Folded:
-    """What one reader has folded so far: up to which byte, and the live lines by objectId."""
+    """What one reader has folded so far: up to which byte, and where each live line lies."""
 
     inode: int
     size: int
-    live: dict[str, bytes] = field(default_factory=dict)
+    live: dict[str, int] = field(default_factory=dict)
     live_bytes: int = 0
+
+    def put(self, key: str, offset: int, length: int, deleted: bool) -> None:
+        """Fold one line found at ``offset`` (``length`` bytes, without its newline)."""
+        old = self.live.pop(key, None)
+        if old is not None:
+            self.live_bytes -= (old & _MASK) + 1
+        if not deleted:
+            self.live[key] = (offset << _SHIFT) | length
+            self.live_bytes += length + 1
+
+
+_MASK = (1 << _SHIFT) - 1
 
 
 class RecordLog:
@@ -36,61 +54,148 @@ class RecordLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._folded: _Folded | None = None
+        self._appending = False
+
+    def ids(self) -> KeysView[str]:
+        """The objectIds of the live records (a view: do not keep it across an append)."""
+        return self._fold().live.keys()
+
+    def get(self, key: str) -> bytes | None:
+        """The current raw line of one record, or None."""
+        where = self._fold().live.get(key)
+        if where is None:
+            return None
+        with open(self.path, "rb") as stream:
+            return _pread(stream, where >> _SHIFT, where & _MASK)
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        """(objectId, raw line) of every live record, in the order they were folded."""
+        live = dict(self._fold().live)
+        if not live:
+            return
+        with open(self.path, "rb") as stream:
+            for key, where in live.items():
+                yield key, _pread(stream, where >> _SHIFT, where & _MASK)
 
     def live(self) -> dict[str, bytes]:
-        """The current raw line of every live record, by objectId (do not modify)."""
+        """Every live record's raw line by objectId, all in memory (for small logs and tests)."""
+        return dict(self.items())
+
+    def _fold(self) -> _Folded:
+        if self._appending and self._folded is not None:
+            return self._folded  # the file is being written: this reader's fold is current
         try:
             stat = self.path.stat()
         except FileNotFoundError:
             self._folded = None
-            return {}
+            return _Folded(0, 0)
         folded = self._folded
         if folded is None or folded.inode != stat.st_ino or folded.size > stat.st_size:
             folded = _Folded(stat.st_ino, 0)
         if stat.st_size > folded.size:
             self._fold_tail(folded)
         self._folded = folded
-        return folded.live
+        return folded
+
+    @contextlib.contextmanager
+    def appending(self) -> Iterator[Appender]:
+        """Append lines one by one; all of them are taken back if the block fails or discards."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fold()
+        with open(self.path, "ab") as stream:
+            start = stream.tell()
+            folded = self._folded
+            if folded is None or folded.size != start:
+                folded = None  # not this reader's fold any more: read the tail afterwards
+            appender = Appender(stream, folded)
+            self._appending = folded is not None
+            try:
+                yield appender
+            except BaseException:
+                appender.discarded = True
+                raise
+            finally:
+                self._appending = False
+                if appender.discarded:
+                    stream.truncate(start)
+                    self._folded = None
+        if not appender.discarded:
+            self._compact_if_stale()
 
     def append(self, upserts: dict[str, bytes], deletes: set[str]) -> None:
         """Add accepted lines and deletions; compact when the log has grown stale."""
-        tombstones = [orjson.dumps({"objectId": key, "isDeleted": True}) for key in deletes]
-        lines = [*upserts.values(), *tombstones]
-        if not lines:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "ab") as stream:
-            stream.write(b"".join(line + b"\n" for line in lines))
-        live = self.live()
-        folded = self._folded
-        if folded is not None and folded.size > max(_COMPACT_AFTER, 2 * folded.live_bytes):
-            self._rewrite(live)
+        with self.appending() as appender:
+            for key, line in upserts.items():
+                appender.add(key, line, deleted=False)
+            for key in deletes:
+                appender.delete(key)
+
+    def _compact_if_stale(self) -> None:
+        folded = self._fold()
+        if folded.size > max(_COMPACT_AFTER, 2 * folded.live_bytes):
+            self._rewrite(folded)
 
     def _fold_tail(self, folded: _Folded) -> None:
         with open(self.path, "rb") as stream:
             stream.seek(folded.size)
-            data = stream.read()
-        complete = data.rfind(b"\n") + 1  # a line still being written is read next time
-        for line in data[:complete].split(b"\n"):
-            if not line:
-                continue
-            record = orjson.loads(line)
-            key = str(record["objectId"])
-            old = folded.live.pop(key, None)
-            folded.live_bytes -= len(old) + 1 if old is not None else 0
-            if record.get("isDeleted") is not True:
-                folded.live[key] = line
-                folded.live_bytes += len(line) + 1
-        folded.size += complete
+            offset, carry = folded.size, b""
+            while chunk := stream.read(_CHUNK):
+                data = carry + chunk if carry else chunk
+                pos = 0
+                while (stop := data.find(b"\n", pos)) != -1:
+                    if stop > pos:
+                        record = orjson.loads(data[pos:stop])
+                        deleted = record.get("isDeleted") is True
+                        folded.put(str(record["objectId"]), offset + pos, stop - pos, deleted)
+                    pos = stop + 1
+                offset += pos
+                carry = data[pos:]  # a line still being written is read next time
+        folded.size = offset
 
-    def _rewrite(self, live: dict[str, bytes]) -> None:
+    def _rewrite(self, folded: _Folded) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        fresh = _Folded(0, 0)
         try:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(b"".join(line + b"\n" for line in live.values()))
+            with os.fdopen(fd, "wb") as out, open(self.path, "rb") as old:
+                for key, where in folded.live.items():
+                    length = where & _MASK
+                    out.write(_pread(old, where >> _SHIFT, length) + b"\n")
+                    fresh.put(key, fresh.size, length, deleted=False)
+                    fresh.size += length + 1
+                fresh.inode = os.fstat(out.fileno()).st_ino
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            self._folded = None
             raise
-        self._folded = None
+        self._folded = fresh
+
+
+class Appender:
+    """Writes accepted lines to the log and keeps the writer's fold in step with them."""
+
+    def __init__(self, stream: BinaryIO, folded: _Folded | None) -> None:
+        self._stream = stream
+        self._folded = folded
+        self.discarded = False
+
+    def add(self, key: str, line: bytes, deleted: bool) -> None:
+        """Append one accepted record line (``deleted``: it is a tombstone)."""
+        self._stream.write(line + b"\n")
+        if self._folded is not None:
+            self._folded.put(key, self._folded.size, len(line), deleted)
+            self._folded.size += len(line) + 1
+
+    def delete(self, key: str) -> None:
+        """Append a tombstone for ``key``."""
+        self.add(key, orjson.dumps({"objectId": key, "isDeleted": True}), deleted=True)
+
+    def discard(self) -> None:
+        """Take back everything appended in this block."""
+        self.discarded = True
+
+
+def _pread(stream: BinaryIO, offset: int, length: int) -> bytes:
+    stream.seek(offset)
+    return stream.read(length)

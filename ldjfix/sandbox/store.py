@@ -21,14 +21,15 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, KeysView, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ldjfix.gong.limits import SCHEMA_TYPES
-from ldjfix.sandbox.records import RecordLog
+from ldjfix.sandbox.records import Appender, RecordLog
 
 
 class SandboxStore:
@@ -54,20 +55,25 @@ class SandboxStore:
     def records(self, integration_id: int, object_type: str) -> dict[str, dict[str, Any]]:
         """Accepted records of one integration and type, by objectId."""
         with self.locked():
-            live = self._log(integration_id, object_type).live()
-            return {key: orjson.loads(line) for key, line in live.items()}
+            log = self._log(integration_id, object_type)
+            return {key: orjson.loads(line) for key, line in log.items()}
 
     def lookup(
         self, integration_id: int, object_type: str, ids: list[str]
     ) -> dict[str, dict[str, Any] | None]:
         """The records with the given objectIds (None for an unknown one), in the given order."""
         with self.locked():
-            live = self._log(integration_id, object_type).live()
-            return {key: orjson.loads(live[key]) if key in live else None for key in ids}
+            log = self._log(integration_id, object_type)
+            found = {key: log.get(key) for key in ids}
+            return {k: None if line is None else orjson.loads(line) for k, line in found.items()}
 
-    def knows(self, integration_id: int, object_type: str) -> set[str]:
-        """The objectIds of the accepted records of one type (call under the lock)."""
-        return set(self._log(integration_id, object_type).live())
+    def knows(self, integration_id: int, object_type: str) -> KeysView[str]:
+        """The objectIds of the accepted records of one type (call under the lock; a view)."""
+        return self._log(integration_id, object_type).ids()
+
+    def appending(self, integration_id: int, object_type: str) -> AbstractContextManager[Appender]:
+        """Append accepted records one by one (call under the lock); see ``RecordLog``."""
+        return self._log(integration_id, object_type).appending()
 
     def save_records(
         self,

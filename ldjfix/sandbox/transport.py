@@ -28,7 +28,7 @@ def environ_for(request: httpx.Request) -> dict[str, Any]:
     environ: dict[str, Any] = {
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": request.url.scheme,
-        "wsgi.input": io.BytesIO(request.read()),
+        "wsgi.input": _RequestBody(request),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,
@@ -90,6 +90,51 @@ class ServerlikeWSGITransport(httpx.BaseTransport):
         status, headers = seen[-1]
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         return httpx.Response(int(status.split()[0]), headers=raw, stream=body)
+
+
+class _RequestBody(io.RawIOBase):
+    """The request's body as a file read as it is produced: an upload is never all in memory.
+
+    ``read1`` hands back what the next chunk holds, as a socket hands back what has arrived.
+    """
+
+    def __init__(self, request: httpx.Request) -> None:
+        if isinstance(request.stream, httpx.SyncByteStream):
+            self._chunks: Iterator[bytes] = iter(request.stream)
+        else:  # an async-only stream cannot be served here: read what httpx already holds
+            self._chunks = iter([request.read()])
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes from the current chunk (b"" at the end)."""
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._pending = bytes(chunk)
+        if size is None or size < 0 or size >= len(self._pending):
+            taken, self._pending = self._pending, b""
+        else:
+            taken, self._pending = self._pending[:size], self._pending[size:]
+        return taken
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left when ``size`` is negative)."""
+        if size is None or size < 0:
+            return b"".join(iter(self.read1, b""))
+        parts, left = [], size
+        while left > 0 and (part := self.read1(left)):
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read1(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class _Stream(httpx.SyncByteStream):

@@ -3,15 +3,15 @@
 Kept apart from the simulated API (``endpoints.py``) so that file reads as Gong's behaviour.
 A body is read through :class:`Body`, never past its Content-Length, so the app behaves the
 same on a socket (where reading further would block) as in-process (where it finds the end).
-Multipart bodies are spooled to a temporary file and searched through an mmap, so a 200 MB
-upload is never held in memory twice.
+Multipart bodies are spooled to a temporary file in chunks and searched and read back through
+:class:`Spool` a window at a time, so a 200 MB upload is never held in memory (not even as the
+resident pages of an mmap).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import mmap
 import os
 import re
 import secrets
@@ -230,11 +230,62 @@ class Part:
     end: int
 
 
+class Spool:
+    """A spooled body read back by position: ``find`` and slices as on bytes, a window at a time."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self._fd = fd
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: slice) -> bytes:
+        start, stop, _ = key.indices(self.size)
+        return self._read(start, stop - start)
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """Where ``sub`` first occurs in ``[start, end)``, or -1 (as ``bytes.find``)."""
+        start, end, _ = slice(start, end).indices(self.size)
+        overlap = max(len(sub) - 1, 0)
+        pos = start
+        while pos < end or (pos == end and not sub):
+            window = self._read(pos, min(CHUNK + overlap, end - pos))
+            found = window.find(sub)
+            if found != -1:
+                return pos + found
+            if pos + len(window) >= end:
+                return -1
+            pos += CHUNK
+        return -1
+
+    def chunks(self, start: int, end: int) -> Iterator[bytes]:
+        """The bytes of ``[start, end)`` in chunks of at most :data:`CHUNK`."""
+        pos = start
+        while pos < end:
+            chunk = self._read(pos, min(CHUNK, end - pos))
+            if not chunk:
+                return
+            yield chunk
+            pos += len(chunk)
+
+    def _read(self, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        parts = []
+        while length > 0:
+            part = os.pread(self._fd, length, start)
+            if not part:
+                break
+            parts.append(part)
+            start += len(part)
+            length -= len(part)
+        return b"".join(parts)
+
+
 @contextlib.contextmanager
-def multipart(
-    request: Request, scratch: Path
-) -> Iterator[tuple[mmap.mmap | bytes, dict[str, Part]]]:
-    """Spool a multipart body to ``scratch`` and yield (buffer, parts by form-field name)."""
+def multipart(request: Request, scratch: Path) -> Iterator[tuple[Spool, dict[str, Part]]]:
+    """Spool a multipart body to ``scratch`` and yield (spool, parts by form-field name)."""
     content_type = request.headers.get("content-type", "")
     boundary = header_params(content_type.partition(";")[2]).get("boundary")
     if request.media_type != "multipart/form-data" or not boundary:
@@ -247,14 +298,14 @@ def multipart(
             while chunk := request.input.read():
                 spool.write(chunk)
             spool.flush()
-            with mmap.mmap(spool.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-                yield buffer, _parts(buffer, _wire_bytes(boundary))
+            buffer = Spool(spool.fileno(), spool.tell())
+            yield buffer, _parts(buffer, _wire_bytes(boundary))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
 
 
-def _parts(buffer: mmap.mmap, boundary: bytes) -> dict[str, Part]:
+def _parts(buffer: Spool, boundary: bytes) -> dict[str, Part]:
     delimiter = b"--" + boundary
     pos = buffer.find(delimiter)
     if pos == -1:
