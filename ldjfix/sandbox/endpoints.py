@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ldjfix.gong.limits import (
@@ -27,6 +27,7 @@ from ldjfix.sandbox.judge import (
     is_blank,
     iter_chunked_lines,
     judge_lines,
+    reference_targets,
 )
 from ldjfix.sandbox.store import SandboxStore
 from ldjfix.sandbox.wsgi import (
@@ -210,7 +211,7 @@ class SandboxApi:
             return general_failure("The file is empty")
         custom = self.store.custom_fields(integration_id, object_type)
         known = self._known_ids(integration_id, object_type)
-        if any(_refers_to(spec, object_type) for spec in custom.values()):
+        if object_type in reference_targets(object_type, custom).values():
             known(object_type, "")  # a reference to its own type sees the store before this file
         with self.store.appending(integration_id, object_type) as log:
             verdict = judge_lines(
@@ -296,13 +297,6 @@ def _log_entry(
         "totalErrorCount": verdict.error_count,
         "totalSuccessCount": verdict.success,
     }
-
-
-def _refers_to(spec: Mapping[str, Any], object_type: str) -> bool:
-    """True when a custom field is a reference to records of ``object_type``."""
-    target = spec.get("referenceTo")
-    target = "BUSINESS_USER" if target == "USER" else target
-    return spec.get("type") == "REFERENCE" and target == object_type
 
 
 def _integration_id(request: Request) -> int:

@@ -14,6 +14,7 @@ received, bare domain names, name length). Decisions where Gong's behaviour is u
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -170,12 +171,11 @@ def judge_lines(
     """
     take = verdict.keep if keep is None else keep
     errors = verdict.errors
+    targets = reference_targets(object_type, custom)
     for number, content in lines:
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError:
+        problem, record = _judge_line(content, object_type, custom, targets, known)
+        if problem is _NOT_UTF8:
             return general_failure(f"The file is not valid UTF-8 (line {number})")
-        problem, record = _judge_line(text, object_type, custom, known)
         if problem is not None:
             verdict.error_count += 1
             if listed is None or len(errors) < listed:
@@ -187,23 +187,34 @@ def judge_lines(
     return verdict
 
 
+_NOT_UTF8 = "not UTF-8"  # the marker _judge_line returns for a line that is not UTF-8
+
+
 def _judge_line(
-    text: str,
+    content: bytes,
     object_type: str,
     custom: Mapping[str, Mapping[str, Any]],
+    targets: Mapping[str, str],
     known: Callable[[str, str], bool],
 ) -> tuple[str | None, dict[str, Any] | None]:
-    if not text.strip():
-        return say.unparsable("the line is empty"), None
     try:
-        record = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        return say.unparsable(f"{exc.msg} at character {exc.pos + 1}"), None
+        # orjson checks the bytes are UTF-8 as it parses; only a line it refuses is decoded
+        # here, so its error reads as before (blank, UTF-8 or a position in characters)
+        record = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            return _NOT_UTF8, None
+        if not text.strip():
+            return say.unparsable("the line is empty"), None
+        try:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            return say.unparsable(f"{exc.msg} at character {exc.pos + 1}"), None
     if not isinstance(record, dict):
         return say.unparsable("the line is not a JSON object"), None
-    problem = check_record(record, object_type, custom) or _dangling(
-        record, object_type, custom, known
-    )
+    problem = check_record(record, object_type, custom) or _dangling(record, targets, known)
     return problem, record
 
 
@@ -241,9 +252,9 @@ def _object_id(record: Mapping[str, Any], _type: str) -> str | None:
 
 
 def _standard_fields(record: Mapping[str, Any], object_type: str) -> str | None:
-    for name, (types, check) in _STANDARD.items():
+    for name, check in _standard_checks(object_type):
         value = record.get(name)
-        if value is None or (types and object_type not in types):
+        if value is None:
             continue
         problem = check(value)
         if problem:
@@ -277,6 +288,16 @@ _STANDARD: dict[str, tuple[tuple[str, ...], Callable[[object], str | None]]] = {
 }
 
 
+@functools.cache
+def _standard_checks(object_type: str) -> tuple[tuple[str, Callable[[object], str | None]], ...]:
+    """The standard fields of ``object_type`` and their checks, in :data:`_STANDARD` order."""
+    return tuple(
+        (name, check)
+        for name, (types, check) in _STANDARD.items()
+        if not types or object_type in types
+    )
+
+
 def _custom_fields(
     record: Mapping[str, Any], custom: Mapping[str, Mapping[str, Any]]
 ) -> str | None:
@@ -297,19 +318,21 @@ def _custom_fields(
     return None
 
 
-def _dangling(
-    record: Mapping[str, Any],
-    object_type: str,
-    custom: Mapping[str, Mapping[str, Any]],
-    known: Callable[[str, str], bool],
-) -> str | None:
-    if record.get("isDeleted") is True:
-        return None  # a deletion carries old values; Gong has no reason to resolve them
+def reference_targets(object_type: str, custom: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The fields of ``object_type`` that name another object, and that object's type."""
     targets = {f: t for (kind, f), t in REFERENCES.items() if kind == object_type}
     for name, spec in custom.items():
         if spec.get("type") == "REFERENCE" and spec.get("referenceTo"):
             target = str(spec["referenceTo"])
             targets[name] = "BUSINESS_USER" if target == "USER" else target
+    return targets
+
+
+def _dangling(
+    record: Mapping[str, Any], targets: Mapping[str, str], known: Callable[[str, str], bool]
+) -> str | None:
+    if record.get("isDeleted") is True:
+        return None  # a deletion carries old values; Gong has no reason to resolve them
     for name, target in targets.items():
         value = record.get(name)
         if isinstance(value, str) and value and not known(target, value):

@@ -101,10 +101,9 @@ class RecordLog:
     def appending(self) -> Iterator[Appender]:
         """Append lines one by one; all of them are taken back if the block fails or discards."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fold()
         with open(self.path, "ab") as stream:
             start = stream.tell()
-            folded = self._folded
+            folded: _Folded | None = self._fold()  # the file exists now, maybe empty
             if folded is None or folded.size != start:
                 folded = None  # not this reader's fold any more: read the tail afterwards
             appender = Appender(stream, folded)
