@@ -2,11 +2,12 @@
 
 Each upload appends its accepted lines as it judges them (a record with ``"isDeleted": true``
 is its own tombstone); reading folds the log, last line per ``objectId`` wins. What is kept in
-memory is where each live line lies in the file (its offset and length), never the lines, so a
-store of hundreds of thousands of records costs their ids only. A reader remembers how far it
-has read, so after an append by another process it parses only the new tail; the process that
-appends updates its fold as it writes. When the log holds more than twice the live data it is
-rewritten (atomically, so the new inode tells every other reader to start over).
+memory is where each live line lies in the file (its offset and length), never the lines, and
+only once something reads (a reference check, a read-back): a process that only uploads holds
+no ids at all. A reader remembers how far it has read, so after an append by another process
+it parses only the new tail; a reader that appends updates its fold as it writes. When a read
+finds the log holding more than twice the live data it is rewritten (atomically, so the new
+inode tells every other reader to start over).
 """
 
 from __future__ import annotations
@@ -95,17 +96,26 @@ class RecordLog:
         if stat.st_size > folded.size:
             self._fold_tail(folded)
         self._folded = folded
+        if folded.size > max(_COMPACT_AFTER, 2 * folded.live_bytes):
+            self._rewrite(folded)
+            assert self._folded is not None
+            return self._folded
         return folded
 
     @contextlib.contextmanager
     def appending(self) -> Iterator[Appender]:
-        """Append lines one by one; all of them are taken back if the block fails or discards."""
+        """Append lines one by one; all of them are taken back if the block fails or discards.
+
+        A fold this reader already holds is kept in step with what is written; none is built
+        for the purpose (a process that only uploads never holds the ids), so compaction waits
+        for the next read.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "ab") as stream:
             start = stream.tell()
-            folded: _Folded | None = self._fold()  # the file exists now, maybe empty
-            if folded is None or folded.size != start:
-                folded = None  # not this reader's fold any more: read the tail afterwards
+            folded = self._folded
+            if folded is not None and (folded.size != start or not self._current(folded)):
+                folded = self._folded = None  # another process wrote: fold afresh when read
             appender = Appender(stream, folded)
             self._appending = folded is not None
             try:
@@ -118,8 +128,11 @@ class RecordLog:
                 if appender.discarded:
                     stream.truncate(start)
                     self._folded = None
-        if not appender.discarded:
-            self._compact_if_stale()
+        if not appender.discarded and self._folded is not None:
+            self._fold()  # compacts when the log has grown stale
+
+    def _current(self, folded: _Folded) -> bool:
+        return os.stat(self.path).st_ino == folded.inode
 
     def append(self, upserts: dict[str, bytes], deletes: set[str]) -> None:
         """Add accepted lines and deletions; compact when the log has grown stale."""
@@ -128,11 +141,6 @@ class RecordLog:
                 appender.add(key, line, deleted=False)
             for key in deletes:
                 appender.delete(key)
-
-    def _compact_if_stale(self) -> None:
-        folded = self._fold()
-        if folded.size > max(_COMPACT_AFTER, 2 * folded.live_bytes):
-            self._rewrite(folded)
 
     def _fold_tail(self, folded: _Folded) -> None:
         with open(self.path, "rb") as stream:

@@ -149,3 +149,20 @@ def test_sandbox_streaming_spool_is_left_in_the_state_folder_never(tmp_path: Pat
     with client(app) as http:
         upload(http, "one", [{"objectId": "a", "modifiedDate": NOW}])
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_sandbox_streaming_uploading_process_holds_no_ids(tmp_path: Path) -> None:
+    """Appending builds no in-memory fold; the first read folds it and sees every line."""
+    from ldjfix.sandbox.records import RecordLog
+
+    log = RecordLog(tmp_path / "ACCOUNT.ldjson")
+    with log.appending() as appender:
+        for n in range(100):
+            appender.add(f"a{n}", orjson.dumps({"objectId": f"a{n}", "n": n}), False)
+        appender.delete("a0")
+    assert log._folded is None
+    assert len(log.ids()) == 99 and log.get("a7") == orjson.dumps({"objectId": "a7", "n": 7})
+    with log.appending() as appender:  # a fold already held is kept in step, not re-read
+        appender.add("b", orjson.dumps({"objectId": "b"}), False)
+    assert log._folded is not None and "b" in log._folded.live
+    assert log.live() == RecordLog(log.path).live()
