@@ -13,6 +13,7 @@ import pytest
 
 from ldjfix.sandbox import wsgi
 from ldjfix.sandbox.judge import iter_chunked_lines, iter_physical_lines
+from ldjfix.sandbox.records import RecordLog
 from ldjfix.sandbox.store import SandboxStore
 from ldjfix.sandbox.transport import environ_for
 from ldjfix.sandbox.wsgi import Spool
@@ -153,8 +154,6 @@ def test_sandbox_streaming_spool_is_left_in_the_state_folder_never(tmp_path: Pat
 
 def test_sandbox_streaming_uploading_process_holds_no_ids(tmp_path: Path) -> None:
     """Appending builds no in-memory fold; the first read folds it and sees every line."""
-    from ldjfix.sandbox.records import RecordLog
-
     log = RecordLog(tmp_path / "ACCOUNT.ldjson")
     with log.appending() as appender:
         for n in range(100):
