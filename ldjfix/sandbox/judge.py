@@ -47,7 +47,7 @@ _DEFAULT_MANDATORY = ("objectId", "modifiedDate")
 
 
 class Buffer(Protocol):
-    """Bytes or an mmap: what an uploaded file is read from without copying it."""
+    """Bytes, an mmap or a spooled body: what an uploaded file is searched and sliced in."""
 
     def find(self, sub: bytes, start: int = ..., end: int = ..., /) -> int: ...
     def __getitem__(self, key: slice, /) -> bytes: ...
