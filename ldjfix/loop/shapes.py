@@ -306,6 +306,13 @@ SETTLEMENT = obj(
         "notes": lambda v: isinstance(v, dict),
     }
 )
+_ROUND_ENTRY = obj(
+    {
+        "round": count,
+        "uploads": list_of(is_dict),
+        **{k: count for k in ("accepted", "failed", "fixed", "propagated", "quarantined")},
+    }
+)
 REPORT = obj(
     {
         "jobDir": text,
@@ -315,7 +322,13 @@ REPORT = obj(
         **{k: count for k in ("records", "accepted", "quarantined", "pending")},
         **{k: count for k in ("rounds", "uploads", "apiCalls")},
     },
-    {"perRound": list_of(lambda v: isinstance(v, dict)), "generalErrors": list_of(text)},
+    {
+        # what the summary shows of a finished job read back (a stopped job's report has less)
+        "perRound": list_of(_ROUND_ENTRY),
+        "generalErrors": list_of(text),
+        "fixes": count,
+        "local": obj({}, {"findings": count, "fixed": count}),
+    },
 )
 REJECTED = obj(
     {

@@ -88,7 +88,9 @@ def next_steps(report: JobReport, how: HowRun) -> list[str]:
             "same command (a changed source starts a new job)."
         )
     if c.quarantined:
-        if how.rules is None and not how.interactive and int(doc["local"].get("fixed", 0)) == 0:
+        local = doc.get("local")
+        fixed_locally = local.get("fixed", 0) if isinstance(local, dict) else 0
+        if how.rules is None and not how.interactive and fixed_locally == 0:
             lines.append(
                 "every defect was quarantined because no --rules or --interactive was given "
                 '(a rules file fixes them next time: see "Rules files" in the README).'

@@ -204,17 +204,18 @@ def _wrap(line: str, width: int) -> str:
 def _summary(report: JobReport, how: HowRun) -> str:
     doc = report.doc
     c = report.counts
+    local = doc.get("local") or {}  # a stopped job's report (or a hand-edited one) has less
     lines = [
         *preface(report),
         f"ldjfix: {report.outcome}: {safe(report.message)}",
         f"  records {c.records:,}: accepted {c.accepted:,}, quarantined {c.quarantined:,}, "
         f"pending {c.pending:,}",
-        f"  local validation: {doc['local'].get('findings', 0):,} findings, "
-        f"{doc['local'].get('fixed', 0):,} fixed before upload",
+        f"  local validation: {local.get('findings', 0):,} findings, "
+        f"{local.get('fixed', 0):,} fixed before upload",
         f"  rounds {report.rounds:,}, uploads {report.uploads:,}, API calls {report.api_calls:,}, "
-        f"fixes {doc['fixes']:,}",
+        f"fixes {doc.get('fixes', 0):,}",
     ]
-    for entry in doc["perRound"]:
+    for entry in doc.get("perRound", ()):
         lines.append(
             f"    round {entry['round']}: {len(entry['uploads'])} upload(s), "
             f"{entry['accepted']:,} accepted, {entry['failed']:,} reported, "

@@ -136,3 +136,28 @@ def test_fuzz_jobfiles_damaged_status_is_named_with_what_to_do(
     assert result.exit_code == 3
     assert f"Error: job file {status} is damaged" in result.output
     assert "--job-dir" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [({"local": None}, 1), ({"local": 5}, 3), ({"perRound": [{"x": 1}]}, 3), ({"fixes": "x"}, 3)],
+    ids=["local-removed", "local-not-an-object", "round-entry-damaged", "fixes-not-a-count"],
+)
+def test_fuzz_jobfiles_finished_report_edited_by_hand(
+    staged: Path, tmp_path: Path, change: dict[str, object], code: int
+) -> None:
+    """A finished job's report.json edited by hand: its summary, or exit 3 naming it."""
+    shutil.copytree(staged / "finished", tmp_path / "finished")
+    job = tmp_path / "finished" / "job"
+    doc = json.loads((job / "report.json").read_bytes())
+    for key, value in change.items():
+        if value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    (job / "report.json").write_text(json.dumps(doc))
+    args = run_args(staged / "accounts.ldjson", tmp_path / "finished" / "sb", job=job)
+    result = CliRunner(env={**FAST_ENV, "GONG_BASE_URL": ""}).invoke(cli, args)
+    assert_clean(result, {code})
+    if code == 3:
+        assert "Error: job file" in result.output and "report.json" in result.output
