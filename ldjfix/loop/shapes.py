@@ -306,13 +306,8 @@ SETTLEMENT = obj(
         "notes": lambda v: isinstance(v, dict),
     }
 )
-_ROUND_ENTRY = obj(
-    {
-        "round": count,
-        "uploads": list_of(is_dict),
-        **{k: count for k in ("accepted", "failed", "fixed", "propagated", "quarantined")},
-    }
-)
+_ROUND_KEYS = ("round", "accepted", "failed", "fixed", "propagated", "quarantined")
+_ROUND_ENTRY = obj({"uploads": list_of(is_dict), **dict.fromkeys(_ROUND_KEYS, count)})
 REPORT = obj(
     {
         "jobDir": text,
@@ -323,7 +318,6 @@ REPORT = obj(
         **{k: count for k in ("rounds", "uploads", "apiCalls")},
     },
     {
-        # what the summary shows of a finished job read back (a stopped job's report has less)
         "perRound": list_of(_ROUND_ENTRY),
         "generalErrors": list_of(text),
         "fixes": count,
