@@ -38,6 +38,7 @@ _FORMATS = (
 _TRUE = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "off", "f"})
 _YEAR_OF_SECONDS = 365 * 24 * 3600
+_EPOCH_TEXT = re.compile(r"\d{9,13}")
 _SEPARATORS = re.compile(r"[,;\s]+")
 _NUMBER_JUNK = re.compile(r"[\s$€£¥_']")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?%?")
@@ -64,7 +65,7 @@ def parse_datetime(value: Any, *, zone: tzinfo = UTC, day_first: bool = False) -
     if not isinstance(value, str) or not value.strip():
         raise ConversionError(f"cannot read {value!r} as a date-time")
     text = value.strip()
-    if re.fullmatch(r"\d{9,13}", text):  # epoch seconds or milliseconds written as text
+    if _EPOCH_TEXT.fullmatch(text):  # epoch seconds or milliseconds written as text
         return _from_epoch(float(text))
     found = _parse_text(text, day_first)
     return found if found.tzinfo else found.replace(tzinfo=zone)

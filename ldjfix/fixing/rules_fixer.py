@@ -30,6 +30,7 @@ _NORMALIZERS = frozenset({"reformat_datetime", "coerce", "map", "replace", "trun
 _MAX_PASSES = 4  # fixing one defect may reveal another; each pass handles what is left
 _LIMIT = re.compile(r"maximum length of (\d+)")
 _PLANS_KEPT = 4096
+_BY_VALUE = frozenset({"dangling", "missing", "too_long"})  # what _recognise finds by value
 
 
 Step = tuple[Rule, str, str]  # the rule, the field it changes, why (for fixes.jsonl)
@@ -72,6 +73,7 @@ class RulesFixer:
         self.learned: dict[tuple[str, int, str], Learned] = {}
         self._plans: dict[tuple[str, ...], tuple[Step, ...]] = {}  # errors -> rules that fixed them
         self._known: dict[str, bool] = {}  # description -> a rule fixed that defect already
+        self._by_value = 0  # learned defects recognised by value (dangling, missing, too long)
 
     def expect(self, errors: Sequence[LineError]) -> None:
         """Nothing to prepare: rules need no counts."""
@@ -146,6 +148,15 @@ class RulesFixer:
         """
         if not self.learned:
             return None
+        if self.validator is not None and not self._by_value:
+            # the common case, decided once per failure shape: a record failing in one field
+            # the way an earlier one did needs no findings built, only the text of its defect
+            failures = self.validator.known_failures(record)
+            if failures is not None and len(failures) <= 1:
+                if not failures:
+                    return None
+                error = LineError(source_line, failures[0][1])
+                return self.fix(source_line, record, [error]) if self._knows(error) else None
         found = [e for e in self._local_findings(source_line, record) if self._knows(e)]
         for learned in self.learned.values():
             error = self._recognise(source_line, record, learned)
@@ -192,6 +203,7 @@ class RulesFixer:
         key = (name, rule.number, error.description)
         if key not in self.learned:
             self.learned[key] = Learned(rule, name, kind, error.description, old)
+            self._by_value += kind in _BY_VALUE
             self._known.clear()
 
     def _local_errors(self, line: int, record: dict[str, Any]) -> list[LineError]:

@@ -92,6 +92,19 @@ class Validator:
             return []
         return self.explain_record(line, record)
 
+    def known_failures(self, record: dict[str, Any]) -> list[tuple[str, str, str]] | None:
+        """(field, text, severity) per finding when ``record``'s failure shape is known already.
+
+        ``[]`` when the record passes; None when its shape is new (ask :meth:`check_record`).
+        A fixer propagating a fix uses it to skip building findings it only reads the text of.
+        """
+        if self._screen(record):
+            return []
+        try:
+            return self._shapes.explain(record)
+        except (ValueError, RecursionError):
+            return None
+
     def explain_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
         """The findings of a record known to fail the screen."""
         try:
