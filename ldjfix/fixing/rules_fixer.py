@@ -155,8 +155,8 @@ class RulesFixer:
             if failures is not None and len(failures) <= 1:
                 if not failures:
                     return None
-                error = LineError(source_line, failures[0][1])
-                return self.fix(source_line, record, [error]) if self._knows(error) else None
+                defect = LineError(source_line, failures[0][1])
+                return self.fix(source_line, record, [defect]) if self._knows(defect) else None
         found = [e for e in self._local_findings(source_line, record) if self._knows(e)]
         for learned in self.learned.values():
             error = self._recognise(source_line, record, learned)
