@@ -38,6 +38,9 @@ _FORMATS = (
 _TRUE = frozenset({"true", "yes", "y", "1", "on", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "off", "f"})
 _YEAR_OF_SECONDS = 365 * 24 * 3600
+_UTC_TEXT = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]{1,6})?[Zz]"
+)  # UTC, whole seconds or a fraction: the fast path of to_gong_datetime
 _EPOCH_TEXT = re.compile(r"\d{9,13}")
 _SEPARATORS = re.compile(r"[,;\s]+")
 _NUMBER_JUNK = re.compile(r"[\s$€£¥_']")
@@ -97,6 +100,13 @@ def _from_epoch(seconds: float) -> datetime:
 
 def to_gong_datetime(value: Any, *, zone: tzinfo = UTC, day_first: bool = False) -> str:
     """Any readable datetime as Gong wants it: UTC, ``Z``, whole seconds."""
+    if type(value) is str and (utc := _UTC_TEXT.fullmatch(value)) and value[:4] >= "1000":
+        try:  # the common case, e.g. milliseconds in UTC: only the fraction goes
+            datetime.fromisoformat(utc.group(1))  # a real date and time (not 2025-02-30)
+        except ValueError:
+            pass  # the general path says why
+        else:
+            return f"{utc.group(1)}Z"
     found = parse_datetime(value, zone=zone, day_first=day_first)
     try:
         utc = found.astimezone(UTC)
