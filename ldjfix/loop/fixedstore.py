@@ -152,7 +152,12 @@ def changes(before: Record | None, after: Record) -> dict[str, Any]:
     """What turns ``before`` into ``after``: fields set and removed, or the whole record."""
     if before is None:
         return {"record": after}
-    changed = {k: v for k, v in after.items() if k not in before or not _same(before[k], v)}
+    missing = _MISSING  # a fix copies the record shallowly: most values are the same objects
+    changed = {
+        k: v
+        for k, v in after.items()
+        if (old := before.get(k, missing)) is not v and not (type(old) is type(v) and old == v)
+    }
     removed = [k for k in before if k not in after]
     return {"set": changed, "del": removed} if removed else {"set": changed}
 
@@ -165,8 +170,7 @@ def apply_changes(record: Record, change: dict[str, Any]) -> Record:
     return record
 
 
-def _same(old: Any, new: Any) -> bool:
-    return type(old) is type(new) and bool(old == new)
+_MISSING: Any = object()
 
 
 class FixesLog:
