@@ -272,7 +272,9 @@ class _Job:
     def _attach(self, found: Survey, store: FixedRecords | None = None) -> None:
         """Take the survey's ledger, with the store of fixed records attached."""
         self.ledger, path = found.ledger, self.folder.fixed_store
-        self.ledger.fixed = store or FixedRecords(self.source, path, found.offsets)
+        self.ledger.fixed = (
+            store if store is not None else FixedRecords(self.source, path, found.offsets)
+        )
 
     def _commit(self, settlement: Settlement, step: str) -> None:
         """Write a settlement, then apply it and record it in the journal."""
