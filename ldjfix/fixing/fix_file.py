@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from ldjfix.errors import ExitCode, UsageProblem
-from ldjfix.fixing.fixer import Fix, Fixer
+from ldjfix.fixing.fixer import Fix, Fixer, defect_of
 from ldjfix.fixing.interactive import QuitRequested
 from ldjfix.fixing.policy import decide_reported, decide_unreported
 from ldjfix.gong.status import LineError, Status
@@ -218,7 +218,7 @@ def _propagate(fixer: Fixer, line: Line, decisions: _Decisions, report: FixRepor
     decisions.spooled += len(decision.fixes)
     report.propagated += 1
     for fix in decision.fixes:
-        report.groups.add(line.number, fix.field, fix.why.split(" for: ", 1)[-1], FIXED, fix.old)
+        report.groups.add(line.number, fix.field, defect_of(fix.why), FIXED, fix.old)
     decisions.propagated = decision.record
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from ldjfix.fixing.fixer import Fix, Fixer
+from ldjfix.fixing.fixer import Fix, Fixer, defect_of
 from ldjfix.fixing.policy import Decision, decide_reported, decide_unreported
 from ldjfix.gong.status import LineError, field_named_in
 from ldjfix.ldjson.files import open_input
@@ -59,7 +59,7 @@ class Decisions:
             self.log.write(fixes)
         self.fix_count += len(fixes)
         for fix in fixes:
-            self.groups.add(line, fix.field, fix.why.split(" for: ", 1)[-1], "fixed", fix.old)
+            self.groups.add(line, fix.field, defect_of(fix.why), "fixed", fix.old)
 
     def take(
         self, line: int, decision: Decision, source_record: dict[str, Any] | None = None
