@@ -133,3 +133,33 @@ def test_convert_reformat_datetime_year_9999_is_quarantined(tmp_path: Path) -> N
     result, _ = fix_by_rule(tmp_path, [user], BAD_DATETIME, rule, "BUSINESS_USER")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "0 fixed, 1 quarantined" in result.output
+
+
+def _general_path(value: str) -> str:
+    """to_gong_datetime without its fast path: parse, shift to UTC, whole seconds."""
+    utc = convert.parse_datetime(value).astimezone(UTC)
+    if utc.year >= 1000:
+        return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    return utc.strftime(convert.GONG_DATETIME)
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.sampled_from(["", ".1", ".864", ".123456", ".1234567"]),
+    st.sampled_from(["Z", "z"]),
+)
+def test_convert_utc_fast_path_agrees_with_the_general_path(
+    moment: datetime, fraction: str, zulu: str
+) -> None:
+    """A UTC date-time with or without a fraction converts exactly as the general path does."""
+    value = moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction + zulu
+    assert convert.to_gong_datetime(value) == _general_path(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["2024-02-30T00:00:00.5Z", "2024-03-14T24:00:00Z", "2024-03-14T00:26:60.1Z"]
+)
+def test_convert_utc_fast_path_refuses_what_is_no_real_time(value: str) -> None:
+    """A UTC-looking text that is no real date or time is refused, as before the fast path."""
+    with pytest.raises(convert.ConversionError):
+        convert.to_gong_datetime(value)

@@ -141,3 +141,17 @@ def test_validator_empty_object_ids_are_missing_not_repeated() -> None:
         (1, "Mandatory field [objectId] is missing or empty"),
         (2, "Mandatory field [objectId] is missing or empty"),
     ]
+
+
+def test_validator_known_failures_say_what_check_record_says() -> None:
+    """Once a failure shape is known, its (field, text, severity) are check_record's findings."""
+    validator = Validator("ACCOUNT")
+    first = {**GOOD, "modifiedDate": "2024-01-01T10:00:00.123Z"}
+    second = {**GOOD, "objectId": "a-2", "modifiedDate": "2025-06-30T08:00:00.9+02:00"}
+    assert validator.known_failures(GOOD) == []
+    found = validator.check_record(1, first)  # learns the shape
+    assert found
+    for record in (first, second):
+        expected = [(f.field, f.description, f.severity) for f in validator.check_record(2, record)]
+        assert validator.known_failures(record) == expected
+    assert validator.known_failures({**GOOD, "name": None, "objectId": 5}) is None  # a new shape
