@@ -271,10 +271,8 @@ class _Job:
 
     def _attach(self, found: Survey, store: FixedRecords | None = None) -> None:
         """Take the survey's ledger, with the store of fixed records attached."""
-        self.ledger, path = found.ledger, self.folder.fixed_store
-        self.ledger.fixed = (
-            store if store is not None else FixedRecords(self.source, path, found.offsets)
-        )
+        self.ledger, path, at = found.ledger, self.folder.fixed_store, found.offsets
+        self.ledger.fixed = FixedRecords(self.source, path, at) if store is None else store
 
     def _commit(self, settlement: Settlement, step: str) -> None:
         """Write a settlement, then apply it and record it in the journal."""
