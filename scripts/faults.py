@@ -287,8 +287,8 @@ def run_seed(seed: int, workdir: Path, *, subprocess_mode: bool = False) -> Outc
         except Exception:  # a crash of ldjfix itself: the worst violation
             outcome.broke("crash", traceback.format_exc(limit=8))
         outcome.faults.update(call.fault for call in sandbox.app.calls if call.fault != "ok")
-    if sha256(source) != before:
-        outcome.broke("source_changed", str(source))
+    if not source.exists() or sha256(source) != before:
+        outcome.broke("source_changed", f"{source} is gone or not as it was")
     if not outcome.violations:
         check_job(source, workdir / "job", SandboxStore(workdir / "sandbox"), outcome)
     return outcome

@@ -27,6 +27,7 @@ import orjson
 from ldjfix.fixing.fixer import Fix
 from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.serial import dump_json
+from ldjfix.ldjson.sources import Source, check_unchanged
 
 Record = dict[str, Any]
 
@@ -36,6 +37,7 @@ class FixedRecords(Mapping[int, Record]):
 
     def __init__(self, source: str | os.PathLike[str], store: Path, offsets: array[int]) -> None:
         self.source = Path(os.fspath(source))  # an opened Source: its file of record
+        self._identity = source if isinstance(source, Source) else None  # checked on reads
         self.store = store
         self.offsets = offsets  # byte offset of each source line (index 0 unused)
         self.index = array("q", bytes(8 * len(offsets)))  # entry offset + 1; 0: not fixed
@@ -136,7 +138,7 @@ class FixedRecords(Mapping[int, Record]):
 
     def _source_record(self, line: int) -> Record | None:
         if self._read_source is None:
-            self._read_source = self.source.open("rb")
+            self._read_source = self._open_source()
         self._read_source.seek(self.offsets[line])
         raw = self._read_source.readline()
         if line == 1 and raw.startswith(BOM):
@@ -144,8 +146,24 @@ class FixedRecords(Mapping[int, Record]):
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:
+            self._check_source()  # a line cut short by a rewrite is the change's fault
             return None
         return value if type(value) is dict else None
+
+    def _open_source(self) -> BinaryIO:
+        """The source for random reads; gone or replaced since the job opened it: it changed."""
+        try:
+            stream = self.source.open("rb")
+        except OSError:
+            self._check_source()
+            raise
+        if self._identity is not None:
+            check_unchanged(self._identity, os.fstat(stream.fileno()))
+        return stream
+
+    def _check_source(self) -> None:
+        if self._identity is not None:
+            check_unchanged(self._identity)
 
 
 def changes(before: Record | None, after: Record) -> dict[str, Any]:
