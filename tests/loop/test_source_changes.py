@@ -118,3 +118,34 @@ def test_source_changed_mid_run_as_a_user_sees_it(tmp_path: Path) -> None:
     report = orjson.loads((job / "report.json").read_bytes())
     assert_invariant(report)
     assert (report["records"], report["quarantined"], report["pending"]) == (200, 5, 0)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_source_change_before_fixed_records_are_read_back(tmp_path: Path, how: str) -> None:
+    """Changed while planning, with records fixed in round 0: exit 3, then the job resumes."""
+    from ldjfix.fixing.rules import load_rules
+    from ldjfix.fixing.rules_fixer import RulesFixer
+    from ldjfix.validation.validator import Validator
+    from tests.conftest import SAMPLES
+
+    source = tmp_path / "src.ldjson"
+    synth.write_file(source, "ACCOUNT", 120, seed=5, defects={"millis_modified_date": 30})
+    original = source.read_bytes()
+    spec = JobSpec(source, "ACCOUNT", 1, job_dir=tmp_path / "job")
+    validator = Validator("ACCOUNT")
+    fixer = RulesFixer(load_rules(SAMPLES / "rules.toml"), validator=validator)
+    state = tmp_path / "sandbox"
+    with sandbox_client(state) as client, pytest.raises(SourceChanged) as caught:
+        run_job(
+            spec,
+            client=client,
+            fixer=fixer,
+            validator=validator,
+            crash_hook=_hook_at("plan", lambda: CHANGES[how](source)),
+        )
+    assert caught.value.exit_code == 3
+    source.write_bytes(original)
+    with sandbox_client(state) as client:
+        result = run_job(spec, client=client, fixer=fixer, validator=validator)
+    assert_invariant(result.doc)
+    assert result.counts.accepted == 120
