@@ -270,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     if want("fix") or want("replay"):
         status = status_file(work / "status.json", every)
         cmd = [*lj, "fix", str(every), "-t", "ACCOUNT", "--status-file", str(status)]
-        cmd += ["--rules", rules, "-o", str(fixed)]
+        cmd += ["--rules", rules, "-o", str(fixed), "--fixes", str(work / "fixes.jsonl")]
         row("fix --rules", cmd, every, 5, 64)
-    if want("replay") and (work / "fixes.jsonl").exists():
+    if want("replay"):
         cmd = [
             *lj,
             "replay",
