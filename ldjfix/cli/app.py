@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from types import FrameType
 from typing import Any
 
 import click
@@ -16,6 +19,7 @@ class LdjfixGroup(click.Group):
     """A click group that turns ldjfix's errors into a message and the documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        take_sigterm_as_ctrl_c()
         try:
             return super().invoke(ctx)
         except LdjfixError as exc:
@@ -30,6 +34,21 @@ class LdjfixGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-written was left behind.", err=True)
             raise click.exceptions.Exit(ExitCode.INTERRUPTED) from None
+
+
+def take_sigterm_as_ctrl_c() -> None:
+    """SIGTERM (a cron timeout, ``kill``, a container stopping) stops a command as Ctrl-C does.
+
+    Every command then ends the same way for both: outputs not half-written, the message of
+    the command's own interrupt path, exit 130. ``run`` installs its own orderly handler
+    (:mod:`ldjfix.jobs.interrupts`) while its jobs work.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 @click.group(cls=LdjfixGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ldjfix.errors import ExitCode, InputProblem
+from ldjfix.gong.cancel import Cancelled
 from ldjfix.gong.client import (
     GongClient,
     Receipt,
@@ -85,16 +86,30 @@ def submit(
             raise
         # the first attempt's reply was lost but the upload arrived: Gong has it under crid
         receipt = Receipt(request_id=None, client_request_id=crid)
+    except (KeyboardInterrupt, Cancelled):  # Ctrl-C or SIGTERM while the file was on the wire
+        raise Cancelled(
+            f"interrupted while sending {path}; Gong may or may not have it "
+            f"(clientRequestId {crid}).",
+            hint=f"Send it again with --client-request-id {crid}: Gong refuses the id if the "
+            "first upload arrived, and `ldjfix status` then shows how it went.",
+        ) from None
     if on_uploaded is not None:
         on_uploaded(receipt)
     if not wait:
         return Submission(receipt, None)
-    status = client.wait_for_status(
-        integration_id=integration_id,
-        client_request_id=receipt.client_request_id,
-        timeout=timeout,
-        on_poll=on_poll,
-    )
+    try:
+        status = client.wait_for_status(
+            integration_id=integration_id,
+            client_request_id=receipt.client_request_id,
+            timeout=timeout,
+            on_poll=on_poll,
+        )
+    except (KeyboardInterrupt, Cancelled):  # the upload is at Gong: say how to follow it
+        raise Cancelled(
+            f"interrupted while waiting for Gong; the upload was sent as clientRequestId {crid}.",
+            hint=f"See how it ends: ldjfix status --integration-id {integration_id} "
+            f"--client-request-id {crid} --wait",
+        ) from None
     return Submission(receipt, status)
 
 
