@@ -49,6 +49,7 @@ from ldjfix.gong.responses import (
 )
 from ldjfix.gong.retry import RetryPolicy, is_retryable_status, parse_retry_after
 from ldjfix.gong.status import Status, status_from_dict
+from ldjfix.ldjson.sources import Source, SourceChanged, changed, check_unchanged
 
 __all__ = [
     "AccessDenied",
@@ -131,16 +132,25 @@ class GongClient:
         self.close()
 
     def upload(
-        self, path: Path, *, object_type: str, integration_id: int, client_request_id: str
+        self,
+        path: Path | Source,
+        *,
+        object_type: str,
+        integration_id: int,
+        client_request_id: str,
     ) -> Receipt:
         """Upload an LDJSON file (``POST /v2/crm/entities``, part ``dataFile``).
 
         A 409 raises :class:`RequestIdUsed`; its ``on_retry`` says whether it answered a retry.
+        A :class:`~ldjfix.ldjson.sources.Source` (what ``ldjfix upload`` opened) is checked
+        before every attempt and after it: a file that changed is never sent again, and one
+        that changed while on the wire is reported (Gong may have a mix of both versions).
         """
         check_object_type(object_type)
         check_client_request_id(client_request_id)
         params = _params(integrationId=integration_id, objectType=object_type)
         params["clientRequestId"] = client_request_id
+        source = path if isinstance(path, Source) else None
         path = Path(path)
         _check_size(path)
 
@@ -150,8 +160,13 @@ class GongClient:
             except OSError as exc:
                 raise InputProblem(f"cannot read {path}: {exc.strerror}.") from None
             with stream:
+                if source is not None:
+                    check_unchanged(source)
                 files = {"dataFile": (path.name, stream, "application/octet-stream")}
-                return self._http.post("/v2/crm/entities", params=params, files=files)
+                response = self._http.post("/v2/crm/entities", params=params, files=files)
+                if source is not None:
+                    _sent_unchanged(source, client_request_id)
+                return response
 
         try:
             response = self._call(f"Upload of {path.name}", attempt, conflicts=True)
@@ -368,4 +383,16 @@ def _check_size(path: Path) -> None:
         raise InputProblem(
             f"{path} is {size:,} bytes; Gong accepts at most {MAX_UPLOAD_BYTES:,} per upload.",
             hint="Split it into several files (records sharing an objectId stay together).",
+        )
+
+
+def _sent_unchanged(source: Source, client_request_id: str) -> None:
+    """Raise when ``source`` changed while its upload was on the wire (Gong has some of it)."""
+    how = changed(source)
+    if how is not None:
+        raise SourceChanged(
+            f"{source.given} changed while it was being sent ({how}); Gong may have a mix of "
+            f"the old and new content under clientRequestId {client_request_id}.",
+            hint="Let the export finish, then upload the file again with a new id (leave "
+            "--client-request-id out); `ldjfix status` shows what Gong made of the first one.",
         )

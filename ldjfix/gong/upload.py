@@ -26,7 +26,7 @@ from ldjfix.gong.limits import MAX_UPLOAD_BYTES
 from ldjfix.gong.status import Status
 from ldjfix.ldjson.origin import ORIGIN_KEY, first_marked_line
 from ldjfix.ldjson.printable import safe
-from ldjfix.ldjson.sources import SourcePath
+from ldjfix.ldjson.sources import Source, SourcePath
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def submit(
     crid = client_request_id or new_client_request_id()
     try:
         receipt = client.upload(
-            Path(os.fspath(path)),
+            path if isinstance(path, Source) else Path(os.fspath(path)),
             object_type=object_type,
             integration_id=integration_id,
             client_request_id=crid,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ldjfix.clock import ManualClock
@@ -12,6 +13,8 @@ from ldjfix.gong.client import Connection, GongClient, RequestIdUsed
 from ldjfix.gong.status import LineError, Status
 from ldjfix.gong.upload import describe_status, exit_code_of, submit
 from ldjfix.jobs.remote import open_client
+from ldjfix.ldjson.sources import SourceChanged, open_source
+from ldjfix.sandbox.app import in_process_transport
 from ldjfix.sandbox.store import SandboxStore
 
 GOOD = b'{"objectId":"a1","modifiedDate":"2024-01-01T00:00:00Z"}\n'
@@ -80,3 +83,54 @@ def test_upload_submit_describe_status_lists_everything() -> None:
     ]
     assert describe_status(Status("PENDING", (), None, None, None, {})) == "PENDING"
     assert (exit_code_of(failed), exit_code_of(Status("DONE", (), 0, 1, None, {}))) == (1, 0)
+
+
+class _Exporter(httpx.BaseTransport):
+    """The real in-process sandbox, with a CRM export that may rewrite the file mid-call."""
+
+    def __init__(self, inner: httpx.BaseTransport, path: Path, on_wire: bool) -> None:
+        self.inner, self.path, self.on_wire, self.calls = inner, path, on_wire, 0
+
+    def rewrite(self) -> None:
+        """The export writes a new version of the file."""
+        self.path.write_bytes(GOOD + GOOD.replace(b"a1", b"a2"))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.on_wire:
+            request.read()  # the body is on the wire; then the export rewrites the file
+            self.rewrite()
+        return self.inner.handle_request(request)
+
+
+@pytest.mark.parametrize(
+    ("on_wire", "said"),
+    [(False, "changed while the job ran"), (True, "changed while it was being sent")],
+    ids=["before-the-retry", "on-the-wire"],
+)
+def test_upload_submit_source_changed_is_never_resent(
+    tmp_path: Path, on_wire: bool, said: str
+) -> None:
+    """A source rewritten during an upload whose first attempt gets a 500: exit 3 naming the
+    change, and the new content is never sent under the same clientRequestId."""
+    clock = ManualClock()
+    path = tmp_path / "a.ldjson"
+    path.write_bytes(GOOD)
+    conn = Connection(sandbox=True, sandbox_dir=tmp_path / "sb")
+    knobs = '{"script": ["500"], "polls": 0, "calls_per_second": 0}'
+    inner = in_process_transport(tmp_path / "sb", env={"LDJFIX_SANDBOX_KNOBS": knobs})
+    transport = _Exporter(inner, path, on_wire)
+
+    def back_off(seconds: float) -> None:  # between the attempts, the export rewrites the file
+        clock.sleep(seconds)
+        transport.rewrite()
+
+    client = open_client(conn, env={}, sleep=back_off, clock=clock.now, transport=transport)
+    with (
+        open_source(path) as opened,
+        client,
+        pytest.raises(SourceChanged, match=said) as raised,
+    ):
+        submit(client, opened, object_type="ACCOUNT", integration_id=1, client_request_id="c1")
+    assert raised.value.exit_code == 3
+    assert transport.calls == 1  # no second attempt with the new content
