@@ -85,6 +85,12 @@ def credentials_from_env(env: Mapping[str, str]) -> SecretAuth | None:
                 f"{ENV_BEARER_TOKEN} holds a space, line break or control character.",
                 hint="Set it to the token alone (check for a trailing newline).",
             )
+        if not token.isascii():  # an OAuth token is ASCII: this one was mangled on the way
+            raise UsageProblem(
+                f"{ENV_BEARER_TOKEN} holds a character that is not ASCII; a Gong token never does.",
+                hint="Copy the token again from where it was issued (a pasted quote or dash "
+                "is the usual culprit).",
+            )
         return SecretAuth(f"Bearer {token}", "Bearer")
     return None
 

@@ -116,9 +116,11 @@ def test_client_connection_fresh_client_request_ids_are_valid_and_unique() -> No
     assert all(i.replace("-", "").replace("_", "").isalnum() and i.isascii() for i in ids)
 
 
-def test_connection_token_with_line_break_is_refused_unprinted(tmp_path: Path) -> None:
-    """A bearer token with a trailing line break is refused up front, never echoed in a message."""
-    env = {"GONG_BEARER_TOKEN": "sekrit-token\n"}
+@pytest.mark.parametrize("token", ["sekrit-token\n", "sekrit-tökén", "sekrit\u2013token"])
+def test_connection_token_with_line_break_is_refused_unprinted(tmp_path: Path, token: str) -> None:
+    """A bearer token with a trailing line break or a non-ASCII character (a pasted dash) is
+    refused up front (exit 2, nothing sent), never echoed in a message."""
+    env = {"GONG_BEARER_TOKEN": token}
     with serving(tmp_path / "state", Knobs(calls_per_second=0)) as sandbox:
         args = ["status", "--integration-id", "1", "--client-request-id", "x"]
         result = CliRunner().invoke(cli, [*args, "--base-url", sandbox.url], env=env)

@@ -409,6 +409,13 @@ ROWS = [
         {**NO_CREDS, "GONG_ACCESS_KEY": "k"},
     ),
     Row(
+        "a bearer token with a pasted dash (not ASCII)",
+        "status --integration-id 1 --client-request-id x --base-url {url}",
+        "Error: GONG_BEARER_TOKEN holds a character that is not ASCII; a Gong token never does. Copy the token again from where it was issued (a pasted quote or dash is the usual culprit).",
+        2,
+        {**NO_CREDS, "GONG_BEARER_TOKEN": "tok\u2013en"},
+    ),
+    Row(
         "no base URL",
         "status --integration-id 1 --client-request-id x",
         "Error: No Gong base URL: pass --base-url or set GONG_BASE_URL. Gong shows it on the API page (e.g. https://us-55616.api.gong.io); or use --sandbox to try ldjfix without an account.",
