@@ -48,19 +48,19 @@ from ldjfix.cli.options import OBJECT_TYPE, integration_id_option, remote_option
 )
 @click.option(
     "--verify",
-    default=0,
+    default=None,
     type=click.IntRange(min=0),
     metavar="N",
     help="After the end, read back N accepted records per file from Gong and compare "
-    "them with corrected.ldjson (ACCOUNT, CONTACT, DEAL, LEAD).",
+    "them with corrected.ldjson (ACCOUNT, CONTACT, DEAL, LEAD); or verify in ldjfix.toml.",
 )
 @click.option(
     "--max-failure-rate",
-    default=50.0,
-    show_default=True,
+    default=None,
     type=click.FloatRange(0, 100),
     metavar="P",
-    help="Stop after round 1 if more than P %% of an upload failed at Gong (100: never).",
+    help="Stop after round 1 if more than P %% of an upload failed at Gong (100: never); "
+    "or max_failure_rate in ldjfix.toml.  [default: 50]",
 )
 @click.option(
     "--schema-file",
@@ -127,8 +127,8 @@ def run(
     base_url: str | None,
     sandbox: bool,
     sandbox_dir: str | None,
-    verify: int,
-    max_failure_rate: float,
+    verify: int | None,
+    max_failure_rate: float | None,
     **batch: Any,
 ) -> None:
     """Take FILE to DONE: validate, upload, fix, resubmit in rounds; resumable.

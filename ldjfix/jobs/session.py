@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ldjfix.jobs.runner import UploadTarget
 
 DEFAULT_MAX_ROUNDS = 10
+DEFAULT_MAX_FAILURE_RATE = 50.0  # percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,8 @@ class RunOptions:
     log_format: str | None = None
     as_json: bool = False
     summary_md: str | None = None
-    verify: int = 0
-    max_failure_rate: float = 50.0
+    verify: int | None = None
+    max_failure_rate: float | None = None
     keep_history: int | None = None
     schema_file: str | None = None
     strict: bool = False
@@ -98,6 +99,8 @@ def resolve_run(
         "keep_history": options.keep_history,
         "schema_file": options.schema_file,
         "strict": True if options.strict else None,
+        "verify": options.verify,
+        "max_failure_rate": options.max_failure_rate,
     }
     config = Path(options.config) if options.config else None
     settings = resolve_settings(config=config, flags=flags, env=env, cwd=cwd)
@@ -119,7 +122,11 @@ def resolve_run(
         or settings.max_api_calls is not None
         or settings.log_format == "json"
     )
-    return ResolvedRun(settings, jobs, batch, options.verify, options.max_failure_rate)
+    verify = settings.verify or 0
+    rate = (
+        DEFAULT_MAX_FAILURE_RATE if settings.max_failure_rate is None else settings.max_failure_rate
+    )
+    return ResolvedRun(settings, jobs, batch, verify, rate)
 
 
 def run_single(

@@ -46,6 +46,8 @@ _ENV = {  # setting -> environment variable that overrides the config file
     "keep_history": "LDJFIX_KEEP_HISTORY",
     "schema_file": "LDJFIX_SCHEMA_FILE",
     "strict": "LDJFIX_STRICT",
+    "verify": "LDJFIX_VERIFY",
+    "max_failure_rate": "LDJFIX_MAX_FAILURE_RATE",
 }
 
 
@@ -65,6 +67,8 @@ class Settings:
     keep_history: int | None = None
     schema_file: Path | None = None
     strict: bool = False
+    verify: int | None = None  # records per job read back after the end
+    max_failure_rate: float | None = None  # percent of round 1's upload that stops the job
     source: Path | None = field(default=None, compare=False)
     # where each set key came from: "config file", "environment" or "command line"
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -140,6 +144,15 @@ def _as_count(value: Any, where: Path | str, key: str) -> int:
     return value
 
 
+def _as_percent(value: Any, where: Path | str, key: str) -> float:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise _problem(where, key, f"must be a percentage from 0 to 100, not {value!r}.")
+    return float(value)
+
+
 def _as_integration_id(value: Any, where: Path | str, key: str) -> str:
     # Kept as text: Gong's ids are 64-bit and must survive exactly (no float anywhere).
     text = str(value).strip() if isinstance(value, int | str) else ""
@@ -181,8 +194,10 @@ def _convert(key: str, value: Any, where: Path | str, base: Path) -> Any:
         return int(_as_positive(value, where, key, integer=True))
     if key == "integration_id":
         return _as_integration_id(value, where, key)
-    if key == "keep_history":
+    if key in ("keep_history", "verify"):
         return _as_count(value, where, key)
+    if key == "max_failure_rate":
+        return _as_percent(value, where, key)
     if key in ("sandbox", "strict"):
         return _as_bool(value, where, key)
     if key == "log_format":

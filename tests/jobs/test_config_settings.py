@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,62 @@ def test_config_missing_or_binary_file(tmp_path: Path) -> None:
     binary.write_bytes(b"rules = '\xff'\n")
     with pytest.raises(InputProblem, match="not UTF-8"):
         load_config(binary)
+
+
+def test_config_verify_and_failure_rate_are_settings(tmp_path: Path) -> None:
+    """verify and max_failure_rate come from the file, the environment and the flags, in that
+    order of strength; left out, they are 0 and 50 %."""
+    from ldjfix.jobs.session import RunOptions, resolve_run
+
+    write(tmp_path / "ldjfix.toml", "verify = 3\nmax_failure_rate = 12.5\n")
+    options = RunOptions(("a.ldjson",), ("ACCOUNT",), integration_id=1)
+    resolved = resolve_run(options, env={}, cwd=tmp_path)
+    assert (resolved.verify, resolved.max_failure_rate) == (3, 12.5)
+    env = {"LDJFIX_VERIFY": "5", "LDJFIX_MAX_FAILURE_RATE": "100"}
+    resolved = resolve_run(options, env=env, cwd=tmp_path)
+    assert (resolved.verify, resolved.max_failure_rate) == (5, 100.0)
+    flagged = RunOptions(("a.ldjson",), ("ACCOUNT",), integration_id=1, verify=0)
+    resolved = resolve_run(replace(flagged, max_failure_rate=0.0), env=env, cwd=tmp_path)
+    assert (resolved.verify, resolved.max_failure_rate) == (0, 0.0)
+    bare = resolve_run(options, env={}, cwd=tmp_path / "elsewhere")
+    assert (bare.verify, bare.max_failure_rate) == (0, 50.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("max_failure_rate = 101\n", "must be a percentage from 0 to 100, not 101"),
+        ("max_failure_rate = true\n", "must be a percentage from 0 to 100, not True"),
+        ("verify = -1\n", "key 'verify': must be a whole number, 0 or more, not -1"),
+    ],
+)
+def test_config_bad_verify_or_rate(tmp_path: Path, text: str, expected: str) -> None:
+    """A bad verify or max_failure_rate names the file and the key."""
+    cfg = write(tmp_path / "ldjfix.toml", text)
+    with pytest.raises(InputProblem, match=expected):
+        load_config(cfg)
+
+
+def test_config_failure_rate_reaches_a_real_run(tmp_path: Path) -> None:
+    """Deals whose accounts were never sent fail wholesale: STOPPED after round 1 at the
+    default 50 %, and run to their end with max_failure_rate = 100 in ldjfix.toml."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLES
+
+    env = {**os.environ, "LDJFIX_SANDBOX_KNOBS": '{"polls": 0, "calls_per_second": 0}'}
+    env.pop("GONG_BASE_URL", None)
+    args = [sys.executable, "-m", "ldjfix", "run", str(SAMPLES / "deals.ldjson"), "-t", "DEAL"]
+    args += ["--integration-id", "1", "--sandbox", "--sandbox-dir", "sb", "--json"]
+    args += ["--rules", str(SAMPLES / "rules.toml")]
+    stopped = subprocess.run(
+        [*args, "--job-dir", "j1"], cwd=tmp_path, env=env, capture_output=True, timeout=120
+    )
+    assert b'"STOPPED"' in stopped.stdout, stopped.stderr
+    write(tmp_path / "ldjfix.toml", "max_failure_rate = 100\n")
+    went_on = subprocess.run(
+        [*args, "--job-dir", "j2"], cwd=tmp_path, env=env, capture_output=True, timeout=120
+    )
+    assert b'"QUARANTINED"' in went_on.stdout, went_on.stderr
