@@ -9,9 +9,8 @@ lines left out (they go to the rejected file with their errors). Every change go
 
 from __future__ import annotations
 
-import heapq
+import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,6 +19,7 @@ import orjson
 
 from ldjfix.errors import ExitCode, UsageProblem
 from ldjfix.fixing.fixer import Fix, Fixer, defect_of
+from ldjfix.fixing.fixlog import LogWriter
 from ldjfix.fixing.interactive import QuitRequested
 from ldjfix.fixing.policy import decide_reported, decide_unreported
 from ldjfix.gong.status import LineError, Status
@@ -34,6 +34,7 @@ from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 FIXED = "fixed"
 QUARANTINED = "quarantined"
+_COPY_CHUNK = 1 << 20
 
 
 @dataclass
@@ -92,8 +93,9 @@ class _Decisions:
 
     records: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
-    fixes: list[Fix] = field(default_factory=list)
-    spool: BinaryIO | None = None  # propagated fixes, JSON lines in line order
+    fixes: dict[int, tuple[Fix, ...]] = field(default_factory=dict)  # of reported lines
+    spool: BinaryIO | None = None  # every fix, fixes.jsonl lines in line order
+    log: LogWriter = field(default_factory=LogWriter)
     spooled: int = 0
     propagated: dict[str, Any] | None = None  # the line just fixed by propagation, if any
 
@@ -154,7 +156,7 @@ def _decide(
         return
     if decision.record is not None:
         decisions.records[line] = decision.record
-        decisions.fixes += decision.fixes
+        decisions.fixes[line] = decision.fixes
         report.fixed += 1
         for error in line_errors:
             report.groups.add(line, error.field, error.description, FIXED, _value(first, error))
@@ -195,7 +197,10 @@ def _write(
                 _propagate(fixer, line, decisions, report)
             return KEEP if decisions.propagated is None else decisions.propagated
         record = decisions.records[line.number]
-        return DROP if record is None else record
+        if record is None:
+            return DROP
+        _spool(decisions, decisions.fixes[line.number])  # in line order with the propagated
+        return record
 
     with open_input(path) as source, atomic_output(output) as out:
         write_replaced(source, out, change)
@@ -213,9 +218,7 @@ def _propagate(fixer: Fixer, line: Line, decisions: _Decisions, report: FixRepor
     decision = decide_unreported(fixer, line.number, record)
     if decision is None:
         return  # a record nobody reported is never dropped on a guess
-    assert decisions.spool is not None
-    decisions.spool.write(b"".join(dump_json(f.as_json()) + b"\n" for f in decision.fixes))
-    decisions.spooled += len(decision.fixes)
+    _spool(decisions, decision.fixes)
     report.propagated += 1
     for fix in decision.fixes:
         report.groups.add(line.number, fix.field, defect_of(fix.why), FIXED, fix.old)
@@ -230,39 +233,29 @@ def _value(error: MappedError, line_error: LineError) -> Any:
     return error.record[name]
 
 
+def _spool(decisions: _Decisions, fixes: tuple[Fix, ...]) -> None:
+    assert decisions.spool is not None
+    decisions.spool.write(decisions.log.encode(fixes))
+    decisions.spooled += len(fixes)
+
+
 def _write_logs(
     decisions: _Decisions,
     report: FixReport,
     fixes_out: str | Path | None,
     rejected_out: str | Path | None,
 ) -> None:
-    fixes = sorted(decisions.fixes, key=lambda f: f.source_line)
-    report.fixes = len(fixes) + decisions.spooled
+    report.fixes = decisions.spooled
     if fixes_out is not None:
-        reported = _jsonl(f.as_json() for f in fixes)
+        assert decisions.spool is not None
+        decisions.spool.seek(0)
         with atomic_output(fixes_out) as out:
-            out.writelines(heapq.merge(reported, _spooled(decisions), key=_line_of))
+            shutil.copyfileobj(decisions.spool, out, _COPY_CHUNK)
         report.written.append(str(fixes_out))
     if rejected_out is not None and decisions.rejected:
         with atomic_output(rejected_out) as out:
-            out.writelines(_jsonl(decisions.rejected))
+            out.writelines(dump_json(item) + b"\n" for item in decisions.rejected)
         report.written.append(str(rejected_out))
-
-
-def _spooled(decisions: _Decisions) -> Iterator[bytes]:
-    assert decisions.spool is not None
-    decisions.spool.seek(0)
-    yield from decisions.spool
-
-
-def _line_of(data: bytes) -> int:
-    line: int = orjson.loads(data)["line"]
-    return line
-
-
-def _jsonl(items: Any) -> Iterator[bytes]:
-    for item in items:
-        yield dump_json(item) + b"\n"
 
 
 def build_fixer(

@@ -17,12 +17,13 @@ from typing import Any, BinaryIO
 import orjson
 
 from ldjfix.errors import InputProblem
+from ldjfix.fixing.fixlog import LogProblem, LogReader
 from ldjfix.ldjson.files import atomic_output, open_input, refuse_overwrite
 from ldjfix.ldjson.lines import Line
 from ldjfix.ldjson.rewrite import KEEP, Replacement, write_replaced
 from ldjfix.ldjson.sources import SourcePath
 
-_FIX_KEYS = ("objectId", "field", "old", "new")
+_HINT = "Each line is a change or a declaration as ldjfix writes them (README, fixes.jsonl)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,39 +70,47 @@ class ChangeIndex:
         self.path = path
         self.unkeyed = 0
         self.lines = 0
-        hashes, offsets, numbers = array("q"), array("q"), array("q")
+        self.reader = LogReader()
+        hashes, offsets, numbers, kinds = array("q"), array("q"), array("q"), array("q")
         at = number = 0
         with open_input(path, what="fixes file") as stream:
             for number, raw in enumerate(stream, 1):
                 here, at = at, at + len(raw)
-                if not raw.strip():
+                try:
+                    fix = self.reader.read(raw)
+                except LogProblem as exc:
+                    problem = f"fixes file {path} line {number} {exc}."
+                    raise InputProblem(problem, hint=_HINT) from None
+                if fix is None:
                     continue
-                item = _item(raw, number, path)
-                oid = item.get("objectId")
-                if not isinstance(oid, str) or not isinstance(item.get("field"), str):
+                oid = fix.object_id
+                if type(oid) is not str or not isinstance(fix.field, str):
                     self.unkeyed += 1  # e.g. a missing objectId that was filled in
                     continue
                 hashes.append(hash(oid))
                 offsets.append(here)
                 numbers.append(number)
+                kinds.append(self.reader.kind)
         self.lines = number
         order = _sorted_by_hash(hashes)
         self.hashes = array("q", (hashes[i] for i in order))
         self.offsets = array("q", (offsets[i] for i in order))
         self.numbers = array("q", (numbers[i] for i in order))
+        self.kinds = array("q", (kinds[i] for i in order))
         self.keyed = len(order)
         self._stream: BinaryIO | None = None
 
     def changes(self, object_id: str) -> list[Change]:
         """The changes recorded for ``object_id``, in file order."""
         key = hash(object_id)
-        index = bisect_left(self.hashes, key)
+        hashes = self.hashes
+        index = bisect_left(hashes, key)
         found = []
-        while index < len(self.hashes) and self.hashes[index] == key:
-            item = orjson.loads(self._line(self.offsets[index]))
-            if item["objectId"] == object_id:
+        while index < len(hashes) and hashes[index] == key:
+            fix = self.reader.again(self._line(self.offsets[index]), self.kinds[index])
+            if fix.object_id == object_id:
                 number = self.numbers[index]
-                found.append(Change(number, object_id, item["field"], item["old"], item["new"]))
+                found.append(Change(number, object_id, fix.field, fix.old, fix.new))  # type: ignore[arg-type]
             index += 1
         return found
 
@@ -140,19 +149,6 @@ def _sorted_by_hash(hashes: array[int]) -> array[int]:
 
 _HALF = 1 << 63  # makes a signed 64-bit hash non-negative, keeping its order
 _LOW = (1 << 32) - 1  # the position's bits
-
-
-def _item(raw: bytes, number: int, path: SourcePath) -> dict[str, Any]:
-    try:
-        item = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InputProblem(f"fixes file {path} line {number} is not JSON ({exc.msg}).") from None
-    if not isinstance(item, dict) or any(k not in item for k in _FIX_KEYS):
-        raise InputProblem(
-            f"fixes file {path} line {number} is not a recorded fix.",
-            hint='Each line needs "objectId", "field", "old" and "new" (as ldjfix writes them).',
-        )
-    return item
 
 
 def replay_fixes(path: SourcePath, fixes: SourcePath, *, output: str | Path) -> ReplayReport:

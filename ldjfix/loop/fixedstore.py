@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from ldjfix.fixing.fixer import Fix
+from ldjfix.fixing.fixlog import Kind, LogWriter, declared_kinds
 from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import Source, check_unchanged
@@ -192,11 +193,16 @@ _MISSING: Any = object()
 
 
 class FixesLog:
-    """``fixes.jsonl`` of a job, written a round at a time: one line per change."""
+    """``fixes.jsonl`` of a job, written a round at a time: one line per change.
+
+    Each kind of change (field and why) is declared once (:mod:`ldjfix.fixing.fixlog`); a
+    resumed job reads the declarations of what it keeps, so its changes refer to them.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._out: BinaryIO | None = None
+        self._writer: LogWriter | None = None
         self.size = path.stat().st_size if path.exists() else 0
 
     def cut(self, size: int) -> None:
@@ -207,12 +213,19 @@ class FixesLog:
             with self.path.open("r+b") as stream:
                 stream.truncate(size)
         self.size = size
+        self._writer = None  # declarations cut off with the changes are declared again
 
     def write(self, fixes: Iterable[Fix]) -> None:
-        """Append ``fixes``, one JSON line each."""
+        """Append ``fixes``, one JSON line each (and a declaration before a new kind)."""
+        if self._writer is None:
+            declared: dict[int, Kind] = {}
+            if self.size:
+                with self.path.open("rb") as stream:
+                    declared = declared_kinds(stream)
+            self._writer = LogWriter(declared)
         if self._out is None:
             self._out = self.path.open("ab")
-        data = b"".join(dump_json(fix.as_json()) + b"\n" for fix in fixes)
+        data = self._writer.encode(fixes)
         self._out.write(data)
         self.size += len(data)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ldjfix.cli import cli
+from ldjfix.fixing.fixlog import fix_docs
 
 OK = '{"objectId":"d-%d","modifiedDate":"2024-01-01T00:00:00Z","status":"%s"}'
 RULES = '[[rule]]\nfield = "status"\nkind = "invalid"\naction = "map"\nvalues = { Won = "WON" }\n'
@@ -54,7 +55,7 @@ def test_fix_rules_fixes_reported_records_and_propagates(tmp_path: Path) -> None
     fixed = '{"objectId":"d-%d","modifiedDate":"2024-01-01T00:00:00Z","status":"WON"}'
     expected = [fixed % 1, OK % (2, "OPEN") + "  ", fixed % 3, "", fixed % 5]
     assert out.read_bytes() == ("\r\n".join(expected) + "\r\n").encode()
-    logged = [json.loads(x) for x in (tmp_path / "out.fixes.jsonl").read_text().splitlines()]
+    logged = list(fix_docs(tmp_path / "out.fixes.jsonl"))
     assert [(f["line"], f["objectId"], f["old"], f["new"]) for f in logged] == [
         (1, "d-1", "Won", "WON"),
         (3, "d-3", "Won", "WON"),
@@ -157,7 +158,7 @@ def test_fix_rules_two_fixes_in_one_folder_keep_two_logs(tmp_path: Path) -> None
     first, second = (tmp_path / f"{n}.fixes.jsonl" for n in ("first", "second"))
 
     def changes(log: Path) -> list[tuple[object, ...]]:  # "now" values differ by the second
-        return [(c["line"], c["field"]) for c in map(json.loads, log.read_text().splitlines())]
+        return [(c["line"], c["field"]) for c in fix_docs(log)]
 
     assert changes(first) == changes(second) != []
     assert not (tmp_path / "fixes.jsonl").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ldjfix.cli import cli
+from ldjfix.fixing.fixlog import fix_docs
 from ldjfix.fixing.interactive import InteractiveFixer
 from ldjfix.fixing.views import marked
 from ldjfix.gong.status import LineError
@@ -97,7 +98,7 @@ def test_interactive_edit_in_editor_script(tmp_path: Path) -> None:
         "status": "LOST",
         "note": "edited",
     }
-    logged = [json.loads(x) for x in (tmp_path / "out.fixes.jsonl").read_text().splitlines()]
+    logged = list(fix_docs(tmp_path / "out.fixes.jsonl"))
     assert [(f["field"], f["old"], f["new"]) for f in logged] == [
         ("status", "Won", "LOST"),
         ("note", None, "edited"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 
+from ldjfix.fixing.fixlog import fix_docs
 from ldjfix.fixing.typed_values import typed_value
 from ldjfix.fixing.views import caret, header
 from tests.support.pty_screen import Screen
@@ -109,7 +110,7 @@ def test_interactive_terminal_a_whole_session(tmp_path: Path) -> None:
     assert out[3]["objectId"] == "12345"  # typed for a string field: a string
     assert calls.read_text() == "2"
     assert b"\x1b[1;31merror:\x1b[0m" in screen.raw  # colour, since this is a terminal
-    fixes = [orjson.loads(x) for x in (tmp_path / "out.fixes.jsonl").read_bytes().splitlines()]
+    fixes = list(fix_docs(tmp_path / "out.fixes.jsonl"))
     assert {"line": 2, "objectId": "d-2", "field": "status", "old": "Won", "new": None,
             "why": "dropped at the terminal"} in fixes  # fmt: skip
 

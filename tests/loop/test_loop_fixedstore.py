@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 
 from ldjfix.fixing.fixer import Fix
+from ldjfix.fixing.fixlog import fix_docs
 from ldjfix.ldjson.lines import BOM
 from ldjfix.loop.fixedstore import FixedRecords, FixesLog, apply_changes, changes
 
@@ -72,5 +73,26 @@ def test_loop_fixedstore_log_cut_back_to_the_last_settlement(tmp_path: Path) -> 
     log.close()
     resumed = FixesLog(tmp_path / "fixes.jsonl")
     resumed.cut(settled)
-    lines = (tmp_path / "fixes.jsonl").read_bytes().splitlines()
-    assert [orjson.loads(x)["line"] for x in lines] == [1]
+    assert [f["line"] for f in fix_docs(tmp_path / "fixes.jsonl")] == [1]
+
+
+def test_loop_fixedstore_log_resumed_refers_to_the_declarations_it_kept(tmp_path: Path) -> None:
+    """A resumed log declares again only the kinds whose declaration was cut off."""
+    path = tmp_path / "fixes.jsonl"
+    log = FixesLog(path)
+    log.cut(0)
+    log.write([Fix(1, "a", "d", "x.1", "x", "kept")])
+    settled = log.sync()
+    log.write([Fix(2, "b", "e", 1, 2, "cut off")])
+    log.close()
+    resumed = FixesLog(path)
+    resumed.cut(settled)
+    resumed.write([Fix(3, "c", "d", "z.1", "z", "kept"), Fix(4, "d", "e", 3, 4, "cut off")])
+    resumed.close()
+    declarations = [x for x in path.read_bytes().splitlines() if x.startswith(b"{")]
+    assert [orjson.loads(x)["why"] for x in declarations] == ["kept", "cut off"]
+    assert [(f["line"], f["field"], f["why"]) for f in fix_docs(path)] == [
+        (1, "d", "kept"),
+        (3, "d", "kept"),
+        (4, "e", "cut off"),
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 
 from ldjfix.fixing.fixer import QuarantineFixer
+from ldjfix.fixing.fixlog import fix_docs
 from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.loop.rounds import JobSpec, run_job
@@ -70,7 +71,7 @@ def test_loop_corrected_copies_unchanged_lines_byte_for_byte(tmp_path: Path) -> 
     rejected = orjson.loads((result.job_dir / "rejected.ldjson").read_bytes())
     assert rejected["line"] == 5 and rejected["record"] is None
     assert rejected["text"] == broken.decode()
-    fixes = [orjson.loads(x) for x in (result.job_dir / "fixes.jsonl").read_bytes().splitlines()]
+    fixes = list(fix_docs(result.job_dir / "fixes.jsonl"))
     assert fixes[0]["line"] == 4 and fixes[0]["field"] == "modifiedDate"
     assert records_of(result.job_dir / "corrected.ldjson")["a2"]["modifiedDate"].endswith(":00Z")
 
