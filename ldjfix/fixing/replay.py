@@ -12,7 +12,7 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple, cast
 
 import orjson
 
@@ -26,9 +26,8 @@ from ldjfix.ldjson.sources import SourcePath
 _HINT = "Each line is a change or a declaration as ldjfix writes them (README, fixes.jsonl)."
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One recorded change to replay."""
+class Change(NamedTuple):
+    """One recorded change to replay (a tuple: one is built per record replayed)."""
 
     number: int  # its line in fixes.jsonl
     object_id: str
@@ -77,14 +76,14 @@ class ChangeIndex:
             for number, raw in enumerate(stream, 1):
                 here, at = at, at + len(raw)
                 try:
-                    fix = self.reader.read(raw)
+                    entry = self.reader.entry(raw)
                 except LogProblem as exc:
                     problem = f"fixes file {path} line {number} {exc}."
                     raise InputProblem(problem, hint=_HINT) from None
-                if fix is None:
+                if entry is None:
                     continue
-                oid = fix.object_id
-                if type(oid) is not str or not isinstance(fix.field, str):
+                oid = entry[1]
+                if type(oid) is not str or type(entry[2]) is not str:
                     self.unkeyed += 1  # e.g. a missing objectId that was filled in
                     continue
                 hashes.append(hash(oid))
@@ -107,10 +106,11 @@ class ChangeIndex:
         index = bisect_left(hashes, key)
         found = []
         while index < len(hashes) and hashes[index] == key:
-            fix = self.reader.again(self._line(self.offsets[index]), self.kinds[index])
-            if fix.object_id == object_id:
-                number = self.numbers[index]
-                found.append(Change(number, object_id, fix.field, fix.old, fix.new))  # type: ignore[arg-type]
+            _, oid, name, old, new, _ = self.reader.again(
+                self._line(self.offsets[index]), self.kinds[index]
+            )
+            if oid == object_id:  # its field was a string when indexed: the same line, kind
+                found.append(Change(self.numbers[index], object_id, cast(str, name), old, new))
             index += 1
         return found
 

@@ -135,7 +135,7 @@ class RulesFixer:
             if not changes:
                 return None
             fixes += [Fix(line, oid, f, old, new, why) for f, old, new in changes]
-        if self._local_errors(line, work):
+        if not self._passes(work) and self._local_errors(line, work):
             return None
         return Outcome(work, tuple(fixes))
 
@@ -155,8 +155,12 @@ class RulesFixer:
             if failures is not None and len(failures) <= 1:
                 if not failures:
                     return None
-                defect = LineError(source_line, failures[0][1])
-                return self.fix(source_line, record, [defect]) if self._knows(defect) else None
+                text = failures[0][1]
+                if not self._known.get(text, False) and not self._knows(LineError(0, text)):
+                    return None
+                plan = self._plans.get((text,))  # what fix() would look up first
+                done = None if plan is None else self._follow(source_line, record, plan)
+                return done or self.fix(source_line, record, [LineError(source_line, text)])
         found = [e for e in self._local_findings(source_line, record) if self._knows(e)]
         for learned in self.learned.values():
             error = self._recognise(source_line, record, learned)
@@ -205,6 +209,10 @@ class RulesFixer:
             self.learned[key] = Learned(rule, name, kind, error.description, old)
             self._by_value += kind in _BY_VALUE
             self._known.clear()
+
+    def _passes(self, record: dict[str, Any]) -> bool:
+        """True when the local validator finds nothing at all (one compiled check)."""
+        return self.validator is None or self.validator.passes(record)
 
     def _local_errors(self, line: int, record: dict[str, Any]) -> list[LineError]:
         if self.validator is None:
@@ -297,6 +305,8 @@ def apply_action(
 
 def _same(new: Any, old: Any) -> bool:
     """Equal as JSON: ``True`` and ``1`` are different values in a record (Python says equal)."""
+    if type(new) is str and type(old) is str:  # the common case (dates, names): no serialising
+        return new == old
     try:
         return orjson.dumps(new) == orjson.dumps(old)
     except TypeError:

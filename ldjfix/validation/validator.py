@@ -92,6 +92,13 @@ class Validator:
             return []
         return self.explain_record(line, record)
 
+    def passes(self, record: dict[str, Any]) -> bool:
+        """True when ``record`` has no finding at all (one compiled check, no findings built)."""
+        try:
+            return bool(self._screen(record))
+        except (ValueError, RecursionError):  # too deep for jsonschema-rs: check_record says so
+            return False
+
     def known_failures(self, record: dict[str, Any]) -> list[tuple[str, str, str]] | None:
         """(field, text, severity) per finding when ``record``'s failure shape is known already.
 
