@@ -150,3 +150,56 @@ def test_replay_boolean_fix_applies_to_one_and_zero(tmp_path: Path) -> None:
     assert out.read_bytes() == (
         b'{"objectId":"b","isDeleted":true}\n{"objectId":"c","isDeleted":false}\n'
     )
+
+
+def _new_format(path: Path, lines: list[str]) -> Path:
+    """The changes of ``lines`` (first format) written as ldjfix writes them now."""
+    from ldjfix.fixing.fixer import Fix
+    from ldjfix.fixing.fixlog import LogWriter
+
+    fixes = [Fix(*(json.loads(x)[k] for k in FIRST_KEYS)) for x in lines]
+    path.write_bytes(LogWriter().encode(fixes))
+    return path
+
+
+FIRST_KEYS = ("line", "objectId", "field", "old", "new", "why")
+
+
+def test_replay_new_format_does_what_the_first_format_does(tmp_path: Path) -> None:
+    """The same changes as declared kinds and short arrays replay to the same bytes and counts."""
+    export, first = _write(tmp_path)
+    new = _new_format(tmp_path / "new.fixes.jsonl", first.read_text().splitlines())
+    assert new.read_bytes().count(b'"why"') == 1  # one kind declared once
+    a, b = tmp_path / "a.ldjson", tmp_path / "b.ldjson"
+    old_report, new_report = (
+        replay_fixes(export, first, output=a),
+        replay_fixes(export, new, output=b),
+    )
+    assert a.read_bytes() == b.read_bytes()
+    assert old_report.summary() == new_report.summary()
+
+
+def test_replay_logs_joined_with_cat_each_keep_their_declarations(tmp_path: Path) -> None:
+    """Two logs whose kinds are both numbered from 1, joined, apply each change to its field."""
+    export = tmp_path / "export.ldjson"
+    export.write_bytes(b'{"objectId":"d-1","status":"Won","stage":"a"}\n')
+    one = _new_format(tmp_path / "1.jsonl", [_fix("d-1", "status", "Won", "WON")])
+    two = _new_format(tmp_path / "2.jsonl", [_fix("d-1", "stage", "a", "b")])
+    joined = tmp_path / "joined.jsonl"
+    joined.write_bytes(one.read_bytes() + b"\n" + two.read_bytes())  # a blank line between
+    out = tmp_path / "out.ldjson"
+    report = replay_fixes(export, joined, output=out)
+    assert out.read_bytes() == b'{"objectId":"d-1","status":"WON","stage":"b"}\n'
+    assert report.applied == 2
+
+
+def test_replay_change_of_an_undeclared_kind_exits_3(tmp_path: Path) -> None:
+    """A change line referring to a kind no line before it declares: exit 3 naming the line."""
+    export, _ = _write(tmp_path)
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text('[1,"d-1","Won","WON",7]\n')
+    out = tmp_path / "out.ldjson"
+    result = CliRunner().invoke(cli, ["replay", str(export), "--fixes", str(fixes), "-o", str(out)])
+    assert result.exit_code == 3
+    assert "line 1 refers to fix 7, which no line before it declares." in result.output
+    assert not out.exists()
