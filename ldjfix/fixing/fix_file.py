@@ -9,8 +9,7 @@ lines left out (they go to the rejected file with their errors). Every change go
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,7 +33,6 @@ from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 FIXED = "fixed"
 QUARANTINED = "quarantined"
-_COPY_CHUNK = 1 << 20
 
 
 @dataclass
@@ -87,16 +85,16 @@ class _Decisions:
     """Per reported line: the new record, or None to leave the line out; plus rejects and fixes.
 
     Only reported lines (at most a status's worth) are held; records fixed by propagation are
-    written as the pass meets them and their changes spooled to disk, so a file bad everywhere
-    costs no more memory than a clean one.
+    written as the pass meets them, and every change goes to fixes.jsonl in line order, so a
+    file bad everywhere costs no more memory than a clean one.
     """
 
     records: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     fixes: dict[int, tuple[Fix, ...]] = field(default_factory=dict)  # of reported lines
-    spool: BinaryIO | None = None  # every fix, fixes.jsonl lines in line order
+    log_out: BinaryIO | None = None  # fixes.jsonl being written (None: no log wanted)
     log: LogWriter = field(default_factory=LogWriter)
-    spooled: int = 0
+    logged: int = 0
     propagated: dict[str, Any] | None = None  # the line just fixed by propagation, if any
 
 
@@ -124,16 +122,20 @@ def fix_file(
     report.reported = len(by_line)
     if fixer.counts_ahead:
         fixer.expect([LineError(e.line, e.description) for e in annotation.errors])
-    with tempfile.TemporaryFile() as spool:
-        decisions = _Decisions(spool=spool)
-        try:
-            for line, errors in by_line.items():
-                _decide(fixer, line, errors, decisions, report)
-        except QuitRequested as stop:
-            report.quit = str(stop)
-            return report  # nothing written: an OUT without the undecided records would look done
+    decisions = _Decisions()
+    try:
+        for line, errors in by_line.items():
+            _decide(fixer, line, errors, decisions, report)
+    except QuitRequested as stop:
+        report.quit = str(stop)
+        return report  # nothing written: an OUT without the undecided records would look done
+    with _log_output(fixes_out) as log:  # written in line order as the pass meets each fix
+        decisions.log_out = log
         _write(path, output, fixer, decisions, report, propagate=True)
-        _write_logs(decisions, report, fixes_out, rejected_out)
+    report.fixes = decisions.logged
+    if fixes_out is not None:
+        report.written.append(str(fixes_out))
+    _write_rejected(decisions, report, rejected_out)
     return report
 
 
@@ -199,7 +201,7 @@ def _write(
         record = decisions.records[line.number]
         if record is None:
             return DROP
-        _spool(decisions, decisions.fixes[line.number])  # in line order with the propagated
+        _log(decisions, decisions.fixes[line.number])  # in line order with the propagated
         return record
 
     with open_input(path) as source, atomic_output(output) as out:
@@ -208,7 +210,7 @@ def _write(
 
 
 def _propagate(fixer: Fixer, line: Line, decisions: _Decisions, report: FixReport) -> None:
-    """Fix an unreported line the way reported ones were; its changes go to the spool."""
+    """Fix an unreported line the way reported ones were; its changes go to fixes.jsonl."""
     try:
         record = orjson.loads(line.content)
     except orjson.JSONDecodeError:
@@ -218,7 +220,7 @@ def _propagate(fixer: Fixer, line: Line, decisions: _Decisions, report: FixRepor
     decision = decide_unreported(fixer, line.number, record)
     if decision is None:
         return  # a record nobody reported is never dropped on a guess
-    _spool(decisions, decision.fixes)
+    _log(decisions, decision.fixes)
     report.propagated += 1
     for fix in decision.fixes:
         report.groups.add(line.number, fix.field, defect_of(fix.why), FIXED, fix.old)
@@ -233,25 +235,20 @@ def _value(error: MappedError, line_error: LineError) -> Any:
     return error.record[name]
 
 
-def _spool(decisions: _Decisions, fixes: tuple[Fix, ...]) -> None:
-    assert decisions.spool is not None
-    decisions.spool.write(decisions.log.encode(fixes))
-    decisions.spooled += len(fixes)
+def _log(decisions: _Decisions, fixes: tuple[Fix, ...]) -> None:
+    decisions.logged += len(fixes)
+    if decisions.log_out is not None:
+        decisions.log_out.write(decisions.log.encode(fixes))
 
 
-def _write_logs(
-    decisions: _Decisions,
-    report: FixReport,
-    fixes_out: str | Path | None,
-    rejected_out: str | Path | None,
+def _log_output(fixes_out: str | Path | None) -> AbstractContextManager[BinaryIO | None]:
+    """fixes.jsonl, written atomically with the pass (nothing when no log is wanted)."""
+    return nullcontext() if fixes_out is None else atomic_output(fixes_out)
+
+
+def _write_rejected(
+    decisions: _Decisions, report: FixReport, rejected_out: str | Path | None
 ) -> None:
-    report.fixes = decisions.spooled
-    if fixes_out is not None:
-        assert decisions.spool is not None
-        decisions.spool.seek(0)
-        with atomic_output(fixes_out) as out:
-            shutil.copyfileobj(decisions.spool, out, _COPY_CHUNK)
-        report.written.append(str(fixes_out))
     if rejected_out is not None and decisions.rejected:
         with atomic_output(rejected_out) as out:
             out.writelines(dump_json(item) + b"\n" for item in decisions.rejected)
