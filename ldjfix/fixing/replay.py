@@ -12,7 +12,7 @@ from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, cast
+from typing import Any, BinaryIO, cast
 
 import orjson
 
@@ -26,14 +26,7 @@ from ldjfix.ldjson.sources import SourcePath
 _HINT = "Each line is a change or a declaration as ldjfix writes them (README, fixes.jsonl)."
 
 
-class Change(NamedTuple):
-    """One recorded change to replay (a tuple: one is built per record replayed)."""
-
-    number: int  # its line in fixes.jsonl
-    object_id: str
-    field: str
-    old: Any
-    new: Any
+Change = tuple[int, str, Any, Any]  # its line in fixes.jsonl, field, old, new (one per record)
 
 
 @dataclass
@@ -92,10 +85,11 @@ class ChangeIndex:
                 kinds.append(self.reader.kind)
         self.lines = number
         order = _sorted_by_hash(hashes)
-        self.hashes = array("q", (hashes[i] for i in order))
-        self.offsets = array("q", (offsets[i] for i in order))
-        self.numbers = array("q", (numbers[i] for i in order))
-        self.kinds = array("q", (kinds[i] for i in order))
+        # map with a C function: no Python frame per change, and no list in between
+        self.hashes = array("q", map(hashes.__getitem__, order))
+        self.offsets = array("q", map(offsets.__getitem__, order))
+        self.numbers = array("q", map(numbers.__getitem__, order))
+        self.kinds = array("q", map(kinds.__getitem__, order))
         self.keyed = len(order)
         self._stream: BinaryIO | None = None
 
@@ -104,13 +98,14 @@ class ChangeIndex:
         key = hash(object_id)
         hashes = self.hashes
         index = bisect_left(hashes, key)
-        found = []
-        while index < len(hashes) and hashes[index] == key:
+        found: list[Change] = []
+        end = len(hashes)
+        while index < end and hashes[index] == key:
             _, oid, name, old, new, _ = self.reader.again(
                 self._line(self.offsets[index]), self.kinds[index]
             )
             if oid == object_id:  # its field was a string when indexed: the same line, kind
-                found.append(Change(self.numbers[index], object_id, cast(str, name), old, new))
+                found.append((self.numbers[index], cast(str, name), old, new))
             index += 1
         return found
 
@@ -142,7 +137,7 @@ def _sorted_by_hash(hashes: array[int]) -> array[int]:
         return array("q", sorted(range(len(hashes)), key=hashes.__getitem__))
     packed = [((h + _HALF) << 32) | i for i, h in enumerate(hashes)]
     packed.sort()
-    order = array("q", (p & _LOW for p in packed))
+    order = array("q", map(_LOW.__and__, packed))
     del packed
     return order
 
@@ -191,22 +186,22 @@ def _apply(
     """Apply ``queue``, this record's changes, in order; an objectId fix brings its own."""
     changed = False
     while queue:
-        change = queue.pop(0)
-        report.used[change.number] = 1
-        current = record.get(change.field)
-        if _same(current, change.new) and (change.new is not None or change.field not in record):
+        number, name, old, new = queue.pop(0)
+        report.used[number] = 1
+        current = record.get(name)
+        if _same(current, new) and (new is not None or name not in record):
             report.already += 1
-        elif not _same(current, change.old):
+        elif not _same(current, old):
             report.stale += 1
         else:
-            if change.new is None:
-                record.pop(change.field, None)
+            if new is None:
+                record.pop(name, None)
             else:
-                record[change.field] = change.new
+                record[name] = new
             report.applied += 1
             changed = True
-            if change.field == "objectId" and isinstance(change.new, str):
-                queue += [c for c in index.changes(change.new) if not report.used[c.number]]
+            if name == "objectId" and isinstance(new, str):
+                queue += [c for c in index.changes(new) if not report.used[c[0]]]
     return changed
 
 
