@@ -94,8 +94,16 @@ class LogReader:
             if not raw.strip():
                 return None
             raise LogProblem(f"is not JSON ({exc.msg})") from None
-        if type(item) is list:
-            return self._change(item)
+        if type(item) is list:  # a change: the common line, so no call of its own
+            if len(item) != 5 or type(item[0]) is not int:
+                raise LogProblem("is not a recorded fix")
+            line, object_id, old, new, number = item
+            kind = self.declared.get(number, -1) if type(number) is int else -1
+            if kind < 0:
+                raise LogProblem(f"refers to fix {number!r}, which no line before it declares")
+            self.kind = kind
+            field, why = self.kinds[kind]
+            return (line, object_id, field, old, new, why)
         if type(item) is dict:
             if "line" not in item and "fix" in item:
                 self._declaration(item)
@@ -112,17 +120,6 @@ class LogReader:
             return _first_format(item)
         field, why = self.kinds[kind]
         return (item[0], item[1], field, item[2], item[3], why)
-
-    def _change(self, item: list[Any]) -> Entry:
-        if len(item) != 5 or type(item[0]) is not int:
-            raise LogProblem("is not a recorded fix")
-        line, object_id, old, new, number = item
-        kind = self.declared.get(number, -1) if type(number) is int else -1
-        if kind < 0:
-            raise LogProblem(f"refers to fix {number!r}, which no line before it declares")
-        self.kind = kind
-        field, why = self.kinds[kind]
-        return (line, object_id, field, old, new, why)
 
     def _declaration(self, item: dict[str, Any]) -> None:
         number, field, why = item.get("fix"), item.get("field"), item.get("why")

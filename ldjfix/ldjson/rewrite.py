@@ -19,6 +19,8 @@ import enum
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
+import orjson
+
 from ldjfix.ldjson.lines import BOM, Line, Shape, iter_lines, scan
 from ldjfix.ldjson.serial import dump_json
 
@@ -84,5 +86,11 @@ def _put(out: BinaryIO, line: Line, new: Replacement, only_changed: bool) -> Non
         if not only_changed:
             out.write(line.content + line.ending)
     elif new is not DROP:
-        content = new if isinstance(new, bytes) else dump_json(new)  # deep records too
+        if type(new) is dict:  # the common case, one call: dump_json copes with deep records
+            try:
+                content = orjson.dumps(new)
+            except TypeError:
+                content = dump_json(new)
+        else:
+            content = new if isinstance(new, bytes) else dump_json(new)
         out.write(content + (b"\n" if only_changed else line.ending))
