@@ -23,6 +23,7 @@ from ldjfix.fixing.rules import Rule, Rules, target_field
 from ldjfix.gong import descriptions
 from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
+from ldjfix.validation.shapes import Known
 from ldjfix.validation.validator import ERROR, Validator
 
 _EMPTY: tuple[Any, ...] = (None, "", [])
@@ -115,13 +116,16 @@ class RulesFixer:
                 return Outcome(work, tuple(fixes))
         return _quarantine(f"the rules left a defect: {pending[0].description}")
 
-    def _follow(self, line: int, record: dict[str, Any], plan: tuple[Step, ...]) -> Outcome | None:
+    def _follow(
+        self, line: int, record: dict[str, Any], plan: tuple[Step, ...], shape: Known | None = None
+    ) -> Outcome | None:
         """Fix ``record`` the way records with the same errors were fixed; None if it will not do.
 
         Which rule fits an error depends only on its field and text, so the rule matching of a
         defect is decided once: only the action runs per record, then the compiled validator.
         Anything unusual (the action does not fit, changes nothing, a defect is left) falls
-        back to the full path, which says why.
+        back to the full path, which says why. ``shape`` is the failure shape that explained
+        ``record``, when known: then only the changed fields' rules are checked again.
         """
         work = dict(record)
         fixes: list[Fix] = []
@@ -135,7 +139,7 @@ class RulesFixer:
             if not changes:
                 return None
             fixes += [Fix(line, oid, f, old, new, why) for f, old, new in changes]
-        if not self._passes(work) and self._local_errors(line, work):
+        if not self._passes(work, shape, fixes) and self._local_errors(line, work):
             return None
         return Outcome(work, tuple(fixes))
 
@@ -151,15 +155,15 @@ class RulesFixer:
         if self.validator is not None and not self._by_value:
             # the common case, decided once per failure shape: a record failing in one field
             # the way an earlier one did needs no findings built, only the text of its defect
-            failures = self.validator.known_failures(record)
-            if failures is not None and len(failures) <= 1:
-                if not failures:
+            known = self.validator.known_shape(record)
+            if known is not None and len(known[0]) <= 1:
+                if not known[0]:
                     return None
-                text = failures[0][1]
+                text = known[0][0][1]
                 if not self._known.get(text, False) and not self._knows(LineError(0, text)):
                     return None
                 plan = self._plans.get((text,))  # what fix() would look up first
-                done = None if plan is None else self._follow(source_line, record, plan)
+                done = None if plan is None else self._follow(source_line, record, plan, known[1])
                 return done or self.fix(source_line, record, [LineError(source_line, text)])
         found = [e for e in self._local_findings(source_line, record) if self._knows(e)]
         for learned in self.learned.values():
@@ -210,9 +214,11 @@ class RulesFixer:
             self._by_value += kind in _BY_VALUE
             self._known.clear()
 
-    def _passes(self, record: dict[str, Any]) -> bool:
-        """True when the local validator finds nothing at all (one compiled check)."""
-        return self.validator is None or self.validator.passes(record)
+    def _passes(self, record: dict[str, Any], shape: Known | None, fixes: list[Fix]) -> bool:
+        """True when the local validator finds nothing at all in ``record`` after ``fixes``."""
+        if self.validator is None:
+            return True
+        return self.validator.passes_changed(record, shape, (f.field or "" for f in fixes))
 
     def _local_errors(self, line: int, record: dict[str, Any]) -> list[LineError]:
         if self.validator is None:

@@ -27,6 +27,7 @@ from ldjfix.gong import descriptions
 Check = Callable[[Any], bool]
 FlatRule = tuple[str, Check, str, str, bool]  # field, check, text, severity, mandatory
 Known = tuple[frozenset[str], tuple[FlatRule, ...], Check]  # a shape, its rules, relaxed check
+Failure = tuple[str, str, str]  # field, text, severity
 _EMPTY: tuple[Any, ...] = (None, "", [])
 _SHAPES_KEPT = 512  # distinct shapes with a compiled relaxed schema; others take the long path
 _RECENT = 8  # shapes tried, most recent first, before a record's shape is worked out again
@@ -70,6 +71,7 @@ class ShapeCache:
             for name in _names_in(schema):
                 order.setdefault(name, len(order))
         self.order = order  # findings of a record come in the schema's order of fields
+        self.by_name_only = all(reads_values_by_name_only(schema) for schema, _ in schemas)
 
     def _rank(self, name: str) -> tuple[int, str]:
         return self.order.get(name, len(self.order)), name
@@ -119,6 +121,24 @@ class ShapeCache:
             found.sort(key=_hard_first)
         return found
 
+    def passes_changed(
+        self, record: dict[str, Any], shape: Known | None, changed: Any, passes: Check
+    ) -> bool:
+        """Whether ``record`` passes, it being a record ``shape`` explained with only the values
+        of fields ``changed`` (each of the shape, there before and after) replaced since.
+
+        When no rule reads a value but through ``properties`` (:func:`reads_values_by_name_only`)
+        the shape's field rules decide, a few checks of single values; else ``passes`` does.
+        """
+        if shape is None or not self.by_name_only or not record.keys() >= shape[0]:
+            return passes(record)
+        if not all(name in shape[0] for name in changed):
+            return passes(record)
+        try:
+            return not self.findings(record, shape[1])
+        except (ValueError, RecursionError):
+            return passes(record)
+
     def field_rules(self, name: str) -> list[Rule] | None:
         """The rule classes of field ``name`` in every schema; None if it cannot join a shape."""
         if name not in self.rules:
@@ -143,6 +163,37 @@ class ShapeCache:
         whole = parts[0] if len(parts) == 1 else {"allOf": parts}
         check: Check = compile_schema(whole).is_valid
         return check
+
+
+_VALUE_READERS = frozenset(
+    {
+        "patternProperties", "additionalProperties", "unevaluatedProperties", "enum", "const",
+        "$ref", "$dynamicRef", "$recursiveRef",
+    }
+)  # fmt: skip
+
+
+def reads_values_by_name_only(schema: Any) -> bool:
+    """True when no rule of ``schema`` reads a property's value but through ``properties``.
+
+    Then a record explained by a shape, with only the values of the shape's fields replaced
+    since, still passes the shape's relaxed schema (it never read those values): whether it
+    passes as a whole is up to the shape's field rules alone. Any keyword that could read a
+    value otherwise (a pattern or "additional" property rule, a whole-object ``enum``, a
+    ``$ref``) answers False, and the record is checked in full.
+    """
+    if isinstance(schema, list):
+        return all(reads_values_by_name_only(item) for item in schema)
+    if not isinstance(schema, dict):
+        return True
+    for key, sub in schema.items():
+        if key in _VALUE_READERS:
+            return False
+        if key == "properties" and isinstance(sub, dict):
+            continue  # each applies to its own field's value (or names a field: no shape)
+        if key not in ("required", "description", "title") and not reads_values_by_name_only(sub):
+            return False
+    return True
 
 
 def _names_in(schema: dict[str, Any]) -> Iterator[str]:

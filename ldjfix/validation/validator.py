@@ -27,7 +27,7 @@ from ldjfix.validation.customfields import custom_fields
 from ldjfix.validation.explain import explain
 from ldjfix.validation.findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
 from ldjfix.validation.schemas import SchemaPair, build
-from ldjfix.validation.shapes import FlatRule, Known, ShapeCache, compile_schema
+from ldjfix.validation.shapes import Failure, FlatRule, Known, ShapeCache, compile_schema
 from ldjfix.validation.stream import StreamResult, write_findings
 
 __all__ = [
@@ -94,23 +94,27 @@ class Validator:
 
     def passes(self, record: dict[str, Any]) -> bool:
         """True when ``record`` has no finding at all (one compiled check, no findings built)."""
-        try:
-            return bool(self._screen(record))
-        except (ValueError, RecursionError):  # too deep for jsonschema-rs: check_record says so
-            return False
+        return bool(self._screen(record))
 
-    def known_failures(self, record: dict[str, Any]) -> list[tuple[str, str, str]] | None:
-        """(field, text, severity) per finding when ``record``'s failure shape is known already.
-
-        ``[]`` when the record passes; None when its shape is new (ask :meth:`check_record`).
-        A fixer propagating a fix uses it to skip building findings it only reads the text of.
-        """
+    def known_shape(self, record: dict[str, Any]) -> tuple[list[Failure], Known | None] | None:
+        """:meth:`known_failures` and the shape that explained them (None: ``record`` passes)."""
         if self._screen(record):
-            return []
+            return [], None
         try:
-            return self._shapes.explain(record)
+            found = self._shapes.explain(record)
         except (ValueError, RecursionError):
             return None
+        return None if found is None else (found, self._shapes.hit)
+
+    def passes_changed(self, record: dict[str, Any], shape: Known | None, changed: Any) -> bool:
+        """:meth:`passes` for a record ``shape`` explained, only fields ``changed`` set since."""
+        return self._shapes.passes_changed(record, shape, changed, self.passes)
+
+    def known_failures(self, record: dict[str, Any]) -> list[Failure] | None:
+        """(field, text, severity) per finding when ``record``'s failure shape is known already:
+        ``[]`` when it passes, None for a new shape (ask :meth:`check_record`)."""
+        known = self.known_shape(record)
+        return None if known is None else known[0]
 
     def explain_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
         """The findings of a record known to fail the screen."""
