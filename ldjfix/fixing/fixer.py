@@ -17,7 +17,7 @@ from ldjfix.gong.status import LineError
 
 
 class FixDoc(TypedDict):
-    """One change as ``fixes.jsonl`` (and the job folder's settlements) hold it."""
+    """One change in full, as ``fixes.jsonl``'s first format wrote it (and progress files do)."""
 
     line: int
     objectId: str | None
@@ -29,7 +29,7 @@ class FixDoc(TypedDict):
 
 @dataclass(slots=True)  # not frozen: one per record fixed, built 2.5x faster
 class Fix:
-    """One change to one record: a line of ``fixes.jsonl``."""
+    """One change to one record: a line of ``fixes.jsonl`` (:mod:`~ldjfix.fixing.fixlog`)."""
 
     source_line: int
     object_id: str | None
@@ -39,7 +39,7 @@ class Fix:
     why: str
 
     def as_json(self) -> FixDoc:
-        """The ``fixes.jsonl`` form of this change."""
+        """This change in full, every field named (fixes.jsonl writes it shorter: fixlog)."""
         return {
             "line": self.source_line,
             "objectId": self.object_id,
