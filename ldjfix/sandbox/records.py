@@ -24,6 +24,7 @@ import orjson
 
 _COMPACT_AFTER = 1 << 20  # never bother compacting logs smaller than this
 _CHUNK = 1 << 20
+_BATCH = 1024  # lines an Appender joins into one write
 _SHIFT = 40  # a live line is (offset << _SHIFT) | length: one int per record
 
 
@@ -120,6 +121,8 @@ class RecordLog:
             self._appending = folded is not None
             try:
                 yield appender
+                if not appender.discarded:
+                    appender.flush()
             except BaseException:
                 appender.discarded = True
                 raise
@@ -180,19 +183,34 @@ class RecordLog:
 
 
 class Appender:
-    """Writes accepted lines to the log and keeps the writer's fold in step with them."""
+    """Writes accepted lines to the log and keeps the writer's fold in step with them.
+
+    Lines are written a batch at a time (one join and one write per :data:`_BATCH` lines, not
+    two copies and a call per line); what is still pending is written when the block ends.
+    """
 
     def __init__(self, stream: BinaryIO, folded: _Folded | None) -> None:
         self._stream = stream
         self._folded = folded
+        self._pending: list[bytes] = []
         self.discarded = False
 
     def add(self, key: str, line: bytes, deleted: bool) -> None:
         """Append one accepted record line (``deleted``: it is a tombstone)."""
-        self._stream.write(line + b"\n")
+        pending = self._pending
+        pending.append(line)
+        if len(pending) >= _BATCH:
+            self.flush()
         if self._folded is not None:
             self._folded.put(key, self._folded.size, len(line), deleted)
             self._folded.size += len(line) + 1
+
+    def flush(self) -> None:
+        """Write the pending lines, each with its newline."""
+        if self._pending:
+            self._pending.append(b"")
+            self._stream.write(b"\n".join(self._pending))
+            self._pending.clear()
 
     def delete(self, key: str) -> None:
         """Append a tombstone for ``key``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import orjson
@@ -52,3 +53,44 @@ def test_sandbox_records_compaction_keeps_the_live_records(
     assert path.read_bytes().count(b"\n") <= 2
     log.append({"b": line("b")}, {"a"})
     assert reader.live() == {"b": line("b")} == RecordLog(path).live()
+
+
+def test_sandbox_records_appends_in_batches_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines written a batch at a time land in order, each with its newline, folded alike."""
+    monkeypatch.setattr(sandbox_records, "_BATCH", 3)
+    path = tmp_path / "ACCOUNT.ldjson"
+    reader = RecordLog(path)
+    reader.append({"old": line("old")}, set())
+    assert set(reader.live()) == {"old"}  # a reader with a fold keeps it in step as it writes
+    lines = [line(f"k{n}", n=n) for n in range(8)]  # two full batches and a part one
+    with reader.appending() as appender:
+        for n, raw in enumerate(lines):
+            appender.add(f"k{n}", raw, deleted=False)
+        appender.delete("old")
+    tombstone = orjson.dumps({"objectId": "old", "isDeleted": True})
+    assert path.read_bytes() == b"".join(raw + b"\n" for raw in [line("old"), *lines, tombstone])
+    expected = {f"k{n}": raw for n, raw in enumerate(lines)}
+    assert reader.live() == expected == RecordLog(path).live()
+
+
+@pytest.mark.parametrize("how", ["discard", "raise"])
+def test_sandbox_records_taken_back_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """A block discarded or failing after some batches were written leaves the log as it was."""
+    monkeypatch.setattr(sandbox_records, "_BATCH", 2)
+    path = tmp_path / "ACCOUNT.ldjson"
+    log = RecordLog(path)
+    log.append({"keep": line("keep")}, set())
+    before = path.read_bytes()
+    failing = pytest.raises(RuntimeError) if how == "raise" else contextlib.nullcontext()
+    with failing, log.appending() as appender:
+        for n in range(5):
+            appender.add(f"n{n}", line(f"n{n}"), deleted=False)
+        if how == "raise":
+            raise RuntimeError("the upload failed mid-way")
+        appender.discard()
+    assert path.read_bytes() == before
+    assert log.live() == {"keep": line("keep")}

@@ -238,3 +238,45 @@ def test_sandbox_rules_every_error_counted_one_per_line() -> None:
     verdict = judge(b"\n".join([bad] * 30))
     assert len(verdict.errors) == 30 and verdict.success == 0
     assert all("[objectId]" in text for _, text in verdict.errors)
+
+
+def test_sandbox_rules_broken_in_a_fixed_order() -> None:
+    """A record breaking every rule is told them one at a time, in the documented order."""
+    record: dict[str, Any] = {
+        "objectId": "a#1",
+        "modifiedDate": "2024-01-01T00:00:00.5Z",
+        "isDeleted": "no",
+        "domains": ["a.com", 3],
+        "url": "crm.com/a",
+        "name": "n" * 256,
+        "tier": "C",
+        "score": 101,
+        "owner": "u9",
+    }
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("[objectId]", {"objectId": "a"}),
+        ("[modifiedDate]", {"modifiedDate": NOW}),
+        ("[isDeleted]", {"isDeleted": False}),
+        ("[domains]: expected an array of strings", {"domains": ["http://a.com"]}),
+        ("[url]", {"url": "https://crm.com/a"}),  # the field checks come before domain names
+        ("[domains]: 'http://a.com' is not a bare domain", {"domains": ["a.com"]}),
+        ("[name]", {"name": "n"}),
+        ("[tier]", {"tier": "A"}),  # custom fields in the order of the entity schema
+        ("[score]", {"score": 50}),
+        ("Referenced object [owner]", {"owner": "u1"}),  # references after every other rule
+    ]
+    for expected, repair in steps:
+        errors = judge(orjson.dumps(record), custom=CUSTOM, known={("BUSINESS_USER", "u1")}).errors
+        assert len(errors) == 1 and expected in errors[0][1], (expected, errors)
+        record.update(repair)
+    assert judge(orjson.dumps(record), custom=CUSTOM, known={("BUSINESS_USER", "u1")}).success == 1
+
+
+def test_sandbox_rules_business_user_email_mandatory_after_the_others() -> None:
+    """BUSINESS_USER's emailAddress is mandatory after objectId and modifiedDate, unless deleted."""
+    assert check_record({"objectId": "u"}, "BUSINESS_USER", {}) == say.mandatory("modifiedDate")
+    deleted = {"objectId": "u", "isDeleted": True}
+    assert check_record(deleted, "BUSINESS_USER", {}) == say.mandatory("modifiedDate")
+    assert check_record({**deleted, "modifiedDate": NOW}, "BUSINESS_USER", {}) is None
+    live = {"objectId": "u", "modifiedDate": NOW, "emailAddress": " "}
+    assert check_record(live, "BUSINESS_USER", {}) == say.mandatory("emailAddress")
