@@ -25,6 +25,7 @@ from ldjfix.jobs.manifest import BatchJob, jobs_from_flags, load_manifest
 from ldjfix.jobs.remote import connection_for
 from ldjfix.jobs.schedule import BatchResult, CallBudget
 from ldjfix.jobs.settings import Settings, require_integration_id, resolve_settings
+from ldjfix.loop.failrate import DEFAULT_MAX_FAILURE_RATE
 from ldjfix.loop.outputs import JobReport
 from ldjfix.reporting.board import ProgressBoard
 from ldjfix.reporting.events import EventSink, JsonEventLog, TextEventLog, ignore
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from ldjfix.jobs.runner import UploadTarget
 
 DEFAULT_MAX_ROUNDS = 10
-DEFAULT_MAX_FAILURE_RATE = 50.0  # percent
 
 
 @dataclass(frozen=True, slots=True)

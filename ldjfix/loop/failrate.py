@@ -35,7 +35,7 @@ def check_failure_rate(
     notes = settled.get("notes", {})
     over = []
     for upload in notes.get("uploads", []):
-        records, failed = int(upload.get("records", 0)), int(upload.get("totalErrorCount", 0))
+        records, failed = _count(upload.get("records")), _count(upload.get("totalErrorCount"))
         rate = 100.0 * failed / records if records else 0.0
         if rate > max_rate:
             over.append({"upload": upload["upload"], "records": records, "failed": failed,
@@ -49,6 +49,11 @@ def check_failure_rate(
         "groups": groups,
         "advice": advice(groups),
     }
+
+
+def _count(value: Any) -> int:
+    """A count from a saved status or settlement; 0 when Gong left it out (null or absent)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def rate_allows(stop: Mapping[str, Any] | None, max_rate: float) -> bool:
