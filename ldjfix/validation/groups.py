@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +146,26 @@ class DefectGroups:
             group.lines.append(line)
         if group.example is NO_VALUE and value is not NO_VALUE:
             group.example = value
+
+    def adder(self, name: str, description: str, severity: str) -> Callable[[int, Any], None]:
+        """:meth:`add` for findings of one field and text: ``adder(...)(line, value)``.
+
+        The shortcut of a streak of records failing the same way: once the finding's group holds
+        its first lines and an example, counting one more is all :meth:`add` would do.
+        """
+        found = self._keys.get((severity, name, description))
+        plain, millis = found if found is not None else self._remember(severity, name, description)
+        groups, add, match = self.groups, self.add, _MILLIS.match
+
+        def add_one(line: int, value: Any) -> None:
+            key = millis if millis is not None and type(value) is str and match(value) else plain
+            group = groups.get(key)
+            if group is None or group.example is NO_VALUE or len(group.lines) < FIRST_LINES:
+                add(line, name, description, severity, value)
+            elif group.lines[-1] != line:
+                group.count += 1
+
+        return add_one
 
     def _remember(
         self, severity: str, name: str | None, description: str

@@ -13,15 +13,19 @@ Three forms, the same findings:
 
 With ``summary_only`` the findings themselves are left out (the JSON forms keep the counts and the
 summary). Duplicated objectIds are found at the end of the pass, so they come after the others.
+
+A writer takes :class:`Finding` objects (:meth:`FindingWriter.finding`, the general path) and,
+for a streak of records failing one rule the same way, a shortcut (:meth:`FindingWriter.streak`):
+a function of (line, objectId, value) that writes what the general path writes for that finding,
+with everything the streak shares (field, text, group, the line's ending) worked out once.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO, Protocol
 
 import orjson
 
@@ -30,6 +34,15 @@ from ldjfix.validation.findings import ERROR, Finding, Tally
 from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 FORMATS = ("text", "json", "jsonl")
+Emit = Callable[[int, "str | None", Any], None]  # one finding of a streak: line, objectId, value
+
+
+class Streaks(Protocol):
+    """Where a validator hands findings of a streak: one function per field, text, severity."""
+
+    def streak(self, name: str, text: str, severity: str) -> Emit:
+        """The function that takes each finding of ``name`` failing with ``text``."""
+        ...  # pragma: no cover
 
 
 @dataclass(slots=True)
@@ -68,21 +81,88 @@ def write_findings(
 
     ``tally`` is filled by the validator while ``findings`` is consumed.
     """
+    writer = open_writer(out, name=name, form=form, summary_only=summary_only)
+    for finding in findings:
+        writer.finding(finding)
+    return writer.finish(tally)
+
+
+def open_writer(
+    out: BinaryIO, *, name: str, form: str = "text", summary_only: bool = False
+) -> FindingWriter:
+    """A writer of findings to ``out`` in ``form`` (see the module's docstring)."""
     if form not in FORMATS:
         raise ValueError(f"unknown form {form!r}")
-    result = StreamResult()
-    if form == "text":
-        _text(findings, out, name, summary_only, result)
-    elif form == "jsonl":
-        _jsonl(findings, out, summary_only, result)
-    else:
-        _json(findings, out, summary_only, result)
-    result.valid, result.invalid = tally.lines - tally.invalid, tally.invalid
-    if form == "text":
-        lines = [safe(line) for line in result.groups.render()]
-        out.write("".join(f"{line}\n" for line in [*lines, result.counts_line()]).encode())
-    else:
-        counted = ("errorCount", "warningCount") if form == "json" else ("errors", "warnings")
+    kinds = {"text": _Text, "jsonl": _Jsonl, "json": _Json}
+    return kinds[form](out, name, summary_only)
+
+
+class FindingWriter:
+    """Counts and groups findings; each form writes them its way (in parts, flushed in batches)."""
+
+    form = ""
+
+    def __init__(self, out: BinaryIO, name: str, summary_only: bool) -> None:
+        self.out, self.name, self.summary_only = out, name, summary_only
+        self.result = StreamResult()
+        self.counts = [0, 0]  # errors, warnings
+        self.parts: list[Any] = []  # stdout may be unbuffered: a write per line is slow
+        self._streaks: dict[tuple[str, str, str], Emit] = {}
+
+    def finding(self, finding: Finding) -> None:
+        """Count, group and write one finding (the general path)."""
+        raise NotImplementedError
+
+    def streak(self, name: str, text: str, severity: str) -> Emit:
+        """The shortcut of :meth:`finding` for findings of ``name`` failing with ``text``."""
+        key = (name, text, severity)
+        emit = self._streaks.get(key)
+        if emit is None:
+            add = self.result.groups.adder(name, text, severity)
+            emit = self._streaks[key] = self._emitter(add, name, text, severity)
+        return emit
+
+    def _emitter(
+        self, add: Callable[[int, Any], None], name: str, text: str, severity: str
+    ) -> Emit:
+        counts, index = self.counts, 0 if severity == ERROR else 1
+
+        def count(line: int, object_id: str | None, value: Any) -> None:
+            add(line, value)
+            counts[index] += 1
+
+        return count
+
+    def _count(self, finding: Finding) -> bool:
+        """Count ``finding`` and group it; True when it is an error."""
+        name = finding.field
+        value = finding.value if name is not None else NO_VALUE
+        self.result.groups.add(finding.line, name, finding.description, finding.severity, value)
+        is_error = finding.severity == ERROR
+        self.counts[0 if is_error else 1] += 1
+        return is_error
+
+    def flush(self) -> None:
+        """Write the parts held so far."""
+        if self.parts:
+            self.out.write(b"".join(self.parts))
+            self.parts.clear()
+
+    def finish(self, tally: Tally) -> StreamResult:
+        """Write what is held, then the summary and counts; what was counted."""
+        self._close()
+        result = self.result
+        result.errors, result.warnings = self.counts
+        result.valid, result.invalid = tally.lines - tally.invalid, tally.invalid
+        self.out.write(self._tail(result))
+        self.out.flush()
+        return result
+
+    def _close(self) -> None:
+        self.flush()
+
+    def _tail(self, result: StreamResult) -> bytes:
+        counted = ("errorCount", "warningCount") if self.form == "json" else ("errors", "warnings")
         tail = {
             "valid": result.valid,
             "invalid": result.invalid,
@@ -90,109 +170,170 @@ def write_findings(
             counted[1]: result.warnings,
             "summary": result.groups.as_json(),
         }
-        body = orjson.dumps(tail)
-        if form == "json":
-            opening = b"{" if summary_only else b", "
-            out.write(opening + body[1:] + b"\n")
-        else:
-            out.write(body + b"\n")
-    out.flush()
-    return result
+        return orjson.dumps(tail) + b"\n"
 
 
-def _count(finding: Finding, result: StreamResult) -> bool:
-    """Count ``finding`` and group it; True when it is an error."""
-    value = finding.value if finding.field is not None else NO_VALUE
-    is_error = finding.severity == ERROR
-    result.groups.add(finding.line, finding.field, finding.description, finding.severity, value)
-    if is_error:
-        result.errors += 1
-    else:
-        result.warnings += 1
-    return is_error
+_LINES_HELD = 1024  # parts held before a write: about 150 kB of findings
 
 
-class _Chunks:
-    """Writes in chunks of about 64 kB: stdout may be unbuffered, a write per line is slow."""
+class _Text(FindingWriter):
+    """``FILE:LINE: objectId=ID description`` per error; the summary; the counts."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.out, self.parts, self.size = out, list[bytes](), 0
+    form = "text"
 
-    def write(self, data: bytes) -> None:
-        self.parts.append(data)
-        self.size += len(data)
-        if self.size > _CHUNK:
-            self.flush()
+    def __init__(self, out: BinaryIO, name: str, summary_only: bool) -> None:
+        super().__init__(out, name, summary_only)
+        self.head = safe(name) + ":"
+
+    def finding(self, finding: Finding) -> None:
+        if self._count(finding) and not self.summary_only:
+            oid, line = finding.object_id, finding.line
+            where = f"{line}: objectId={safe(oid)}" if oid is not None else f"{line}:"
+            self.parts.append(f"{self.head}{where} {safe(finding.description)}\n")
+            if len(self.parts) >= _LINES_HELD:
+                self.flush()
+
+    def _emitter(
+        self, add: Callable[[int, Any], None], name: str, text: str, severity: str
+    ) -> Emit:
+        if severity != ERROR or self.summary_only:  # counted and grouped, not listed
+            return super()._emitter(add, name, text, severity)
+        counts, parts, flush = self.counts, self.parts, self.flush
+        head, tail = self.head, f" {safe(text)}\n"
+
+        def write(line: int, object_id: str | None, value: Any) -> None:
+            add(line, value)
+            counts[0] += 1
+            if object_id is None:
+                parts.append(f"{head}{line}:{tail}")
+            else:
+                parts.append(f"{head}{line}: objectId={safe(object_id)}{tail}")
+            if len(parts) >= _LINES_HELD:
+                flush()
+
+        return write
 
     def flush(self) -> None:
         if self.parts:
-            self.out.write(b"".join(self.parts))
-        self.parts, self.size = [], 0
+            self.out.write("".join(self.parts).encode())
+            self.parts.clear()
+
+    def _tail(self, result: StreamResult) -> bytes:
+        lines = [safe(line) for line in result.groups.render()]
+        return "".join(f"{line}\n" for line in [*lines, result.counts_line()]).encode()
 
 
-_CHUNK = 1 << 16
+class _Jsonl(FindingWriter):
+    """One finding a line, then the counts and summary as one line."""
 
+    form = "jsonl"
 
-def _text(
-    findings: Iterable[Finding], out: BinaryIO, name: str, summary_only: bool, result: StreamResult
-) -> None:
-    chunks = _Chunks(out)
-    write, add = chunks.write, result.groups.add
-    errors = warnings = 0
-    head, tail, said = safe(name).encode() + b":", b"", ""
-    for finding in findings:  # _count, inlined: the hot loop of a file bad everywhere
-        field_, text, line = finding.field, finding.description, finding.line
-        add(line, field_, text, finding.severity, finding.value if field_ is not None else NO_VALUE)
-        if finding.severity != ERROR:
-            warnings += 1
-            continue
-        errors += 1
-        if not summary_only:
-            if text is not said:  # most lines end the same way: encode that once
-                said, tail = text, f" {safe(text)}\n".encode()
-            oid = finding.object_id
-            where = f"{line}: objectId={safe(oid)}" if oid is not None else f"{line}:"
-            write(head + where.encode() + tail)
-    chunks.flush()
-    result.errors, result.warnings = errors, warnings
-
-
-def _jsonl(
-    findings: Iterable[Finding], out: BinaryIO, summary_only: bool, result: StreamResult
-) -> None:
-    chunks = _Chunks(out)
-    dumps, write = orjson.dumps, chunks.write
-    for finding in findings:
-        _count(finding, result)
-        if not summary_only:
+    def finding(self, finding: Finding) -> None:
+        self._count(finding)
+        if not self.summary_only:
             doc = finding.as_json()
             doc["severity"] = finding.severity
-            write(dumps(doc) + b"\n")
-    chunks.flush()
+            self.parts.append(orjson.dumps(doc) + b"\n")
+            if len(self.parts) >= _LINES_HELD:
+                self.flush()
+
+    def _emitter(
+        self, add: Callable[[int, Any], None], name: str, text: str, severity: str
+    ) -> Emit:
+        if self.summary_only:
+            return super()._emitter(add, name, text, severity)
+        counts, index = self.counts, 0 if severity == ERROR else 1
+        parts, flush, dumps = self.parts, self.flush, orjson.dumps
+        rest = _after_object_id(name, text, severity) + b"\n"
+
+        def write(line: int, object_id: str | None, value: Any) -> None:
+            add(line, value)
+            counts[index] += 1
+            parts.append(b'{"line":%d,"objectId":%b,%b' % (line, dumps(object_id), rest))
+            if len(parts) >= _LINES_HELD:
+                flush()
+
+        return write
 
 
-def _json(
-    findings: Iterable[Finding], out: BinaryIO, summary_only: bool, result: StreamResult
-) -> None:
-    if summary_only:
-        for finding in findings:
-            _count(finding, result)
-        return
-    chunks = _Chunks(out)
-    dumps, write = orjson.dumps, chunks.write
-    with tempfile.TemporaryFile() as spool:
-        write(b'{"errors": [')
-        first_error = first_warning = True
-        for finding in findings:
-            if _count(finding, result):
-                write((b"\n  " if first_error else b",\n  ") + dumps(finding.as_json()))
-                first_error = False
-            else:
-                spool.write((b"\n  " if first_warning else b",\n  ") + dumps(finding.as_json()))
-                first_warning = False
-        write(b'\n], "warnings": [' if not first_error else b'], "warnings": [')
-        chunks.flush()
-        spool.seek(0)
-        shutil.copyfileobj(spool, out)
-        write(b"\n]" if not first_warning else b"]")
-        chunks.flush()
+class _Json(FindingWriter):
+    """One document: errors as found, warnings spooled to disk until the errors are out.
+
+    Each element is written with a leading ``,``; the first element of each array drops it.
+    """
+
+    form = "json"
+
+    def __init__(self, out: BinaryIO, name: str, summary_only: bool) -> None:
+        super().__init__(out, name, summary_only)
+        self.spool: IO[bytes] | None = None
+        self.leading = 1  # bytes of the next flush to drop: the first error's ","
+        if not summary_only:
+            out.write(b'{"errors": [')
+
+    def finding(self, finding: Finding) -> None:
+        is_error = self._count(finding)
+        if self.summary_only:
+            return
+        element = b",\n  " + orjson.dumps(finding.as_json())
+        if not is_error:
+            self._spool().write(element)
+            return
+        self.parts.append(element)
+        if len(self.parts) >= _LINES_HELD:
+            self.flush()
+
+    def _emitter(
+        self, add: Callable[[int, Any], None], name: str, text: str, severity: str
+    ) -> Emit:
+        if self.summary_only:
+            return super()._emitter(add, name, text, severity)
+        counts, dumps, is_error = self.counts, orjson.dumps, severity == ERROR
+        parts, flush = self.parts, self.flush
+        rest = _after_object_id(name, text)
+        put = parts.append if is_error else self._spool().write
+
+        def write(line: int, object_id: str | None, value: Any) -> None:
+            add(line, value)
+            counts[0 if is_error else 1] += 1
+            put(b',\n  {"line":%d,"objectId":%b,%b' % (line, dumps(object_id), rest))
+            if len(parts) >= _LINES_HELD:
+                flush()
+
+        return write
+
+    def _spool(self) -> IO[bytes]:
+        if self.spool is None:
+            import tempfile  # only a file with warnings needs it
+
+            self.spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _close)
+        return self.spool
+
+    def flush(self) -> None:
+        if self.parts:
+            data = b"".join(self.parts)
+            self.out.write(data[self.leading :] if self.leading else data)
+            self.parts.clear()
+            self.leading = 0
+
+    def _close(self) -> None:
+        if self.summary_only:
+            return
+        self.flush()
+        errors, warnings = self.counts
+        self.out.write(b'\n], "warnings": [' if errors else b'], "warnings": [')
+        if self.spool is not None:
+            with self.spool as spool:
+                spool.seek(1)  # the first warning's ","
+                shutil.copyfileobj(spool, self.out)
+        self.out.write(b"\n]" if warnings else b"]")
+
+    def _tail(self, result: StreamResult) -> bytes:
+        body = super()._tail(result)
+        return (b"{" if self.summary_only else b", ") + body[1:]
+
+
+def _after_object_id(name: str, text: str, *more: str) -> bytes:
+    """What follows a finding's objectId in its JSON form: field, description (and severity)."""
+    keys = ("field", "description", "severity")
+    return orjson.dumps(dict(zip(keys, (name, text, *more), strict=False)))[1:]

@@ -28,7 +28,7 @@ from ldjfix.validation.explain import explain
 from ldjfix.validation.findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
 from ldjfix.validation.schemas import SchemaPair, build
 from ldjfix.validation.shapes import Failure, FlatRule, Known, ShapeCache, compile_schema
-from ldjfix.validation.stream import StreamResult, write_findings
+from ldjfix.validation.stream import Emit, Streaks, StreamResult, open_writer
 
 __all__ = [
     "ERROR",
@@ -152,13 +152,22 @@ class Validator:
         return _dedupe(found)
 
     def check_stream(
-        self, stream: Iterable[bytes] | BinaryIO, *, tally: Tally | None = None
+        self,
+        stream: Iterable[bytes] | BinaryIO,
+        *,
+        tally: Tally | None = None,
+        streaks: Streaks | None = None,
     ) -> Iterator[Finding]:
-        """Every finding of a whole file in line order, then the repeated objectIds."""
+        """Every finding of a whole file in line order, then the repeated objectIds.
+
+        With ``streaks``, a finding of a record failing one rule as the record before it did
+        goes to ``streaks``' function for that rule instead of being yielded (a writer's
+        shortcut: see :mod:`ldjfix.validation.stream`); the order of findings stays the same.
+        """
         tally = tally if tally is not None else Tally()
         hashes: array[int] = array("q")
         names: dict[int, str] = {}
-        yield from self.walk(stream, tally, hashes, names)
+        yield from self.walk(stream, tally, hashes, names, streaks=streaks)
         yield from self.repeats(hashes, names, tally)
 
     def walk(
@@ -169,6 +178,7 @@ class Validator:
         names: dict[int, str],
         *,
         bom: bool = True,
+        streaks: Streaks | None = None,
     ) -> Iterator[Finding]:
         """Findings of every line, in order; repeats are left to :meth:`repeats`.
 
@@ -189,6 +199,8 @@ class Validator:
         shape: frozenset[str] = frozenset()
         relaxed: Any = None
         one: FlatRule | None = None
+        name, check, text, severity, mandatory = "", relaxed, "", ERROR, False
+        emit: Emit | None = None  # the writer's shortcut for the findings of ``one``
         for number, raw in enumerate(stream, 1):  # the hot loop: keep it lean
             try:
                 record = loads(raw)
@@ -197,7 +209,7 @@ class Validator:
             if type(record) is not dict:  # blank, broken, not an object, or a BOM: careful path
                 if number == 1 and bom and raw.startswith(BOM):
                     rest = _Rest(raw[len(BOM) :], stream)
-                    yield from self.walk(rest, tally, hashes, names, bom=False)
+                    yield from self.walk(rest, tally, hashes, names, bom=False, streaks=streaks)
                     return
                 keep(0)
                 findings = self.check(parse_line(_line(number, raw)))
@@ -209,20 +221,30 @@ class Validator:
             object_id = record.get("objectId")
             if streak is not None and record.keys() >= shape and relaxed(record):
                 if one is not None:  # one rule can fail: its finding, inlined (the hot case)
-                    name, check, text, severity, mandatory = one
                     value = record[name]
                     if not check(value):
-                        if mandatory and value in _EMPTY:
-                            text = descriptions.mandatory(name)
                         oid = object_id if type(object_id) is str else None
                         if severity == ERROR:
                             if number >= room:
                                 room = tally.room(number)
                             bits[number >> 3] |= 1 << (number & 7)
-                        yield Finding(number, oid, name, text, severity, value)
+                        if mandatory and value in _EMPTY:
+                            yield Finding(
+                                number, oid, name, descriptions.mandatory(name), severity, value
+                            )
+                        elif emit is not None:
+                            emit(number, oid, value)
+                        else:
+                            yield Finding(number, oid, name, text, severity, value)
                 else:
                     known = ShapeCache.findings(record, streak[1])
-                    if known:
+                    if len(known) == 1 and streaks is not None:  # the writer's shortcut again
+                        name_, text_, severity_ = known[0]
+                        if severity_ == ERROR:
+                            mark(number)
+                        oid = object_id if type(object_id) is str else None
+                        streaks.streak(name_, text_, severity_)(number, oid, record[name_])
+                    elif known:
                         for finding in _known(number, record, known):
                             if finding.severity == ERROR:
                                 mark(number)
@@ -234,6 +256,9 @@ class Validator:
                 if streak is not None:
                     shape, relaxed = streak[0], streak[2]
                     one = streak[1][0] if len(streak[1]) == 1 else None
+                    if one is not None:
+                        name, check, text, severity, mandatory = one
+                        emit = streaks.streak(name, text, severity) if streaks is not None else None
                 for finding in findings:
                     if finding.severity == ERROR:
                         mark(number)
@@ -315,9 +340,11 @@ def validate_to(
     tally = Tally()
     if name is None:
         name = "stdin" if str(path) == "-" else str(path)
+    writer = open_writer(out, name=name, form=form, summary_only=summary_only)
     with open_input(path) as stream:
-        findings = validator.check_stream(stream, tally=tally)
-        return write_findings(findings, tally, out, name=name, form=form, summary_only=summary_only)
+        for finding in validator.check_stream(stream, tally=tally, streaks=writer):
+            writer.finding(finding)
+    return writer.finish(tally)
 
 
 def load_entity_schema(path: str | Path) -> dict[str, Any]:
