@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -16,7 +18,29 @@ from ldjfix.ldjson.printable import safe
 
 
 class LdjfixGroup(click.Group):
-    """A click group that turns ldjfix's errors into a message and the documented exit code."""
+    """A click group that turns ldjfix's errors into a message and the documented exit code.
+
+    Commands are imported when first asked for (:meth:`load_lazily`): ``ldjfix extract`` starts
+    without importing the modules of ``run``, ``upload`` or ``sandbox``; ``--help`` and shell
+    completion ask for every command, so they see them all.
+    """
+
+    lazy: dict[str, str]  # command name -> the module whose import registers it
+    prepare: Callable[[click.Command], None]
+
+    def load_lazily(self, lazy: dict[str, str], prepare: Callable[[click.Command], None]) -> None:
+        """Register ``lazy`` commands by module; ``prepare`` each one when it is loaded."""
+        self.lazy, self.prepare = lazy, prepare
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *getattr(self, "lazy", {})})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = getattr(self, "lazy", {}).get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            importlib.import_module(module)  # its decorators add it to self.commands
+            self.prepare(self.commands[cmd_name])
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         take_sigterm_as_ctrl_c()

@@ -56,15 +56,15 @@ def _complete_as(kind: str) -> Callable[..., list[CompletionItem]]:
     return complete
 
 
-def attach_completion(group: click.Group) -> None:
-    """Give every parameter of every command (and subgroup) its completion, by its name."""
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            attach_completion(command)
-        for param in command.params:
-            finder = _finder(param)
-            if finder is not None and getattr(param, "_custom_shell_complete", None) is None:
-                param._custom_shell_complete = finder  # click's own hook for shell_complete=
+def attach_completion(command: click.Command) -> None:
+    """Give every parameter of ``command`` (and of its subcommands) its completion, by name."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            attach_completion(sub)
+    for param in command.params:
+        finder = _finder(param)
+        if finder is not None and getattr(param, "_custom_shell_complete", None) is None:
+            param._custom_shell_complete = finder  # click's own hook for shell_complete=
 
 
 def _finder(param: click.Parameter) -> Any:

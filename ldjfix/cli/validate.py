@@ -61,7 +61,8 @@ def validate(
     """
     from ldjfix.errors import UsageProblem
     from ldjfix.ldjson.sources import open_source
-    from ldjfix.validation.validator import Validator, validate_to
+    from ldjfix.validation.validator import Validator
+    from ldjfix.validation.wholefile import validate_to
 
     if as_json and as_jsonl:
         raise UsageProblem("Use --json or --jsonl, not both.")

@@ -20,15 +20,14 @@ import orjson
 from ldjfix.errors import InputProblem
 from ldjfix.gong import descriptions
 from ldjfix.gong.identifiers import check_object_type
-from ldjfix.ldjson.files import open_input, read_input
+from ldjfix.ldjson.files import read_input
 from ldjfix.ldjson.lines import BOM, Line, Parsed, parse_line
-from ldjfix.ldjson.sources import SourcePath
 from ldjfix.validation.customfields import custom_fields
 from ldjfix.validation.explain import explain
 from ldjfix.validation.findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
 from ldjfix.validation.schemas import SchemaPair, build
 from ldjfix.validation.shapes import Failure, FlatRule, Known, ShapeCache, compile_schema
-from ldjfix.validation.stream import Emit, Streaks, StreamResult, open_writer
+from ldjfix.validation.stream import Emit, Streaks
 
 __all__ = [
     "ERROR",
@@ -41,8 +40,6 @@ __all__ = [
     "load_entity_schema",
     "reference_validator",
     "render_text",
-    "validate_file",
-    "validate_to",
 ]
 
 
@@ -309,44 +306,6 @@ def reference_validator(schema: dict[str, Any]) -> Any:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def validate_file(
-    path: SourcePath,
-    object_type: str,
-    *,
-    entity_schema: dict[str, Any] | None = None,
-    strict: bool = False,
-    schema_source: str = "the entity schema",
-) -> ValidationReport:
-    """Validate every line of ``path`` (``-`` is stdin) and count good and bad lines."""
-    validator = Validator(
-        object_type, entity_schema=entity_schema, strict=strict, schema_source=schema_source
-    )
-    tally = Tally()
-    with open_input(path) as stream:
-        findings = tuple(sorted(validator.check_stream(stream, tally=tally), key=_by_line))
-    return ValidationReport(tally.lines - tally.invalid, tally.invalid, findings)
-
-
-def validate_to(
-    out: BinaryIO,
-    path: SourcePath,
-    validator: Validator,
-    *,
-    form: str = "text",
-    summary_only: bool = False,
-    name: str | None = None,
-) -> StreamResult:
-    """Validate every line of ``path`` (``-`` is stdin), writing findings to ``out`` as found."""
-    tally = Tally()
-    if name is None:
-        name = "stdin" if str(path) == "-" else str(path)
-    writer = open_writer(out, name=name, form=form, summary_only=summary_only)
-    with open_input(path) as stream:
-        for finding in validator.check_stream(stream, tally=tally, streaks=writer):
-            writer.finding(finding)
-    return writer.finish(tally)
-
-
 def load_entity_schema(path: str | Path) -> dict[str, Any]:
     """Read a saved ``GET /v2/crm/entity-schema`` response (or a bare list of fields)."""
     data = read_input(path, what="schema file")
@@ -366,10 +325,6 @@ def load_entity_schema(path: str | Path) -> dict[str, Any]:
 
 _EMPTY: tuple[Any, ...] = (None, "", [])
 _MARK_SLOTS = 1 << 23  # 8 MiB of marks: about 1 record in 25 clashes at 200 MB of records
-
-
-def _by_line(finding: Finding) -> int:
-    return finding.line
 
 
 def _compile(schema: dict[str, Any]) -> Any:

@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from ldjfix.errors import UsageProblem
-from ldjfix.validation.validator import Validator, reference_validator, validate_file
+from ldjfix.validation.validator import Validator, reference_validator
+from ldjfix.validation.wholefile import validate_file
 
 GOOD = {
     "objectId": "a-1",

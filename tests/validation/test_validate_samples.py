@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ldjfix.synth.defects import LOCAL_KINDS, SERVER_KINDS
-from ldjfix.validation.validator import load_entity_schema, validate_file
+from ldjfix.validation.validator import load_entity_schema
+from ldjfix.validation.wholefile import validate_file
 
 SAMPLES = Path(__file__).parents[2] / "samples"
 TYPES = {

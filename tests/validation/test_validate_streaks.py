@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from ldjfix.validation.findings import Tally
 from ldjfix.validation.stream import open_writer, write_findings
-from ldjfix.validation.validator import Validator, validate_to
+from ldjfix.validation.validator import Validator
+from ldjfix.validation.wholefile import validate_to
 
 GOOD = {
     "objectId": "a-1",
