@@ -159,13 +159,14 @@ def load_status(
     """The request status a command works on (the one place that knows its sources)."""
     from ldjfix.errors import UsageProblem
     from ldjfix.gong.status import parse_status
-    from ldjfix.jobs.settings import require_integration_id
     from ldjfix.ldjson.files import STDIO, read_input
 
     asked = integration_id is not None or client_request_id is not None
     if status_file is not None and asked:
         raise UsageProblem("Use --status-file or --integration-id/--client-request-id, not both.")
     if asked:
+        from ldjfix.jobs.settings import require_integration_id  # a saved status needs none
+
         if client_request_id is None:
             raise UsageProblem("--integration-id and --client-request-id go together.")
         sandbox_dir = remote.pop("sandbox_dir", None)

@@ -7,7 +7,6 @@ digits, ``-`` and ``_``; ``objectType`` is one of Gong's case-sensitive names.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -19,6 +18,8 @@ _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 def new_client_request_id(prefix: str = "ldjfix") -> str:
     """A fresh clientRequestId of letters, digits, ``-`` and ``_`` (e.g. ``ldjfix-20261129-…``)."""
+    import secrets  # only an upload needs it: validate and extract start without it
+
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return f"{prefix}-{stamp}-{secrets.token_hex(4)}"
 

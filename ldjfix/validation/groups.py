@@ -147,25 +147,35 @@ class DefectGroups:
         if group.example is NO_VALUE and value is not NO_VALUE:
             group.example = value
 
-    def adder(self, name: str, description: str, severity: str) -> Callable[[int, Any], None]:
-        """:meth:`add` for findings of one field and text: ``adder(...)(line, value)``.
+    def adder(
+        self, name: str, description: str, severity: str
+    ) -> Callable[[list[int], list[Any]], None]:
+        """:meth:`add` for a batch of findings of one field and text: ``adder(...)(lines, values)``.
 
-        The shortcut of a streak of records failing the same way: once the finding's group holds
-        its first lines and an example, counting one more is all :meth:`add` would do.
+        The shortcut of a streak of records failing the same way (``lines`` in order, one
+        finding each): once the batch's groups hold their first lines and an example, counting
+        the batch is all :meth:`add` would do; else each finding goes through :meth:`add`.
         """
         found = self._keys.get((severity, name, description))
         plain, millis = found if found is not None else self._remember(severity, name, description)
-        groups, add, match = self.groups, self.add, _MILLIS.match
+        groups, match = self.groups, _MILLIS.match
 
-        def add_one(line: int, value: Any) -> None:
-            key = millis if millis is not None and type(value) is str and match(value) else plain
-            group = groups.get(key)
-            if group is None or group.example is NO_VALUE or len(group.lines) < FIRST_LINES:
-                add(line, name, description, severity, value)
-            elif group.lines[-1] != line:
-                group.count += 1
+        def add_all(lines: list[int], values: list[Any]) -> None:
+            try:  # how many values have milliseconds: one C pass
+                matched = len(list(filter(None, map(match, values)))) if millis else 0
+            except TypeError:  # a value that is not a string: one finding at a time
+                matched = -1
+            if matched >= 0:
+                split = ((plain, len(lines) - matched), (millis, matched))
+                wanted = [(groups.get(key), n) for key, n in split if n and key is not None]
+                if all(_full(group, lines[0]) for group, _ in wanted):
+                    for group, n in wanted:
+                        group.count += n  # type: ignore[union-attr]  # _full: not None
+                    return
+            for line, value in zip(lines, values, strict=True):
+                self.add(line, name, description, severity, value)
 
-        return add_one
+        return add_all
 
     def _remember(
         self, severity: str, name: str | None, description: str
@@ -216,6 +226,16 @@ class DefectGroups:
             group.lines = sorted({*group.lines, *item["lines"]})[:FIRST_LINES]
             if group.example is NO_VALUE and item.get("example") is not None:
                 group.example = item["example"]
+
+
+def _full(group: DefectGroup | None, line: int) -> bool:
+    """True when ``group`` holds its first lines and an example, all before ``line``."""
+    return (
+        group is not None
+        and group.example is not NO_VALUE
+        and len(group.lines) >= FIRST_LINES
+        and group.lines[-1] < line
+    )
 
 
 def more_line(rest: Iterable[DefectGroup], indent: str = "") -> list[str]:

@@ -27,7 +27,7 @@ from ldjfix.validation.explain import explain
 from ldjfix.validation.findings import ERROR, WARNING, Finding, Tally, ValidationReport, render_text
 from ldjfix.validation.schemas import SchemaPair, build
 from ldjfix.validation.shapes import Failure, FlatRule, Known, ShapeCache, compile_schema
-from ldjfix.validation.stream import Emit, Streaks
+from ldjfix.validation.writer import Emit, Streaks
 
 __all__ = [
     "ERROR",

@@ -7,8 +7,9 @@ from typing import Any, BinaryIO
 from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.validation.findings import Finding, Tally, ValidationReport
-from ldjfix.validation.stream import StreamResult, open_writer
+from ldjfix.validation.stream import open_writer
 from ldjfix.validation.validator import Validator
+from ldjfix.validation.writer import StreamResult
 
 
 def validate_file(
