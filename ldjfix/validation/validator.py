@@ -191,7 +191,9 @@ class Validator:
         keep = hashes.append
         number = blank = 0
         # While records keep failing the same way, the shape's relaxed check replaces the
-        # screen: one check says "fails only there" (or "passes") instead of two.
+        # screen: one check says "fails only there" instead of two. A clean record ends the
+        # streak: the screen alone checks the clean records after it in one call, and the next
+        # record failing a known way finds its shape again among the recent ones.
         streak: Known | None = None
         shape: frozenset[str] = frozenset()
         relaxed: Any = None
@@ -233,6 +235,8 @@ class Validator:
                             emit(number, oid, value)
                         else:
                             yield Finding(number, oid, name, text, severity, value)
+                    else:
+                        streak = None  # a clean record ends the streak (see above)
                 else:
                     known = ShapeCache.findings(record, streak[1])
                     if len(known) == 1 and streaks is not None:  # the writer's shortcut again
@@ -246,6 +250,8 @@ class Validator:
                             if finding.severity == ERROR:
                                 mark(number)
                             yield finding
+                    else:
+                        streak = None  # a clean record ends the streak (see above)
             elif not screen(record):
                 shapes.hit = None
                 findings = self.explain_record(number, record)
