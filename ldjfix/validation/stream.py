@@ -114,13 +114,36 @@ class _Text(FindingWriter):
         return "".join(f"{line}\n" for line in [*lines, result.counts_line()]).encode()
 
 
-def _printable(object_ids: list[str | None]) -> bool:
-    """True when every objectId is a string :func:`safe` leaves as it is (one check for all)."""
+def _printable(object_ids: list[str | None], unsafe: str = "") -> bool:
+    """True when every objectId is printable ASCII without a character of ``unsafe``.
+
+    :func:`safe` leaves such a string as it is, and orjson writes it as it is between quotes
+    when ``unsafe`` holds ``"`` and ``\\``; one check for a whole batch.
+    """
     try:
         joined = "".join(object_ids)  # type: ignore[arg-type]  # a None: TypeError
     except TypeError:
         return False
-    return joined.isascii() and joined.isprintable()
+    return joined.isascii() and joined.isprintable() and not any(c in joined for c in unsafe)
+
+
+def _json_elements(
+    lines: list[int], object_ids: list[str | None], before: bytes, after: bytes
+) -> bytes:
+    """``before`` ``{"line":N,"objectId":ID,`` ``after`` for each finding, as orjson writes it."""
+    if _printable(object_ids, '"\\'):
+        head, tail = before.decode(), after.decode()
+        pairs = zip(lines, object_ids, strict=True)
+        return "".join(
+            [f'{head}{{"line":{n},"objectId":"{oid}",{tail}' for n, oid in pairs]
+        ).encode()
+    dumps = orjson.dumps
+    return b"".join(
+        [
+            b'%b{"line":%d,"objectId":%b,%b' % (before, line, dumps(oid), after)
+            for line, oid in zip(lines, object_ids, strict=True)
+        ]
+    )
 
 
 def _safe_id(object_id: str | None) -> str | None:
@@ -142,22 +165,13 @@ class _Jsonl(FindingWriter):
     def _batch(self, add: Adder, name: str, text: str, severity: str) -> Batch:
         if self.summary_only:
             return super()._batch(add, name, text, severity)
-        counts, index = self.counts, 0 if severity == ERROR else 1
-        put, dumps = self._put, orjson.dumps
+        counts, index, put = self.counts, 0 if severity == ERROR else 1, self._put
         rest = after_object_id(name, text, severity) + b"\n"
 
         def write(lines: list[int], object_ids: list[str | None], values: list[Any]) -> None:
             add(lines, values)
             counts[index] += len(lines)
-            put(
-                b"".join(
-                    [
-                        b'{"line":%d,"objectId":%b,%b' % (line, dumps(oid), rest)
-                        for line, oid in zip(lines, object_ids, strict=True)
-                    ]
-                ),
-                len(lines),
-            )
+            put(_json_elements(lines, object_ids, b"", rest), len(lines))
 
         return write
 
@@ -190,22 +204,14 @@ class _Json(FindingWriter):
     def _batch(self, add: Adder, name: str, text: str, severity: str) -> Batch:
         if self.summary_only:
             return super()._batch(add, name, text, severity)
-        counts, dumps, is_error = self.counts, orjson.dumps, severity == ERROR
+        counts, is_error = self.counts, severity == ERROR
         put = self._put if is_error else self._spool_lines
         rest = after_object_id(name, text)
 
         def write(lines: list[int], object_ids: list[str | None], values: list[Any]) -> None:
             add(lines, values)
             counts[0 if is_error else 1] += len(lines)
-            put(
-                b"".join(
-                    [
-                        b',\n  {"line":%d,"objectId":%b,%b' % (line, dumps(oid), rest)
-                        for line, oid in zip(lines, object_ids, strict=True)
-                    ]
-                ),
-                len(lines),
-            )
+            put(_json_elements(lines, object_ids, b",\n  ", rest), len(lines))
 
         return write
 

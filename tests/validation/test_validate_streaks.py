@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ldjfix.validation.findings import Tally
+from ldjfix.validation.findings import Finding, Tally
 from ldjfix.validation.stream import open_writer, write_findings
 from ldjfix.validation.validator import Validator
 from ldjfix.validation.wholefile import validate_to
@@ -48,6 +49,8 @@ POOL = [
     lambda n: _line(n, modifiedDate=_millis(n), objectId=_DROP),  # no objectId
     lambda n: _line(n, modifiedDate=_millis(n), objectId=7),  # not a string
     lambda n: _line(n, objectId=None),  # one finding, no objectId to name
+    lambda n: _line(n, objectId=f'q"\\{n}'),  # one finding; JSON escapes the objectId
+    lambda n: _line(n, objectId=f"\x1b[2J\x7f{n}"),  # one finding; the text escapes it
     lambda n: _line(n, objectId=n),
     lambda n: _line(n, modifiedDate=_millis(n), objectId=f"\x1b]0;t\x07{n}"),  # unsafe text
     lambda n: _line(n, modifiedDate=_millis(n), objectId=f"é-\u202e{n}"),
@@ -133,3 +136,29 @@ def test_validate_streaks_go_to_the_writer_not_the_iterator() -> None:
     yielded = list(validator.check_stream(io.BytesIO(data), streaks=writer))
     assert len(yielded) == 1 and yielded[0].line == 1
     assert len(list(validator.check_stream(io.BytesIO(data)))) == 50
+
+
+@pytest.mark.parametrize(("form", "summary"), FORMS)
+def test_validate_streaks_shortcut_of_any_object_id_and_value(form: str, summary: bool) -> None:
+    """The writer's shortcut fed directly (objectIds JSON or a terminal must escape, values of
+    any type, both severities) writes what one Finding each writes."""
+    runs = [["a-1", "b-2"], ['q"\\1', "a-2"], ["\x1b[2J", "a"], ["x\x7f", "b"], ["é", "c"]]
+    runs += [[None, "a_1"], ["\u202e", "d"], ["\u2028", "e"]]
+    values: list[Any] = [_millis(1), "03/04/2025", 5, None, [], _millis(2), "", "x"]
+    text = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
+    findings = [  # a text of its own per run: each run is a batch of its own
+        Finding(0, oids[n % 2], "modifiedDate", f"{text} {i}", severity, values[n % len(values)])
+        for severity in ("error", "warning", "error")
+        for i, oids in enumerate(runs)
+        for n in range(300)
+    ]
+    findings = [replace(f, line=n) for n, f in enumerate(findings, 1)]
+    fast, general = io.BytesIO(), io.BytesIO()
+    shortcut = open_writer(fast, name="f\x1b", form=form, summary_only=summary)
+    for finding in findings:
+        emit = shortcut.streak(finding.field or "", finding.description, finding.severity)
+        emit(finding.line, finding.object_id, finding.value)
+    tally = Tally()
+    shortcut.finish(tally)
+    write_findings(findings, tally, general, name="f\x1b", form=form, summary_only=summary)
+    assert fast.getvalue() == general.getvalue()
