@@ -25,6 +25,9 @@ GROUPS_KEPT = 500
 FIRST_LINES = 5
 NO_VALUE: Any = object()  # "no example": distinct from a null value
 _MILLIS = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[.,]\d+")
+_MILLIS_EACH = re.compile(
+    "(?:^|\x00)" + _MILLIS.pattern[1:]
+)  # at the start of each NUL-joined value
 _OFFSETS = re.compile(r" at (?:character|byte|position|column|line) \d+(?: of the line)?")
 _DIGITS = re.compile(r"\d+")
 _EXAMPLE_LIMIT = 60
@@ -158,13 +161,10 @@ class DefectGroups:
         """
         found = self._keys.get((severity, name, description))
         plain, millis = found if found is not None else self._remember(severity, name, description)
-        groups, match = self.groups, _MILLIS.match
+        groups = self.groups
 
         def add_all(lines: list[int], values: list[Any]) -> None:
-            try:  # how many values have milliseconds: one C pass
-                matched = len(list(filter(None, map(match, values)))) if millis else 0
-            except TypeError:  # a value that is not a string: one finding at a time
-                matched = -1
+            matched = _with_millis(values) if millis else 0
             if matched >= 0:
                 split = ((plain, len(lines) - matched), (millis, matched))
                 wanted = [(groups.get(key), n) for key, n in split if n and key is not None]
@@ -226,6 +226,21 @@ class DefectGroups:
             group.lines = sorted({*group.lines, *item["lines"]})[:FIRST_LINES]
             if group.example is NO_VALUE and item.get("example") is not None:
                 group.example = item["example"]
+
+
+def _with_millis(values: list[Any]) -> int:
+    """How many ``values`` :data:`_MILLIS` matches; -1 when one is not a string.
+
+    One search over the values joined by NUL (which no part of the pattern matches) instead of a
+    match per value, unless a value holds a NUL itself.
+    """
+    try:
+        joined = "\x00".join(values)
+    except TypeError:
+        return -1
+    if joined.count("\x00") != len(values) - 1:
+        return len(list(filter(None, map(_MILLIS.match, values))))
+    return len(_MILLIS_EACH.findall(joined))
 
 
 def _full(group: DefectGroup | None, line: int) -> bool:

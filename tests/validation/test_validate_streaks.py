@@ -44,6 +44,8 @@ POOL = [
     lambda n: _line(n, modifiedDate=_millis(n)),  # the streak: milliseconds
     lambda n: _line(n, modifiedDate=_millis(n)),
     lambda n: _line(n, modifiedDate="03/04/2025"),  # same field, not milliseconds
+    lambda n: _line(n, modifiedDate="\u0662\u0660\u0662\u0664" + _millis(n)[4:]),  # other digits
+    lambda n: _line(n, modifiedDate="x\x00" + _millis(n)),  # a NUL, then milliseconds
     lambda n: _line(n, modifiedDate=""),  # mandatory and empty: another text
     lambda n: _line(n, modifiedDate=None),
     lambda n: _line(n, modifiedDate=_millis(n), objectId=_DROP),  # no objectId
