@@ -13,7 +13,6 @@ import contextlib
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -92,6 +91,8 @@ def load_toml(path: Path, *, what: str) -> dict[str, Any]:
         raise InputProblem(f"cannot read {what} {path}: {exc.strerror}.") from None
     except UnicodeDecodeError as exc:
         raise _problem(path, None, f"not UTF-8 text (byte {exc.start}).") from None
+    import tomllib  # only when there is a file to read: most commands start without it
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
