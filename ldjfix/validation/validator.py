@@ -195,7 +195,8 @@ class Validator:
         # streak: the screen alone checks the clean records after it in one call, and the next
         # record failing a known way finds its shape again among the recent ones.
         streak: Known | None = None
-        shape: frozenset[str] = frozenset()
+        shape: frozenset[str] = frozenset()  # the streak's fields a record may lack (see below)
+        required = {n for schema, _ in self._shapes.schemas for n in schema.get("required", ())}
         relaxed: Any = None
         one: FlatRule | None = None
         name, check, text, severity, mandatory = "", relaxed, "", ERROR, False
@@ -218,7 +219,7 @@ class Validator:
                 yield from findings
                 continue
             object_id = record.get("objectId")
-            if streak is not None and record.keys() >= shape and relaxed(record):
+            if streak is not None and (not shape or record.keys() >= shape) and relaxed(record):
                 if one is not None:  # one rule can fail: its finding, inlined (the hot case)
                     value = record[name]
                     if not check(value):
@@ -257,7 +258,8 @@ class Validator:
                 findings = self.explain_record(number, record)
                 streak = shapes.hit
                 if streak is not None:
-                    shape, relaxed = streak[0], streak[2]
+                    # a field every record must have is there when the relaxed check passes
+                    shape, relaxed = streak[0] - required, streak[2]
                     one = streak[1][0] if len(streak[1]) == 1 else None
                     if one is not None:
                         name, check, text, severity, mandatory = one
