@@ -42,8 +42,12 @@ class FixedRecords(Mapping[int, Record]):
         self.store = store
         self.offsets = offsets  # byte offset of each source line (index 0 unused)
         self.index = array("q", bytes(8 * len(offsets)))  # entry offset + 1; 0: not fixed
+        # the upload-set size of the record an entry holds, learnt when it was put: planning
+        # sizes every fixed record without rebuilding it (``sized_at`` says for which entry)
+        self._size = array("I", bytes(4 * len(offsets)))
+        self._sized_at = array("q", bytes(8 * len(offsets)))
         self._out: BinaryIO | None = None
-        self._size = store.stat().st_size if store.exists() else 0
+        self._end = store.stat().st_size if store.exists() else 0
         self._read_store: BinaryIO | None = None
         self._read_source: BinaryIO | None = None
         self._count = 0
@@ -61,9 +65,12 @@ class FixedRecords(Mapping[int, Record]):
         entry = dump_json([line, changes(source_record, record)]) + b"\n"
         if self._out is None:
             self._out = self.store.open("ab")
-        at = self._size
+        at = self._end
         self._out.write(entry)
-        self._size += len(entry)
+        self._end += len(entry)
+        self._grow(line)
+        self._size[line] = min(len(dump_json(record)) + 1, _MAX_SIZE)
+        self._sized_at[line] = at + 1
         return at
 
     def sync(self) -> None:
@@ -74,12 +81,29 @@ class FixedRecords(Mapping[int, Record]):
 
     def adopt(self, line: int, at: int) -> None:
         """Line ``line``'s fixed content is now the entry at ``at``."""
-        if line >= len(self.index):  # the survey that fills ``offsets`` may still be running
-            more = max(line + 1, len(self.offsets)) - len(self.index)
-            self.index.extend(bytes(8 * more) and array("q", bytes(8 * more)))
+        self._grow(line)
         if not self.index[line]:
             self._count += 1
         self.index[line] = at + 1
+
+    def _grow(self, line: int) -> None:
+        """Room for ``line`` (the survey that fills ``offsets`` may still be running)."""
+        if line < len(self.index):
+            return
+        more = max(line + 1, len(self.offsets)) - len(self.index)
+        self.index.extend(array("q", bytes(8 * more)))
+        self._size.extend(array("I", bytes(4 * more)))
+        self._sized_at.extend(array("q", bytes(8 * more)))
+
+    def upload_size(self, line: int) -> int | None:
+        """Bytes line ``line``'s fixed record takes in an upload set ("\\n" included); None if
+        it is not fixed. Known without a rebuild when this process stored it."""
+        at = self.index[line] if 0 < line < len(self.index) else 0
+        if not at:
+            return None
+        if self._sized_at[line] == at:
+            return self._size[line]
+        return min(len(dump_json(self[line])) + 1, _MAX_SIZE)
 
     def store_or_none(self) -> FixedRecords:
         """This store (a bare ledger's stand-in answers None)."""
@@ -190,6 +214,7 @@ def apply_changes(record: Record, change: dict[str, Any]) -> Record:
 
 
 _MISSING: Any = object()
+_MAX_SIZE = 2**32 - 1
 
 
 class FixesLog:

@@ -56,6 +56,7 @@ REJECTED_CSV = "rejected.csv"
 SUMMARY_MD = "summary.md"
 ANSWERS = "interactive-answers.jsonl"
 FIXED_STORE = "fixed.jsonl"  # in rounds/
+CORRECTED_DRAFT = "corrected.draft.ldjson"  # in rounds/: corrected.ldjson written ahead
 # every file a job writes at the top of its folder (rounds/ holds the rest)
 OWN_FILES = (JOURNAL, LOCK, CORRECTED, REJECTED, FIXES, REPORT, REJECTED_CSV, SUMMARY_MD, ANSWERS)
 
@@ -104,7 +105,11 @@ class JobFolder:
 
     def remove_stale_temps(self) -> list[Path]:
         """Remove temporary files a killed run left mid-write (only while holding the folder)."""
-        return [*remove_stale_temps(self.root), *remove_stale_temps(self.rounds)]
+        stale = [*remove_stale_temps(self.root), *remove_stale_temps(self.rounds)]
+        if self.corrected_draft.exists():  # valid only in the run that wrote it
+            self.corrected_draft.unlink()
+            stale.append(self.corrected_draft)
+        return stale
 
     @property
     def journal(self) -> Path:
@@ -154,6 +159,11 @@ class JobFolder:
     def fixed_store(self) -> Path:
         """What every fix changed, per source line (:mod:`ldjfix.loop.fixedstore`)."""
         return self.rounds / FIXED_STORE
+
+    @property
+    def corrected_draft(self) -> Path:
+        """corrected.ldjson as planning wrote it ahead, to be taken if the round changes nothing."""
+        return self.rounds / CORRECTED_DRAFT
 
     def settlement(self, round_no: int) -> Path:
         """What round ``round_no`` settled (round 0 is local validation)."""

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ldjfix.ldjson.serial import dump_json
 from ldjfix.loop.fixedstore import FixedRecords
 from ldjfix.loop.shapes import SettlementDoc
 
@@ -120,6 +119,10 @@ class Unstored(Mapping[int, dict[str, Any]]):
     def __len__(self) -> int:
         return len(self.at)
 
+    def upload_size(self, line: int) -> None:
+        """Unknown: the record is in no attached store (a bare ledger sizes it as the source)."""
+        return None
+
     def store_or_none(self) -> None:
         """No store to write fixed records to."""
         return None
@@ -145,6 +148,8 @@ class Ledger:
         self.errors: dict[int, tuple[str, ...]] = {}
         self.fix_count = 0
         self.fixes_end = 0
+        self.version = 0  # counts the settlements that changed a record's content or dropped one
+        self.drafted_at: int | None = None  # the version a draft of corrected.ldjson shows
 
     def add_record(self, line: int, object_id: str | None) -> None:
         """Count ``line`` as a source record, pending until a round settles it."""
@@ -181,6 +186,7 @@ class Ledger:
             if self.state[line] != PENDING:
                 raise InvariantBroken(f"line {line} fixed while not pending")
             self.fixed.adopt(line, at)
+        self.version += bool(settlement.fixed or settlement.quarantined)
         self.fix_count += settlement.fix_count
         self.fixes_end = max(self.fixes_end, settlement.fixes_end)
         self.check()
@@ -192,10 +198,8 @@ class Ledger:
 
     def upload_size(self, line: int) -> int:
         """Bytes ``line`` takes in an upload set now: its fixed form when a fix changed it."""
-        record = self.fixed.get(line)
-        if record is None:
-            return self.sizes[line]
-        return len(dump_json(record)) + 1
+        size = self.fixed.upload_size(line)
+        return self.sizes[line] if size is None else size
 
     def counts(self) -> Counts:
         """Current counts, recounted from the per-line states."""

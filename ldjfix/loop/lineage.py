@@ -58,36 +58,65 @@ def write_upload_sets(
     shards: Mapping[str, Sequence[int]],
     fixed: Mapping[int, dict[str, Any]],
     paths: Mapping[str, Path],
+    draft: Draft | None = None,
 ) -> dict[str, SetFacts]:
     """Write each shard's records, from the source in one pass, fixed records re-serialised.
 
+    With ``draft``, the same pass also writes the source with those records in place and the
+    ``draft.dropped`` lines left out (what corrected.ldjson will be if nothing changes), so a
+    job whose first round settles everything builds each fixed record once.
     Returns each set's facts, so the set can be checked against them before it is sent.
     """
     names = list(shards)
     # which shard a line goes to, one small int per source line (0: none), not a dict
     top = max((max(lines) for lines in shards.values() if lines), default=0)
+    if draft is not None:
+        top = max(top, max(draft.dropped, default=0))
     owner = array("H", bytes(2 * (top + 1)))
     for index, name in enumerate(names, 1):
         for line in shards[name]:
             owner[line] = index
+    dropped = () if draft is None else draft.dropped
+    for line in dropped:
+        owner[line] = _DROPPED
     wanted = (n for n in range(1, top + 1) if owner[n])
     digests = [hashlib.sha256() for _ in names]
     sizes = [0] * len(names)
     counts = [0] * len(names)
     with contextlib.ExitStack() as stack:
         outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
+        whole = None if draft is None else stack.enter_context(atomic_output(draft.path))
         with open_input(source, what="source file") as stream:
-            for item in scan(stream, wanted, Shape()):
-                if isinstance(item, Line):
-                    at = owner[item.number] - 1
-                    data = _content(item, fixed) + b"\n"
-                    outs[at].write(data)
-                    digests[at].update(data)
-                    sizes[at] += len(data)
-                    counts[at] += 1
+            for item in scan(stream, wanted, Shape(), copy=whole is not None):
+                if not isinstance(item, Line):
+                    if whole is not None:
+                        whole.write(item)  # the lines between: copied byte for byte
+                    continue
+                at = owner[item.number] - 1
+                if at == _DROPPED - 1:
+                    continue
+                content = _content(item, fixed)
+                data = content + b"\n"
+                outs[at].write(data)
+                digests[at].update(data)
+                sizes[at] += len(data)
+                counts[at] += 1
+                if whole is not None:
+                    whole.write(content + item.ending)
     return {
         name: SetFacts(counts[i], sizes[i], digests[i].hexdigest()) for i, name in enumerate(names)
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """Where :func:`write_upload_sets` writes the corrected source, and which lines it drops."""
+
+    path: Path
+    dropped: Collection[int]
+
+
+_DROPPED = 2**16 - 1  # the owner of a line the draft leaves out (no shard is numbered so high)
 
 
 def read_set_facts(path: Path) -> SetFacts | None:

@@ -9,6 +9,8 @@ not a JSON object). ``report.json`` is the job's contract with pipelines (README
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import orjson
 
 from ldjfix.errors import ExitCode
 from ldjfix.ldjson.files import atomic_output, open_input
-from ldjfix.ldjson.lines import Line
+from ldjfix.ldjson.lines import Line, Shape, scan
 from ldjfix.ldjson.rewrite import DROP, KEEP, Replacement, write_replaced
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
@@ -63,12 +65,53 @@ def outcome_of(counts: Counts, stopped: bool) -> str:
 
 
 def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None:
-    """Write corrected.ldjson and rejected.ldjson from the ledger (fixes.jsonl grew by rounds)."""
+    """Write corrected.ldjson and rejected.ldjson from the ledger (fixes.jsonl grew by rounds).
+
+    When planning drafted corrected.ldjson and no settlement changed a record since, the draft
+    is it: only rejected.ldjson is written (nothing is rebuilt a second time).
+    """
     quarantined = set(ledger.lines_in(QUARANTINED))
+    rejected: list[bytes] = []
+    draft, corrected = folder.corrected_draft, folder.output(CORRECTED)
+    if ledger.drafted_at == ledger.version and draft.exists() and _plain(corrected):
+        if quarantined:
+            with open_input(source, what="source file") as stream:
+                items = scan(stream, quarantined, Shape(), copy=False)
+                rejected += [_rejected_line(i, ledger) for i in items if isinstance(i, Line)]
+        os.replace(draft, corrected)
+    else:
+        draft.unlink(missing_ok=True)
+        _write_corrected(source, folder, ledger, quarantined, rejected)
+    skipped = len(rejected)
+    if skipped != len(quarantined):
+        raise InvariantBroken(f"{len(quarantined)} quarantined but {skipped} left out")
+    with atomic_output(folder.output(REJECTED)) as out:
+        out.writelines(rejected)
+    fixes = folder.output(FIXES)
+    if not fixes.exists():
+        with atomic_output(fixes):
+            pass
+
+
+def _plain(path: Path) -> bool:
+    """True when ``path`` is a plain file or absent: a link, FIFO or device is written through."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
+
+
+def _write_corrected(
+    source: SourcePath,
+    folder: JobFolder,
+    ledger: Ledger,
+    quarantined: set[int],
+    rejected: list[bytes],
+) -> None:
+    """corrected.ldjson from the source and the store; quarantined lines go to ``rejected``."""
     fixed, state = ledger.fixed, ledger.state
     # in line order, without a set of every fixed line (that can be every line of the source)
     wanted = (n for n in range(1, len(state)) if state[n] == QUARANTINED or n in fixed)
-    rejected: list[bytes] = []
 
     def change(line: Line) -> Replacement:
         if line.number in quarantined:
@@ -82,15 +125,6 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
         atomic_output(folder.output(CORRECTED)) as out,
     ):
         write_replaced(stream, out, change, wanted=wanted)
-    skipped = len(rejected)
-    if skipped != len(quarantined):
-        raise InvariantBroken(f"{len(quarantined)} quarantined but {skipped} left out")
-    with atomic_output(folder.output(REJECTED)) as out:
-        out.writelines(rejected)
-    fixes = folder.output(FIXES)
-    if not fixes.exists():
-        with atomic_output(fixes):
-            pass
 
 
 def _rejected_line(line: Line, ledger: Ledger) -> bytes:

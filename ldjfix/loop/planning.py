@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from ldjfix.errors import InputProblem
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.journal import JobFolder, Journal, client_request_id, upload_name
-from ldjfix.loop.ledger import PENDING, Ledger
-from ldjfix.loop.lineage import SetFacts, read_set_facts, write_upload_sets
+from ldjfix.loop.ledger import PENDING, QUARANTINED, Ledger
+from ldjfix.loop.lineage import Draft, SetFacts, read_set_facts, write_upload_sets
 from ldjfix.loop.shapes import UploadEntry
 from ldjfix.loop.shards import GroupTooBig, Partition, plan_shards, split_by_bytes
 
@@ -55,12 +55,14 @@ class Planner:
     ) -> dict[str, UploadEntry]:
         """Write the sets and lineages of ``names``; returns their journal entries."""
         job_id = self.journal.doc["jobId"]
-        facts = write_upload_sets(
-            self.source,
-            names,
-            ledger.fixed,
-            {name: self.folder.upload_set(name) for name in names},
-        )
+        paths = {name: self.folder.upload_set(name) for name in names}
+        # nothing accepted yet: every fixed record is in these sets, so the corrected source
+        # comes out of the same pass at no extra rebuild (used if the round changes nothing)
+        draft = None
+        if not ledger.counts().accepted:
+            draft = Draft(self.folder.corrected_draft, set(ledger.lines_in(QUARANTINED)))
+        facts = write_upload_sets(self.source, names, ledger.fixed, paths, draft)
+        ledger.drafted_at = ledger.version if draft is not None else None
         digests = {
             name: self.folder.write_json(self.folder.lineage(name), lines)
             for name, lines in names.items()
