@@ -76,6 +76,34 @@ def test_loop_corrected_copies_unchanged_lines_byte_for_byte(tmp_path: Path) -> 
     assert records_of(result.job_dir / "corrected.ldjson")["a2"]["modifiedDate"].endswith(":00Z")
 
 
+def test_loop_corrected_drafted_while_planning_is_the_rewrite_from_the_store(
+    tmp_path: Path,
+) -> None:
+    """Round 1 drafts corrected.ldjson; it is byte for byte what the finish would rebuild."""
+    source = tmp_path / "odd.ldjson"
+    good = b'{"objectId":"a1","modifiedDate":"2025-01-01T00:00:00Z","name":"A"}'
+    millis = b'{ "objectId" : "a2", "modifiedDate":"2025-01-01T00:00:00.123Z","a\\u0062":1}'
+    twice = b'{"objectId":"a5","modifiedDate":"2025-01-01T00:00:00.5Z","modifiedDate":"x"}'
+    listed = b"[1, 2]"
+    source.write_bytes(
+        b"\xef\xbb\xbf" + millis + b"\r\n\n" + good + b"\n" + listed + b"\r\n" + twice + b"\n"
+    )
+    validator = Validator("ACCOUNT")
+    fixer = RulesFixer(load_rules(SAMPLES / "rules.toml"), validator=validator)
+    spec = JobSpec(source, "ACCOUNT", 1)
+    with sandbox_client(tmp_path / "sandbox") as client:
+        result = run_job(spec, client=client, fixer=fixer, validator=validator)
+        assert result.rounds == 1 and result.counts.quarantined >= 1
+        corrected = result.job_dir / "corrected.ldjson"
+        drafted = corrected.read_bytes()
+        assert not (result.job_dir / "rounds" / "corrected.draft.ldjson").exists()
+        corrected.unlink()  # the same command writes the outputs afresh, from the store
+        run_job(spec, client=client, fixer=fixer, validator=validator)
+    assert corrected.read_bytes() == drafted
+    assert drafted.startswith(b"\xef\xbb\xbf{") and b"\r\n\n" + good + b"\n" in drafted
+    assert b"00:00:00Z" in drafted.split(b"\r\n")[0]
+
+
 def test_loop_resent_record_never_overwrites_a_later_version(tmp_path: Path) -> None:
     """X fails on line 1 and is fixed; its newer line 3 is sent again after it: Gong keeps it."""
     long_name = "N" * 300
