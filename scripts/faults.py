@@ -53,6 +53,7 @@ from ldjfix.gong.retry import RetryPolicy
 from ldjfix.jobs.parts import FixChoice, make_fixer, make_validator
 from ldjfix.jobs.remote import open_client
 from ldjfix.ldjson.sources import SourceChanged
+from ldjfix.loop.runs import unpack
 from ldjfix.loop.rounds import JobSpec, run_job
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
@@ -607,7 +608,7 @@ def _settled_lines(
     accepted: set[int] = set()
     quarantined: set[int] = set()
     for doc in _settlements(job, journal):
-        for line in doc["accepted"]:
+        for line in unpack(doc["accepted"]):
             if line in accepted or line in quarantined:
                 outcome.broke("settled_twice", f"line {line} again in round {doc['round']}")
             accepted.add(line)
@@ -622,7 +623,7 @@ def _check_rounds(job: Path, journal: Mapping[str, Any], outcome: Outcome) -> No
     """No source line rides in two uploads of the same round."""
     by_round: dict[int, set[int]] = collections.defaultdict(set)
     for name, entry in journal["uploads"].items():
-        lineage = orjson.loads((job / "rounds" / f"{name}.lineage.json").read_bytes())
+        lineage = unpack(orjson.loads((job / "rounds" / f"{name}.lineage.json").read_bytes()))
         seen = by_round[entry["round"]]
         twice = seen.intersection(lineage)
         if twice or len(set(lineage)) != len(lineage):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -72,6 +72,40 @@ class FixedRecords(Mapping[int, Record]):
         self._size[line] = min(len(dump_json(record)) + 1, _MAX_SIZE)
         self._sized_at[line] = at + 1
         return at
+
+    @property
+    def end(self) -> int:
+        """Where the next entry will start (the store's size once written)."""
+        return self._end
+
+    def entries_at(self, lines: Sequence[int], start: int, end: int) -> array[int] | None:
+        """Where each of ``lines`` has its entry among those between ``start`` and ``end``.
+
+        A round writes one entry per line it fixed, one after the other; a settlement read
+        back names the lines and that stretch. None when the entries there do not name
+        exactly ``lines`` (the store is not the one the settlement was written with).
+        """
+        top = max(lines, default=0)
+        where = array("q", bytes(8 * (top + 1)))  # line -> its entry's offset + 1
+        count = 0
+        with self.store.open("rb") as stream:
+            stream.seek(start)
+            at = start
+            while at < end:
+                entry = stream.readline()
+                try:
+                    line = int(entry[1 : entry.index(b",")])
+                except ValueError:
+                    return None
+                if not 0 < line <= top or where[line]:
+                    return None
+                where[line] = at + 1
+                count += 1
+                at += len(entry)
+        if at != end or count != len(lines):
+            return None
+        found = array("q", (where[n] - 1 for n in lines))
+        return None if min(found, default=0) < 0 else found
 
     def sync(self) -> None:
         """Make every entry written so far durable (before a settlement names them)."""

@@ -28,6 +28,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,7 @@ class JobFolder:
         """Write report.json: the one writer, for a finished job and for one stopped midway."""
         self.write_json(self.output(REPORT), doc)
 
-    def read_lineage(self, name: str, sha256: str | None = None) -> list[int]:
+    def read_lineage(self, name: str, sha256: str | None = None) -> array[int]:
         """The lineage of upload ``name``, checked (against ``sha256`` when the journal has it)."""
         return shapes.read_lineage(self.lineage(name), sha256)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ldjfix.loop.fixedstore import FixedRecords
+from ldjfix.loop.runs import pack, unpack
 from ldjfix.loop.shapes import SettlementDoc
 
 NOT_A_RECORD = 0
@@ -54,14 +55,17 @@ class Settlement:
     """What one round settled: accepted lines, quarantined lines with errors, fixed lines.
 
     A fixed line's record is the store entry at ``fixed_at`` (same index as in ``fixed``);
-    its changes are in ``fixes.jsonl``, which was ``fixes_end`` bytes long once they were in.
+    the round wrote those entries between the two offsets of ``fixed_in`` (a settlement read
+    back finds them there: ``fixed_at`` is not kept on disk). Their changes are in
+    ``fixes.jsonl``, which was ``fixes_end`` bytes long once they were in.
     """
 
     round: int
-    accepted: tuple[int, ...] = ()
+    accepted: Sequence[int] = ()
     quarantined: tuple[tuple[int, tuple[str, ...]], ...] = ()
-    fixed: tuple[int, ...] = ()
-    fixed_at: tuple[int, ...] = ()
+    fixed: Sequence[int] = ()
+    fixed_at: Sequence[int] = ()  # empty when read back: the store's entries say
+    fixed_in: tuple[int, int] = (0, 0)
     fix_count: int = 0
     fixes_end: int = 0
     expected: dict[str, int] = field(default_factory=dict)  # upload -> failures still unseen
@@ -71,10 +75,10 @@ class Settlement:
         """The JSON form kept in the job folder."""
         return {
             "round": self.round,
-            "accepted": self.accepted,  # orjson writes tuples: no list copy of every line
+            "accepted": pack(self.accepted),
             "quarantined": [{"line": n, "errors": list(e)} for n, e in self.quarantined],
-            "fixed": self.fixed,
-            "fixedAt": self.fixed_at,
+            "fixed": pack(self.fixed),
+            "fixedIn": list(self.fixed_in),
             "fixCount": self.fix_count,
             "fixesEnd": self.fixes_end,
             "expected": self.expected,
@@ -86,10 +90,11 @@ class Settlement:
         """Read back what :meth:`as_json` wrote."""
         return cls(
             round=doc["round"],
-            accepted=tuple(doc["accepted"]),
+            accepted=unpack(doc["accepted"]),
             quarantined=tuple((q["line"], tuple(q["errors"])) for q in doc["quarantined"]),
-            fixed=tuple(doc["fixed"]),
-            fixed_at=tuple(doc["fixedAt"]),
+            fixed=unpack(doc["fixed"]),
+            fixed_at=doc.get("fixedAt", ()),  # an older job folder lists them
+            fixed_in=(doc["fixedIn"][0], doc["fixedIn"][1]) if "fixedIn" in doc else (0, 0),
             fix_count=doc["fixCount"],
             fixes_end=doc["fixesEnd"],
             expected=dict(doc["expected"]),
@@ -118,6 +123,10 @@ class Unstored(Mapping[int, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self.at)
+
+    def entries_at(self, lines: Sequence[int], start: int, end: int) -> Sequence[int] | None:
+        """Where ``lines``' entries are: unknown without a store (each at 0)."""
+        return array("q", bytes(8 * len(lines)))
 
     def upload_size(self, line: int) -> None:
         """Unknown: the record is in no attached store (a bare ledger sizes it as the source)."""
@@ -182,7 +191,12 @@ class Ledger:
         for line, errors in settlement.quarantined:
             self._leave_pending(line, QUARANTINED)
             self.errors[line] = errors
-        for line, at in zip(settlement.fixed, settlement.fixed_at, strict=True):
+        fixed_at: Sequence[int] | None = settlement.fixed_at
+        if settlement.fixed and not fixed_at:  # read back: where the round wrote its entries
+            fixed_at = self.fixed.entries_at(settlement.fixed, *settlement.fixed_in)
+        if fixed_at is None:
+            raise InvariantBroken("the fixed records it lists are not in rounds/fixed.jsonl")
+        for line, at in zip(settlement.fixed, fixed_at, strict=True):
             if self.state[line] != PENDING:
                 raise InvariantBroken(f"line {line} fixed while not pending")
             self.fixed.adopt(line, at)

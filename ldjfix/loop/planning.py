@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from ldjfix.errors import InputProblem
@@ -21,6 +21,7 @@ from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.journal import JobFolder, Journal, client_request_id, upload_name
 from ldjfix.loop.ledger import PENDING, QUARANTINED, Ledger
 from ldjfix.loop.lineage import Draft, SetFacts, read_set_facts, write_upload_sets
+from ldjfix.loop.runs import pack
 from ldjfix.loop.shapes import UploadEntry
 from ldjfix.loop.shards import GroupTooBig, Partition, plan_shards, split_by_bytes
 
@@ -64,7 +65,7 @@ class Planner:
         facts = write_upload_sets(self.source, names, ledger.fixed, paths, draft)
         ledger.drafted_at = ledger.version if draft is not None else None
         digests = {
-            name: self.folder.write_json(self.folder.lineage(name), lines)
+            name: self.folder.write_json(self.folder.lineage(name), pack(lines))
             for name, lines in names.items()
         }
         return {
@@ -117,7 +118,7 @@ class Planner:
             elif not _matches(read_set_facts(self.folder.upload_set(name)), want):
                 self._rewrite(ledger, name, lineage, want)
 
-    def _rewrite(self, ledger: Ledger, name: str, lineage: list[int], want: SetFacts) -> None:
+    def _rewrite(self, ledger: Ledger, name: str, lineage: Sequence[int], want: SetFacts) -> None:
         """Write a damaged set again from the source; it must come out as it was planned."""
         log.warning("upload set %s does not match its lineage: writing it again", name)
         path = self.folder.upload_set(name)
@@ -129,7 +130,7 @@ class Planner:
                 hint="Restore the source file the job started with, or pass another --job-dir.",
             )
 
-    def _replan(self, ledger: Ledger, name: str, lineage: list[int]) -> None:
+    def _replan(self, ledger: Ledger, name: str, lineage: Sequence[int]) -> None:
         """Cut a set planned under a larger cap into sets that fit, under fresh names."""
         log.warning("upload set %s is over %s bytes: planning it again", name, self.max_bytes)
         entry = self.journal.upload(name)

@@ -258,19 +258,32 @@ def settlement_of(
     notes: dict[str, Any] | None = None,
 ) -> Settlement:
     """The settlement of ``decisions``, once the store and the log are durable."""
+    end = 0
     if decisions.store is not None:
         decisions.store.sync()
+        end = decisions.store.end
+    # the round's entries follow one another in the store: from the first to the end
+    fixed_in = (min(decisions.fixed_at), end) if decisions.fixed else (end, end)
     notes = {**(notes or {}), "defects": decisions.groups.as_json()}
-    end = decisions.log.sync() if decisions.log is not None else 0
-    order = sorted(range(len(decisions.fixed)), key=decisions.fixed.__getitem__)
+    log_end = decisions.log.sync() if decisions.log is not None else 0
+    fixed, fixed_at = _by_line(decisions.fixed, decisions.fixed_at)
     return Settlement(
         round_no,
         accepted,
         tuple(sorted(decisions.quarantined.items())),
-        tuple(decisions.fixed[i] for i in order),
-        tuple(decisions.fixed_at[i] for i in order),
+        fixed,
+        fixed_at,
+        fixed_in,
         decisions.fix_count,
-        end,
+        log_end,
         expected or {},
         notes or {},
     )
+
+
+def _by_line(lines: array[int], ats: array[int]) -> tuple[array[int], array[int]]:
+    """``lines`` sorted, with ``ats`` in the same order (already sorted: no copy made)."""
+    if all(a < b for a, b in pairwise(lines)):
+        return lines, ats
+    order = sorted(range(len(lines)), key=lines.__getitem__)
+    return array("q", (lines[i] for i in order)), array("q", (ats[i] for i in order))

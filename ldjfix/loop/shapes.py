@@ -10,6 +10,7 @@ traceback half-way through a round.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NotRequired, Protocol, Required, TypedDict, Unpack, cast
@@ -17,6 +18,7 @@ from typing import Any, Literal, NotRequired, Protocol, Required, TypedDict, Unp
 import orjson
 
 from ldjfix.errors import ExitCode, InputProblem
+from ldjfix.loop.runs import Runs, is_runs, is_span, unpack
 
 JOURNAL_VERSION = 1
 Phase = Literal["new", "settled", "planned", "sent", "finished"]
@@ -98,15 +100,17 @@ class QuarantinedDoc(TypedDict):
 class SettlementDoc(TypedDict):
     """``rNN-settled.json``: what one round (round 0: local validation) settled.
 
-    ``fixed`` lists line numbers; ``fixedAt`` where each one's record is in ``rounds/fixed.jsonl``;
-    the changes are in ``fixes.jsonl`` (``fixCount`` of them, the log ``fixesEnd`` bytes long).
+    Line lists are runs (:mod:`ldjfix.loop.runs`). ``fixed`` lists line numbers, their records
+    in ``rounds/fixed.jsonl`` between the offsets ``fixedIn`` (an older folder: ``fixedAt``, each
+    one's offset); the changes are in ``fixes.jsonl`` (``fixCount``, the log ``fixesEnd`` long).
     """
 
     round: int
-    accepted: Sequence[int]
+    accepted: Runs
     quarantined: list[QuarantinedDoc]
-    fixed: Sequence[int]
-    fixedAt: Sequence[int]
+    fixed: Runs
+    fixedIn: NotRequired[list[int]]
+    fixedAt: NotRequired[Sequence[int]]
     fixCount: int
     fixesEnd: int
     expected: dict[str, int]
@@ -296,15 +300,15 @@ JOURNAL = obj(
 SETTLEMENT = obj(
     {
         "round": count,
-        "accepted": list_of(count),
+        "accepted": is_runs,
         "quarantined": list_of(obj({"line": count, "errors": list_of(text)})),
-        "fixed": list_of(count),
-        "fixedAt": list_of(count),
+        "fixed": is_runs,
         "fixCount": count,
         "fixesEnd": count,
         "expected": map_of(count),
         "notes": lambda v: isinstance(v, dict),
-    }
+    },
+    {"fixedIn": is_span, "fixedAt": list_of(count)},
 )
 _ROUND_KEYS = ("round", "accepted", "failed", "fixed", "propagated", "quarantined")
 _ROUND_ENTRY = obj({"uploads": list_of(is_dict), **dict.fromkeys(_ROUND_KEYS, count)})
@@ -333,7 +337,7 @@ REJECTED = obj(
     },
     {"text": text},
 )
-LINEAGE = list_of(lambda v: count(v) and v != 0)
+LINEAGE = is_runs
 
 
 def damaged(path: Path, why: str, *, hint: str = FRESH_START) -> InputProblem:
@@ -364,14 +368,14 @@ def checked(doc: object, check: Check, path: Path, what: str, *, hint: str = FRE
     return doc
 
 
-def read_lineage(path: Path, sha256: str | None = None) -> list[int]:
-    """A lineage file: source line numbers, one per line of its upload set.
+def read_lineage(path: Path, sha256: str | None = None) -> array[int]:
+    """A lineage file: source line numbers (as runs), one per line of its upload set.
 
     With ``sha256`` (what the journal noted when the lineage was written) the file must be
     exactly what was written: a lineage that maps Gong's lines to the wrong source lines would
     settle the wrong records.
     """
-    return cast(list[int], checked(load(path, sha256=sha256), LINEAGE, path, "a lineage"))
+    return unpack(checked(load(path, sha256=sha256), LINEAGE, path, "a lineage"))
 
 
 def read_settlement(path: Path, sha256: str | None = None) -> SettlementDoc:

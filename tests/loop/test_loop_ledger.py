@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 import pytest
 
@@ -45,20 +47,34 @@ def test_loop_ledger_counts_each_line_once() -> None:
 
 
 def test_loop_ledger_settlement_round_trips_through_json() -> None:
-    """What the job folder stores reads back as the same settlement."""
+    """What the job folder stores reads back as the same settlement, offsets left to the store."""
     settlement = Settlement(
         3,
-        (1, 4),
-        ((5, ("bad", "worse")),),
+        (1, 4, 5, 6, 7),
+        ((9, ("bad", "worse")),),
         (2,),
         (120,),
+        (120, 180),
         1,
         4096,
         {"r03-s01": 4},
         {"progress": True},
     )
     doc = orjson.loads(orjson.dumps(settlement.as_json()))
-    assert Settlement.from_json(doc) == settlement
+    assert doc["accepted"] == [1, [4, 7]] and "fixedAt" not in doc
+    back = Settlement.from_json(doc)
+    assert (list(back.accepted), list(back.fixed), back.fixed_at) == ([1, 4, 5, 6, 7], [2], ())
+    assert replace(back, accepted=(1, 4, 5, 6, 7), fixed=(2,), fixed_at=(120,)) == settlement
+
+
+def test_loop_ledger_settlement_of_an_older_folder_reads_its_offsets() -> None:
+    """A settlement an older ldjfix wrote (plain line lists, ``fixedAt``) reads as it was."""
+    doc = {
+        "round": 1, "accepted": [1, 2, 3], "quarantined": [], "fixed": [4], "fixedAt": [56],
+        "fixCount": 1, "fixesEnd": 10, "expected": {}, "notes": {},
+    }  # fmt: skip
+    back = Settlement.from_json(doc)  # type: ignore[arg-type]
+    assert (list(back.accepted), list(back.fixed), list(back.fixed_at)) == ([1, 2, 3], [4], [56])
 
 
 def test_loop_ledger_object_keys_equal_for_equal_ids() -> None:
