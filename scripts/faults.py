@@ -53,8 +53,8 @@ from ldjfix.gong.retry import RetryPolicy
 from ldjfix.jobs.parts import FixChoice, make_fixer, make_validator
 from ldjfix.jobs.remote import open_client
 from ldjfix.ldjson.sources import SourceChanged
-from ldjfix.loop.runs import unpack
 from ldjfix.loop.rounds import JobSpec, run_job
+from ldjfix.loop.runs import unpack
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
 from ldjfix.sandbox.store import SandboxStore
