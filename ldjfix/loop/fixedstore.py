@@ -2,12 +2,14 @@
 
 A job may fix every record of a 200 MB source. Holding those records (or writing them into each
 settlement) cost gigabytes of memory and several copies on disk; instead each fix appends one
-line to ``rounds/fixed.jsonl`` — the record's line and what differs from the source line
-(fields set, fields removed, or the whole record when the source line is no JSON object) — and
-the ledger keeps, per source line, where its newest entry starts (8 bytes a line). Reading a
-fixed record reads its source line and its entry and applies one to the other. The store only
-grows; an entry counts once a settlement naming its offset is written, so a run killed
-mid-round leaves entries nobody refers to, never a wrong record.
+line to ``rounds/fixed.jsonl`` — the record's line and what differs from the source line,
+``[line, {fields set}, [fields removed]]``, or ``[line, null, record]`` when the source line is
+no JSON object — and the ledger keeps, per source line, where its newest entry starts (8 bytes
+a line). Reading a fixed record reads its source line and its entry and applies one to the
+other; the upload-set size of each record stored by this process is kept beside (planning
+sizes it without a rebuild). The store only grows; a round's entries follow one another and
+count once a settlement naming their stretch is written, so a run killed mid-round leaves
+entries nobody refers to, never a wrong record.
 
 ``fixes.jsonl`` (the change log users read and replay) grows the same way, a round at a time:
 :class:`FixesLog` appends and each settlement records how long the log was when it was written,
@@ -62,7 +64,7 @@ class FixedRecords(Mapping[int, Record]):
         """
         if source_record is None:
             source_record = self._source_record(line)
-        entry = dump_json([line, changes(source_record, record)]) + b"\n"
+        entry = dump_json(_entry(line, changes(source_record, record))) + b"\n"
         if self._out is None:
             self._out = self.store.open("ab")
         at = self._end
@@ -155,8 +157,7 @@ class FixedRecords(Mapping[int, Record]):
     def __getitem__(self, line: int) -> Record:
         if not self.__contains__(line):
             raise KeyError(line)
-        entry = orjson.loads(self._read(self.index[line] - 1))
-        change: dict[str, Any] = entry[1]
+        change = _change_of(orjson.loads(self._read(self.index[line] - 1)))
         if "record" in change:
             whole: Record = change["record"]
             return whole
@@ -170,7 +171,7 @@ class FixedRecords(Mapping[int, Record]):
         at = self.index[line] if 0 < line < len(self.index) else 0
         if not at:
             return None
-        change: dict[str, Any] = orjson.loads(self._read(at - 1))[1]
+        change = _change_of(orjson.loads(self._read(at - 1)))
         if "record" in change:
             return dump_json(change["record"])
         if line == 1 and source.startswith(BOM):
@@ -245,6 +246,23 @@ def apply_changes(record: Record, change: dict[str, Any]) -> Record:
         record.pop(name, None)
     record.update(change["set"])
     return record
+
+
+def _entry(line: int, change: dict[str, Any]) -> list[Any]:
+    """A store entry: ``[line, set, removed]``, or ``[line, null, record]`` for a whole record."""
+    if "record" in change:
+        return [line, None, change["record"]]
+    return [line, change["set"], change.get("del", [])]
+
+
+def _change_of(entry: list[Any]) -> dict[str, Any]:
+    """The change an entry holds (an older store's entries are ``[line, change]``)."""
+    if len(entry) == 2:
+        old: dict[str, Any] = entry[1]
+        return old
+    if entry[1] is None:
+        return {"record": entry[2]}
+    return {"set": entry[1], "del": entry[2]}
 
 
 _MISSING: Any = object()

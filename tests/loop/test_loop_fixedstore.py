@@ -62,6 +62,47 @@ def test_loop_fixedstore_reads_fixed_records_from_source_and_store(tmp_path: Pat
     again.close()
 
 
+def test_loop_fixedstore_sizes_and_finds_what_it_stored(tmp_path: Path) -> None:
+    """Sizes known at put equal the rebuilt record's; a round's stretch gives each entry back."""
+    source, offsets = _source(tmp_path)
+    store = FixedRecords(source, tmp_path / "fixed.jsonl", offsets)
+    start = store.end
+    ats = [store.put(4, {"objectId": "c", "k": [1, 2]}), store.put(1, {"objectId": "a"})]
+    ats.append(store.put(3, {"objectId": "b", "é": "\u2028"}))
+    store.sync()
+    found = store.entries_at([1, 3, 4], start, store.end)
+    assert found is not None and list(found) == [ats[1], ats[2], ats[0]]
+    for line, at in zip((1, 3, 4), found, strict=True):
+        store.adopt(line, at)
+    again = FixedRecords(source, tmp_path / "fixed.jsonl", offsets)  # sizes it by a rebuild
+    for line in (1, 3, 4):
+        again.adopt(line, store.index[line] - 1)
+        assert (
+            store.upload_size(line) == again.upload_size(line) == len(orjson.dumps(store[line])) + 1
+        )
+    assert store.upload_size(2) is None
+    assert store.entries_at([1, 3], start, store.end) is None  # the stretch names line 4 too
+    assert store.entries_at([1, 3, 4], start + 1, store.end) is None  # not where entries start
+    store.close()
+    again.close()
+
+
+def test_loop_fixedstore_reads_an_older_store_and_grows_it(tmp_path: Path) -> None:
+    """Entries an older ldjfix wrote (``[line, change]``) read as before, beside new ones."""
+    source, offsets = _source(tmp_path)
+    path = tmp_path / "fixed.jsonl"
+    old = [[1, {"set": {"d": "x", "set": 1}, "del": ["n"]}], [3, {"record": {"objectId": "b"}}]]
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in old))
+    store = FixedRecords(source, path, offsets)
+    store.adopt(1, 0)
+    store.adopt(3, len(orjson.dumps(old[0])) + 1)
+    store.adopt(4, store.put(4, {"objectId": "c", "set": {"x": 1}}))
+    assert store[1] == {"objectId": "a", "d": "x", "set": 1} and store[3] == {"objectId": "b"}
+    assert store[4] == {"objectId": "c", "set": {"x": 1}}  # k removed, a field named "set" added
+    assert path.read_bytes().splitlines()[2] == b'[4,{"set":{"x":1}},["k"]]'
+    store.close()
+
+
 def test_loop_fixedstore_log_cut_back_to_the_last_settlement(tmp_path: Path) -> None:
     """What a killed run appended after its last settlement is cut off on resume."""
     log = FixesLog(tmp_path / "fixes.jsonl")
