@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Collection, Sequence
+from array import array
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ldjfix.errors import InputProblem
@@ -37,14 +38,14 @@ class Planner:
     source: SourcePath  # the opened source: every read checks it is unchanged
     max_bytes: int
 
-    def plan(self, ledger: Ledger, expected: dict[str, int]) -> dict[str, list[int]]:
+    def plan(self, ledger: Ledger, expected: dict[str, int]) -> dict[str, Sequence[int]]:
         """Plan round ``round + 1``: write its sets and lineages; returns lines per upload."""
         doc = self.journal.doc
         round_no = doc["round"] + 1
         partitions = self.partitions(ledger, doc["round"], expected)
-        walked = [n for part in partitions for n in part.lines]
-        keys = [ledger.keys[n] for n in walked]
-        sizes = [ledger.upload_size(n) for n in walked]
+        walked = array("l", (n for part in partitions for n in part.lines))
+        keys = array("I", map(ledger.keys.__getitem__, walked))
+        sizes = array("I", map(ledger.upload_size, walked))
         try:
             shards = plan_shards(partitions, keys, sizes=sizes, max_bytes=self.max_bytes)
         except GroupTooBig as exc:
@@ -52,7 +53,7 @@ class Planner:
         return {upload_name(round_no, i): lines for i, lines in enumerate(shards, 1)}
 
     def write(
-        self, ledger: Ledger, names: dict[str, list[int]], round_no: int
+        self, ledger: Ledger, names: Mapping[str, Sequence[int]], round_no: int
     ) -> dict[str, UploadEntry]:
         """Write the sets and lineages of ``names``; returns their journal entries."""
         job_id = self.journal.doc["jobId"]
@@ -89,11 +90,11 @@ class Planner:
         parts = []
         for name in self.journal.uploads_of(previous):
             lineage = self.folder.read_lineage(name, self.journal.upload(name).get("lineageSha256"))
-            lines = tuple(n for n in lineage if ledger.is_pending(n))
+            lines = array("l", (n for n in lineage if ledger.is_pending(n)))
             for n in lines:
                 placed[n] = 1
             parts.append(Partition(lines, int(expected.get(name, 0))))
-        rest = tuple(n for n in ledger.lines_in(PENDING) if not placed[n])
+        rest = array("l", (n for n in ledger.lines_in(PENDING) if not placed[n]))
         parts.append(Partition(rest, 0))
         return [p for p in parts if p.lines]
 

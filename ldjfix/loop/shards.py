@@ -12,8 +12,10 @@ applies them one after the other.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 GONG_LISTED = 20
 # Expect 8 failures per shard, not 20: failures land by chance, and a shard holding more
@@ -25,11 +27,28 @@ TARGET_FAILURES = 8
 MAX_SHARDS = 100
 
 
+class ByLine:
+    """A small number per source line (0: none) in a packed array, read like a dict."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, top: int) -> None:
+        self.values = array("I", bytes(4 * (top + 1)))
+
+    def get(self, line: int, default: int = 0) -> int:
+        """The number for ``line``, or ``default`` when it has none."""
+        value = self.values[line] if 0 <= line < len(self.values) else 0
+        return value or default
+
+
+PerLine = Mapping[int, int] | ByLine  # objectId key or upload size, by source line
+
+
 @dataclass(frozen=True, slots=True)
 class Partition:
     """Pending records that went out in one upload, and how many of them are expected to fail."""
 
-    lines: tuple[int, ...]
+    lines: Sequence[int]
     expected: int
 
 
@@ -48,7 +67,7 @@ def plan_shards(
     sizes: Sequence[int] | None = None,
     max_bytes: int | None = None,
     max_shards: int = MAX_SHARDS,
-) -> list[list[int]]:
+) -> list[Sequence[int]]:
     """Cut the partitions into shards: every line in exactly one shard, groups kept together.
 
     ``keys[i]`` is the objectId key of ``partitions``' lines in the order they are walked
@@ -59,14 +78,14 @@ def plan_shards(
     mix of record sizes. When that would make more than ``max_shards`` shards, each shard is
     made to expect more failures instead.
     """
-    key_of: dict[int, int] = {}
-    size_of: dict[int, int] = {}
+    top = max((max(part.lines) for part in partitions if part.lines), default=0)
+    key_of, size_of = ByLine(top), ByLine(top)  # 4 bytes a line each, not a dict entry
     at = 0
     for part in partitions:
         for line in part.lines:
-            key_of[line] = keys[at]
+            key_of.values[line] = keys[at]
             if sizes is not None:
-                size_of[line] = sizes[at]
+                size_of.values[line] = sizes[at]
             at += 1
     while True:
         shards = _cut(partitions, key_of, target)
@@ -84,12 +103,17 @@ def _fewest(partitions: Sequence[Partition], target: int) -> bool:
 
 def _cut(
     partitions: Sequence[Partition],
-    key_of: dict[int, int],
+    key_of: PerLine,
     target: int,
-) -> list[list[int]]:
+) -> list[Sequence[int]]:
     """One cut of the partitions at ``target`` expected failures per shard."""
-    clean = sorted(line for part in partitions if part.expected <= 0 for line in part.lines)
-    shards = [clean] if clean else []
+    clean_parts = [part.lines for part in partitions if part.expected <= 0]
+    clean: Sequence[int]
+    if len(clean_parts) == 1 and all(a < b for a, b in pairwise(clean_parts[0])):
+        clean = clean_parts[0]  # the usual round 1: every line, in order (no copy)
+    else:
+        clean = sorted(line for lines in clean_parts for line in lines)
+    shards: list[Sequence[int]] = [clean] if clean else []
     for part in partitions:
         if part.expected > 0:
             count = shard_count(len(part.lines), part.expected, target=target)
@@ -97,9 +121,7 @@ def _cut(
     return [shard for shard in shards if shard]
 
 
-def split_keeping_groups(
-    lines: Sequence[int], count: int, key_of: dict[int, int]
-) -> list[list[int]]:
+def split_keeping_groups(lines: Sequence[int], count: int, key_of: PerLine) -> list[list[int]]:
     """Split sorted ``lines`` into about ``count`` equal shards; equal keys share a shard."""
     if count <= 1:
         return [list(lines)]
@@ -129,8 +151,8 @@ class GroupTooBig(ValueError):
 
 
 def split_by_bytes(
-    lines: Sequence[int], size_of: dict[int, int], key_of: dict[int, int], max_bytes: int
-) -> list[list[int]]:
+    lines: Sequence[int], size_of: PerLine, key_of: PerLine, max_bytes: int
+) -> list[Sequence[int]]:
     """Pack sorted ``lines`` into as few pieces of at most ``max_bytes`` as the groups allow.
 
     Records sharing an objectId form one group, kept whole and in order; groups are packed in
@@ -138,7 +160,7 @@ def split_by_bytes(
     :class:`GroupTooBig` (no upload can carry it).
     """
     if sum(size_of.get(n, 0) for n in lines) <= max_bytes:
-        return [list(lines)]
+        return [lines]
     group_of: dict[int, int] = {}  # objectId key -> group index
     groups: list[list[int]] = []
     for line in lines:
