@@ -70,7 +70,8 @@ class FixedRecords(Mapping[int, Record]):
         at = self._end
         self._out.write(entry)
         self._end += len(entry)
-        self._grow(line)
+        if line >= len(self.index):
+            self._grow(line)
         self._size[line] = min(len(dump_json(record)) + 1, _MAX_SIZE)
         self._sized_at[line] = at + 1
         return at
@@ -117,16 +118,16 @@ class FixedRecords(Mapping[int, Record]):
 
     def adopt(self, line: int, at: int) -> None:
         """Line ``line``'s fixed content is now the entry at ``at``."""
-        self._grow(line)
+        if line >= len(self.index):
+            self._grow(line)
         if not self.index[line]:
             self._count += 1
         self.index[line] = at + 1
 
     def _grow(self, line: int) -> None:
         """Room for ``line`` (the survey that fills ``offsets`` may still be running)."""
-        if line < len(self.index):
-            return
-        more = max(line + 1, len(self.offsets)) - len(self.index)
+        size = len(self.index)
+        more = max(line + 1, len(self.offsets), size + size // 8 + 1024) - size  # amortised
         self.index.extend(array("q", bytes(8 * more)))
         self._size.extend(array("I", bytes(4 * more)))
         self._sized_at.extend(array("q", bytes(8 * more)))
