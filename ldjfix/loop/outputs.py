@@ -22,7 +22,7 @@ from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
 from ldjfix.ldjson.rewrite import DROP, KEEP, Replacement, write_replaced
 from ldjfix.ldjson.serial import dump_json
-from ldjfix.ldjson.sources import SourcePath
+from ldjfix.ldjson.sources import Source, SourcePath, check_unchanged
 from ldjfix.loop.fixedstore import serialised
 from ldjfix.loop.folder import CORRECTED, FIXES, REJECTED, REPORT, JobFolder
 from ldjfix.loop.ledger import QUARANTINED, Counts, InvariantBroken, Ledger
@@ -74,6 +74,8 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
     rejected: list[bytes] = []
     draft, corrected = folder.corrected_draft, folder.output(CORRECTED)
     if ledger.drafted_at == ledger.version and draft.exists() and _plain(corrected):
+        if isinstance(source, Source):
+            check_unchanged(source)  # as the rewrite's read would: nothing from a changed file
         if quarantined:
             with open_input(source, what="source file") as stream:
                 items = scan(stream, quarantined, Shape(), copy=False)

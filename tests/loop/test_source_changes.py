@@ -149,3 +149,28 @@ def test_source_change_before_fixed_records_are_read_back(tmp_path: Path, how: s
         result = run_job(spec, client=client, fixer=fixer, validator=validator)
     assert_invariant(result.doc)
     assert result.counts.accepted == 120
+
+
+@pytest.mark.parametrize("how", sorted(CHANGES))
+def test_source_change_before_the_drafted_output_is_taken(tmp_path: Path, how: str) -> None:
+    """Round 1 all accepted, corrected.ldjson drafted: a change before the finish is exit 3."""
+    source = tmp_path / "src.ldjson"
+    synth.write_file(source, "ACCOUNT", 80, seed=6)
+    original = source.read_bytes()
+    spec = JobSpec(source, "ACCOUNT", 1, job_dir=tmp_path / "job")
+    state = tmp_path / "sandbox"
+    with sandbox_client(state) as client, pytest.raises(SourceChanged) as caught:
+        run_job(
+            spec,
+            client=client,
+            fixer=QuarantineFixer(),
+            crash_hook=_hook_at("settle", lambda: CHANGES[how](source)),
+        )
+    assert caught.value.exit_code == 3
+    assert not (tmp_path / "job" / "corrected.ldjson").exists()
+    source.write_bytes(original)
+    with sandbox_client(state) as client:
+        result = run_job(spec, client=client, fixer=QuarantineFixer())
+    assert (result.outcome, result.counts.accepted) == ("DONE", 80)
+    assert (tmp_path / "job" / "corrected.ldjson").read_bytes() == original
+    assert not (tmp_path / "job" / "rounds" / "corrected.draft.ldjson").exists()
