@@ -92,7 +92,10 @@ class FixedRecords(Mapping[int, Record]):
         where = array("q", bytes(8 * (top + 1)))  # line -> its entry's offset + 1
         count = 0
         with self.store.open("rb") as stream:
-            stream.seek(start)
+            try:
+                stream.seek(start)
+            except (OverflowError, ValueError, OSError):
+                return None
             at = start
             while at < end:
                 entry = stream.readline()

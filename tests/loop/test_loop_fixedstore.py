@@ -83,6 +83,7 @@ def test_loop_fixedstore_sizes_and_finds_what_it_stored(tmp_path: Path) -> None:
     assert store.upload_size(2) is None
     assert store.entries_at([1, 3], start, store.end) is None  # the stretch names line 4 too
     assert store.entries_at([1, 3, 4], start + 1, store.end) is None  # not where entries start
+    assert store.entries_at([1, 3, 4], 10**30, 10**30 + 1) is None  # a damaged settlement's span
     store.close()
     again.close()
 
