@@ -9,6 +9,7 @@ not a JSON object). ``report.json`` is the job's contract with pipelines (README
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import dataclass
@@ -73,17 +74,20 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
     quarantined = set(ledger.lines_in(QUARANTINED))
     rejected: list[bytes] = []
     draft, corrected = folder.corrected_draft, folder.output(CORRECTED)
+    taken = False
     if ledger.drafted_at == ledger.version and draft.exists() and _plain(corrected):
         if isinstance(source, Source):
             check_unchanged(source)  # as the rewrite's read would: nothing from a changed file
-        if quarantined:
-            with open_input(source, what="source file") as stream:
-                items = scan(stream, quarantined, Shape(), copy=False)
-                rejected += [_rejected_line(i, ledger) for i in items if isinstance(i, Line)]
-        os.replace(draft, corrected)
-    else:
+        with contextlib.suppress(OSError):  # e.g. rounds/ on another file system: rewrite
+            os.replace(draft, corrected)
+            taken = True
+    if not taken:
         draft.unlink(missing_ok=True)
         _write_corrected(source, folder, ledger, quarantined, rejected)
+    elif quarantined:  # the draft was taken: only the quarantined lines are read
+        with open_input(source, what="source file") as stream:
+            items = scan(stream, quarantined, Shape(), copy=False)
+            rejected += [_rejected_line(i, ledger) for i in items if isinstance(i, Line)]
     skipped = len(rejected)
     if skipped != len(quarantined):
         raise InvariantBroken(f"{len(quarantined)} quarantined but {skipped} left out")
