@@ -100,3 +100,16 @@ def test_next_steps_fix_the_rejected_file_then_send_it(tmp_path: Path) -> None:
     assert sent.returncode == 0, sent.stderr
     report = orjson.loads((out.parent / "fixed.ldjson.ldjfix-job" / "report.json").read_bytes())
     assert (report["outcome"], report["accepted"]) == ("DONE", 5)
+
+
+def test_round_note_counts_a_status_without_total_error_count_as_none_listed() -> None:
+    """A FAILED status that left totalErrorCount out (null) reads as 0 failing, not a crash."""
+    from ldjfix.reporting.nextsteps import round_note
+
+    entry = {
+        "unknown": 30,
+        "uploads": [{"records": 50, "listed": 20, "totalErrorCount": None, "status": "FAILED"}],
+    }
+    note = round_note(entry)
+    assert "Gong accepted 50 of 50 but listed only 20 of 0 failing lines" in note
+    assert "30 records" in note
