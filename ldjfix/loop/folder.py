@@ -7,7 +7,8 @@ One place names them all, so no module spells a job-folder path by hand:
 ``.lock``                 held (``flock``) by the one run working in the folder
 ``source.ldjson``         the copy of a stream source (stdin, a pipe, a FIFO): its source
 ``rounds/<upload>.ldjson`` an upload set; ``.lineage.json`` its source lines, ``.status.json``
-                          Gong's terminal status for it
+                          Gong's terminal status for it (a finished job keeps the sets of
+                          its last round only: earlier ones are rebuildable from lineage)
 ``rounds/rNN-settled.json`` what round NN settled (round 0 is local validation): line numbers
 ``rounds/fixed.jsonl``    what each fix changed, per source line (the fixed records' store)
 ``corrected.ldjson``      the source with every fix applied, quarantined records left out
@@ -28,6 +29,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +59,7 @@ REJECTED_CSV = "rejected.csv"
 SUMMARY_MD = "summary.md"
 ANSWERS = "interactive-answers.jsonl"
 FIXED_STORE = "fixed.jsonl"  # in rounds/
+_UPLOAD_SET = re.compile(r"r(\d+)-s\d+\.ldjson")  # rounds/r02-s07.ldjson: round 2's 7th set
 CORRECTED_DRAFT = "corrected.draft.ldjson"  # in rounds/: corrected.ldjson written ahead
 # every file a job writes at the top of its folder (rounds/ holds the rest)
 OWN_FILES = (JOURNAL, LOCK, CORRECTED, REJECTED, FIXES, REPORT, REJECTED_CSV, SUMMARY_MD, ANSWERS)
@@ -165,6 +168,25 @@ class JobFolder:
     def corrected_draft(self) -> Path:
         """corrected.ldjson as planning wrote it ahead, to be taken if the round changes nothing."""
         return self.rounds / CORRECTED_DRAFT
+
+    def prune_settled_sets(self) -> list[Path]:
+        """Remove the upload sets of every round before the last one, each settled; the removed.
+
+        For a job with nothing pending: Gong has settled those rounds, and each set can be
+        rebuilt from the source, its lineage and the fixed store (its SHA-256 stays in the
+        journal), so the folder keeps one round's sets as sent, not a copy of the source per
+        round. The last round's sets stay, as they were sent.
+        """
+        sets = [
+            (int(found.group(1)), path)
+            for path in self.rounds.iterdir()
+            if (found := _UPLOAD_SET.fullmatch(path.name))
+        ]
+        last = max((round_no for round_no, _ in sets), default=0)
+        removed = [p for r, p in sets if r < last and self.settlement(r).exists()]
+        for path in removed:
+            path.unlink(missing_ok=True)
+        return removed
 
     def settlement(self, round_no: int) -> Path:
         """What round ``round_no`` settled (round 0 is local validation)."""

@@ -97,6 +97,8 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
     if not fixes.exists():
         with atomic_output(fixes):
             pass
+    if ledger.check().pending == 0:
+        folder.prune_settled_sets()  # earlier rounds' sets: settled, rebuildable, not kept
 
 
 def _plain(path: Path) -> bool:
