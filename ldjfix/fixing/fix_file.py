@@ -9,6 +9,7 @@ lines left out (they go to the rejected file with their errors). Every change go
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,7 @@ def fix_file(
     if isinstance(path, str) and path == STDIO:  # an opened Source has spooled stdin already
         raise UsageProblem("fix reads FILE twice, so it needs a file, not - (stdin).")
     refuse_same_files([path], [output, fixes_out, rejected_out])
+    _refuse_one_stdout_twice(output, fixes_out, rejected_out)
     annotation = map_errors(path, status)
     report = FixReport(
         unmapped=len(annotation.unmapped),
@@ -137,6 +139,15 @@ def fix_file(
         report.written.append(str(fixes_out))
     _write_rejected(decisions, report, rejected_out)
     return report
+
+
+def _refuse_one_stdout_twice(*outputs: str | Path | None) -> None:
+    """Refuse two outputs on stdout: fixes.jsonl is written with the pass, between the records."""
+    if sum(out is not None and os.fspath(out) == STDIO for out in outputs) > 1:
+        raise UsageProblem(
+            "only one of -o, --fixes and --rejected can be - (stdout): their lines would mix.",
+            hint="Write the others to files.",
+        )
 
 
 def _group(errors: tuple[MappedError, ...]) -> dict[int, list[MappedError]]:
