@@ -112,7 +112,7 @@ def fix_file(
     if isinstance(path, str) and path == STDIO:  # an opened Source has spooled stdin already
         raise UsageProblem("fix reads FILE twice, so it needs a file, not - (stdin).")
     refuse_same_files([path], [output, fixes_out, rejected_out])
-    _refuse_one_stdout_twice(output, fixes_out, rejected_out)
+    _refuse_shared_outputs(output, fixes_out, rejected_out)
     annotation = map_errors(path, status)
     report = FixReport(
         unmapped=len(annotation.unmapped),
@@ -141,13 +141,21 @@ def fix_file(
     return report
 
 
-def _refuse_one_stdout_twice(*outputs: str | Path | None) -> None:
-    """Refuse two outputs on stdout: fixes.jsonl is written with the pass, between the records."""
-    if sum(out is not None and os.fspath(out) == STDIO for out in outputs) > 1:
-        raise UsageProblem(
-            "only one of -o, --fixes and --rejected can be - (stdout): their lines would mix.",
-            hint="Write the others to files.",
-        )
+def _refuse_shared_outputs(*outputs: str | Path | None) -> None:
+    """Refuse two outputs in one place: one would replace the other, or their lines would mix
+    (fixes.jsonl is written with the pass, between the records on a shared stdout)."""
+    seen: dict[str, str | Path] = {}
+    for out in outputs:
+        if out is None:
+            continue
+        key = STDIO if os.fspath(out) == STDIO else os.path.realpath(out)
+        if key in seen:
+            where = "stdout (-)" if key == STDIO else f"one file ({seen[key]} and {out})"
+            raise UsageProblem(
+                f"two of -o, --fixes and --rejected go to {where}: each needs its own.",
+                hint="Give each output its own path (at most one of them -).",
+            )
+        seen[key] = out
 
 
 def _group(errors: tuple[MappedError, ...]) -> dict[int, list[MappedError]]:

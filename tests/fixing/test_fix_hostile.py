@@ -110,3 +110,12 @@ def test_fix_with_only_the_corrected_file_on_stdout_writes_records_alone(tmp_pat
     assert code == 0, err
     assert [orjson.loads(r)["objectId"] for r in out.splitlines()] == ["001-0", "001-1", "001-2"]
     assert len(list(fix_docs(tmp_path / "fixes.jsonl"))) == 6
+
+
+def test_fix_refuses_fixes_written_over_the_corrected_file(tmp_path: Path) -> None:
+    """--fixes naming OUT by another path would replace the corrected file: refused (exit 2)."""
+    _bad_ids(tmp_path, count=3, reported=1)
+    code, _, err = _fix(tmp_path, "-o", "out.ldjson", "--fixes", "./out.ldjson")
+    assert code == 2, err
+    assert b"each needs its own" in err
+    assert not (tmp_path / "out.ldjson").exists()
