@@ -146,8 +146,8 @@ def _refuse_shared_outputs(*outputs: str | Path | None) -> None:
     (fixes.jsonl is written with the pass, between the records on a shared stdout)."""
     seen: dict[str, str | Path] = {}
     for out in outputs:
-        if out is None:
-            continue
+        if out is None or (os.path.exists(out) and not os.path.isfile(out)):
+            continue  # /dev/null and other devices are written through: the user's choice
         key = STDIO if os.fspath(out) == STDIO else os.path.realpath(out)
         if key in seen:
             where = "stdout (-)" if key == STDIO else f"one file ({seen[key]} and {out})"

@@ -119,3 +119,10 @@ def test_fix_refuses_fixes_written_over_the_corrected_file(tmp_path: Path) -> No
     assert code == 2, err
     assert b"each needs its own" in err
     assert not (tmp_path / "out.ldjson").exists()
+
+
+def test_fix_writes_two_outputs_through_one_device(tmp_path: Path) -> None:
+    """-o /dev/null with --fixes /dev/null is no clash: a device is written through (exit 0)."""
+    _bad_ids(tmp_path, count=3, reported=1)
+    code, _, err = _fix(tmp_path, "-o", "/dev/null", "--fixes", "/dev/null")
+    assert code == 0, err
