@@ -126,3 +126,39 @@ def test_fix_writes_two_outputs_through_one_device(tmp_path: Path) -> None:
     _bad_ids(tmp_path, count=3, reported=1)
     code, _, err = _fix(tmp_path, "-o", "/dev/null", "--fixes", "/dev/null")
     assert code == 0, err
+
+
+def test_replay_index_keeps_one_slot_per_objectid(tmp_path: Path) -> None:
+    """Many changes to one objectId take one slot, not a run every insert and lookup walks."""
+    from ldjfix.fixing.replay import ChangeIndex
+
+    log = tmp_path / "fixes.jsonl"
+    lines = [b'{"fix":1,"field":"name","why":"w"}\n']
+    lines += [orjson.dumps([n, "dup", n, n + 1, 1]) + b"\n" for n in range(500)]
+    lines += [orjson.dumps([n, f"id-{n}", n, n + 1, 1]) + b"\n" for n in range(20)]
+    log.write_bytes(b"".join(lines))
+    index = ChangeIndex(log)
+    try:
+        assert sum(1 for slot in index.table if slot) == 21
+        assert [c[2:] for c in index.changes("dup")] == [(n, n + 1) for n in range(500)]
+        assert [c[2:] for c in index.changes("id-7")] == [(7, 8)]
+        assert index.changes("absent") == []
+    finally:
+        index.close()
+
+
+def test_replay_applies_a_chain_of_changes_to_one_objectid_in_file_order(tmp_path: Path) -> None:
+    """3,000 changes of one field of one record, each from the last value: all applied, in order."""
+    lines = [b'{"fix":1,"field":"name","why":"w"}\n']
+    lines += [orjson.dumps([1, "dup", f"v{n}", f"v{n + 1}", 1]) + b"\n" for n in range(3000)]
+    (tmp_path / "fixes.jsonl").write_bytes(b"".join(lines))
+    (tmp_path / "next.ldjson").write_bytes(b'{"objectId":"dup","name":"v0"}\n{"objectId":"x"}\n')
+    done = ldjfix(
+        ["replay", "next.ldjson", "--fixes", "fixes.jsonl", "-o", "out.ldjson", "--json"],
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert orjson.loads(done.stdout)["applied"] == 3000
+    assert (tmp_path / "out.ldjson").read_bytes() == (
+        b'{"objectId":"dup","name":"v3000"}\n{"objectId":"x"}\n'
+    )
