@@ -9,6 +9,7 @@ lines left out (they go to the rejected file with their errors). Every change go
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,7 @@ def fix_file(
     if isinstance(path, str) and path == STDIO:  # an opened Source has spooled stdin already
         raise UsageProblem("fix reads FILE twice, so it needs a file, not - (stdin).")
     refuse_same_files([path], [output, fixes_out, rejected_out])
+    _refuse_shared_outputs(output, fixes_out, rejected_out)
     annotation = map_errors(path, status)
     report = FixReport(
         unmapped=len(annotation.unmapped),
@@ -137,6 +139,23 @@ def fix_file(
         report.written.append(str(fixes_out))
     _write_rejected(decisions, report, rejected_out)
     return report
+
+
+def _refuse_shared_outputs(*outputs: str | Path | None) -> None:
+    """Refuse two outputs in one place: one would replace the other, or their lines would mix
+    (fixes.jsonl is written with the pass, between the records on a shared stdout)."""
+    seen: dict[str, str | Path] = {}
+    for out in outputs:
+        if out is None or (os.path.exists(out) and not os.path.isfile(out)):
+            continue  # /dev/null and other devices are written through: the user's choice
+        key = STDIO if os.fspath(out) == STDIO else os.path.realpath(out)
+        if key in seen:
+            where = "stdout (-)" if key == STDIO else f"one file ({seen[key]} and {out})"
+            raise UsageProblem(
+                f"two of -o, --fixes and --rejected go to {where}: each needs its own.",
+                hint="Give each output its own path (at most one of them -).",
+            )
+        seen[key] = out
 
 
 def _group(errors: tuple[MappedError, ...]) -> dict[int, list[MappedError]]:

@@ -53,11 +53,12 @@ class ReplayReport:
 class ChangeIndex:
     """The changes of a fixes.jsonl by objectId, read from the file when asked for.
 
-    A log of 366k changes held as objects costs hundreds of MiB; this keeps about 28 bytes a
-    change (the objectId's hash, the line's offset, its kind, and a slot of an open-addressing
-    table at most half full) and reads a change's line again when a record with that objectId
-    comes by, so replay's memory stays flat. The table is built in one pass in file order, so
-    the changes of one objectId come back in file order without sorting anything.
+    A log of 366k changes held as objects costs hundreds of MiB; this keeps about 32 bytes a
+    change (the objectId's hash, the line's offset, its kind, the change before it with the
+    same hash, and a slot of an open-addressing table at most half full) and reads a change's
+    line again when a record with that objectId comes by, so replay's memory stays flat. The
+    table is built in one pass in file order, one slot per hash: the changes of one objectId
+    are a chain back from its last one, so a thousand changes to one objectId cost one slot.
     """
 
     def __init__(self, path: SourcePath) -> None:
@@ -88,24 +89,27 @@ class ChangeIndex:
         self.lines = number
         self.hashes, self.offsets, self.kinds = hashes, offsets, kinds
         self.keyed = len(hashes)
-        self.mask, self.table = _table(hashes)
+        self.mask, self.table, self.earlier = _table(hashes)
         self._stream: BinaryIO | None = None
 
     def changes(self, object_id: str) -> list[Change]:
         """The changes recorded for ``object_id``, in file order."""
         key = hash(object_id)
-        table, hashes, mask = self.table, self.hashes, self.mask
+        table, hashes, mask, earlier = self.table, self.hashes, self.mask, self.earlier
         slot = key & mask
-        found: list[Change] = []
-        while position := table[slot]:  # linear probing: equal keys lie in insertion order
-            index = position - 1
-            if hashes[index] == key:
-                stream = self._stream or self._open()
-                stream.seek(self.offsets[index])
-                _, oid, name, old, new, _ = self.reader.again(stream.readline(), self.kinds[index])
-                if oid == object_id:  # its field was a string when indexed: same line, kind
-                    found.append((index, cast(str, name), old, new))
+        while (position := table[slot]) and hashes[position - 1] != key:
             slot = (slot + 1) & mask
+        chain = []  # the changes with this hash, last first
+        while position:
+            chain.append(position - 1)
+            position = earlier[position - 1]
+        found: list[Change] = []
+        for index in reversed(chain):
+            stream = self._stream or self._open()
+            stream.seek(self.offsets[index])
+            _, oid, name, old, new, _ = self.reader.again(stream.readline(), self.kinds[index])
+            if oid == object_id:  # its field was a string when indexed: same line, kind
+                found.append((index, cast(str, name), old, new))
         return found
 
     def _open(self) -> BinaryIO:
@@ -119,21 +123,28 @@ class ChangeIndex:
             self._stream = None
 
 
-def _table(hashes: array[int]) -> tuple[int, array[int]]:
-    """An open-addressing table of ``hashes``: slot -> position + 1 (0: empty), at most half full.
+def _table(hashes: array[int]) -> tuple[int, array[int], array[int]]:
+    """An open-addressing table of ``hashes``: slot -> position + 1 of the last change with that
+    hash (0: empty), at most half full; and per change the position + 1 of the one before it
+    with the same hash (0: none).
 
-    One pass in file order with linear probing, so a lookup meets equal hashes in file order;
-    a sort (the index before) cost a third of a replay of 366k changes and a list of them.
+    One pass in file order with linear probing and one slot per distinct hash, so equal hashes
+    never make a run that every later insert and lookup walks (a quadratic build for a log of
+    many changes to one objectId); a sort (the index before) cost a third of a replay of 366k
+    changes and a list of them.
     """
     size = 1 << max(2 * len(hashes), 1).bit_length()
-    table = array("i" if size < 1 << 31 else "q", bytes((4 if size < 1 << 31 else 8) * size))
+    wide = size >= 1 << 31
+    table = array("q" if wide else "i", bytes((8 if wide else 4) * size))
+    earlier = array("q" if wide else "i", bytes((8 if wide else 4) * len(hashes)))
     mask = size - 1
     for position, key in enumerate(hashes, 1):
         slot = key & mask
-        while table[slot]:
+        while (held := table[slot]) and hashes[held - 1] != key:
             slot = (slot + 1) & mask
+        earlier[position - 1] = held
         table[slot] = position
-    return mask, table
+    return mask, table, earlier
 
 
 def replay_fixes(path: SourcePath, fixes: SourcePath, *, output: str | Path) -> ReplayReport:

@@ -129,9 +129,9 @@ class RulesFixer:
         """
         work = dict(record)
         fixes: list[Fix] = []
-        object_id = record.get("objectId")
-        oid = object_id if isinstance(object_id, str) else None
         for rule, name, why in plan:
+            object_id = work.get("objectId")  # as _apply: after an objectId fix, the new id
+            oid = object_id if isinstance(object_id, str) else None
             try:
                 changes = apply_action(rule, work, name, self.now)
             except (CannotApply, convert.ConversionError):
