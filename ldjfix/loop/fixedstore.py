@@ -31,6 +31,7 @@ from ldjfix.fixing.fixlog import Kind, LogWriter, declared_kinds
 from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import Source, check_unchanged
+from ldjfix.loop.shapes import damaged
 
 Record = dict[str, Any]
 
@@ -287,10 +288,22 @@ class FixesLog:
         self.size = path.stat().st_size if path.exists() else 0
 
     def cut(self, size: int) -> None:
-        """Drop what was appended after ``size`` bytes (a killed run's unsettled changes)."""
+        """Drop what was appended after ``size`` bytes (a killed run's unsettled changes).
+
+        A log shorter than that (deleted or cut by hand) has lost settled changes: growing it
+        back would write NUL bytes where they were, so it is a damaged job file instead.
+        """
         if not self.path.exists():
             self.path.touch()
-        if self.path.stat().st_size != size:
+        have = self.path.stat().st_size
+        if have < size:
+            raise damaged(
+                self.path,
+                f"{have:,} bytes, but {size:,} bytes of settled changes were written to it",
+                hint="Restore it from a backup, or run again with another --job-dir to start "
+                "afresh (this folder's uploads stay at Gong).",
+            )
+        if have != size:
             with self.path.open("r+b") as stream:
                 stream.truncate(size)
         self.size = size

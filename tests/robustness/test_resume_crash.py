@@ -200,3 +200,26 @@ def test_resume_crash_hook_stops_both_reporters(
     assert resumed.returncode == 0, resumed.stderr
     report = orjson.loads((job / "report.json").read_bytes())
     assert _comparable(report) == _comparable(reference)
+
+
+@pytest.mark.parametrize("damage", ["deleted", "cut"])
+def test_resume_with_fixes_log_lost_is_a_damaged_file_not_nul_bytes(
+    damage: str, ruled: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """fixes.jsonl deleted or cut by hand while a job is killed mid-round: the resume stops with
+    exit 3 naming it (it used to grow the file back with NUL bytes replay cannot read)."""
+    source, _ = ruled
+    job, state = tmp_path / "job", tmp_path / "sandbox"
+    args = _command(source, job, state, "--rules", str(RULES))
+    killed = subprocess.run(args, env=_env("upload:2"), capture_output=True, timeout=60)
+    assert killed.returncode == -9
+    log = job / "fixes.jsonl"
+    assert log.stat().st_size > 100
+    if damage == "deleted":
+        log.unlink()
+    else:
+        log.write_bytes(log.read_bytes()[:50])
+    resumed = subprocess.run(args, env=_env(None), capture_output=True, text=True, timeout=60)
+    assert resumed.returncode == 3, resumed.stderr
+    assert f"job file {log} is damaged" in resumed.stderr and "Traceback" not in resumed.stderr
+    assert b"\0" not in log.read_bytes()
