@@ -116,6 +116,15 @@ class RulesFixer:
                 return Outcome(work, tuple(fixes))
         return _quarantine(f"the rules left a defect: {pending[0].description}")
 
+    def fix_known(
+        self, source_line: int, record: dict[str, Any], text: str, shape: Known | None
+    ) -> Outcome | None:
+        """:meth:`fix` for a record reported with the one error ``text``, by the plan that fixed
+        it before: ``shape`` (the failure shape that explained the record) lets only the changed
+        fields be checked again. None when there is no such plan or it will not do (ask fix())."""
+        plan = self._plans.get((text,))  # what fix() would look up first
+        return None if plan is None else self._follow(source_line, record, plan, shape)
+
     def _follow(
         self, line: int, record: dict[str, Any], plan: tuple[Step, ...], shape: Known | None = None
     ) -> Outcome | None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ldjfix.errors import InputProblem
 from ldjfix.fixing.fixer import Fixer
+from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.gong import descriptions
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.files import open_input
@@ -26,6 +27,7 @@ from ldjfix.loop.fixedstore import FixedRecords, FixesLog
 from ldjfix.loop.ledger import Ledger, Settlement, object_key
 from ldjfix.loop.settling import Decisions, fix_one, settlement_of
 from ldjfix.validation.findings import ERROR
+from ldjfix.validation.shapes import Known
 from ldjfix.validation.validator import Validator
 
 
@@ -38,6 +40,10 @@ class Checker(Protocol):
 
 
 OnBad = Callable[[int, "dict[str, Any] | None", list[LineError], bytes], None]
+# a record failing in one field the way an earlier one did (line, record, its error's text, the
+# failure shape): True when it was settled there and then, False to take the general path
+OnKnown = Callable[[int, "dict[str, Any]", str, "Known | None"], bool]
+KNOWN_FAST = True  # round 0 settles such records by the fixer's plan (off: the general path only)
 
 
 @dataclass(slots=True)
@@ -56,11 +62,13 @@ def survey(
     validate: bool,
     on_bad: OnBad | None = None,
     offsets: array[int] | None = None,
+    on_known: OnKnown | None = None,
 ) -> Survey:
     """Walk the source once: its records, and with ``validate`` every local error.
 
     Each line with errors goes to ``on_bad`` (line, record or None, errors, content) as it is
-    found, so the caller can fix it there and then: nothing is held per bad line.
+    found, so the caller can fix it there and then: nothing is held per bad line. A record
+    with one error of a known failure shape is offered to ``on_known`` first (no errors built).
     """
     numbers = array("l")
     keys = array("I")
@@ -89,8 +97,10 @@ def survey(
                     f"({ORIGIN_KEY}).",
                     hint="Merge the edited records back with `ldjfix merge` first.",
                 )
-            errors = _errors(parsed, checker) if validate else []
-            if errors:
+            errors = _errors(parsed, checker, on_known) if validate else []
+            if errors is None:  # settled by on_known
+                found.reported += 1
+            elif errors:
                 found.reported += 1
                 if on_bad is not None:
                     on_bad(line.number, parsed.record, errors, line.content)
@@ -104,16 +114,22 @@ def _has_bom(source: SourcePath) -> bool:
         return stream.read(len(BOM)) == BOM
 
 
-def _errors(parsed: Parsed, checker: Checker | None) -> list[LineError]:
+def _errors(
+    parsed: Parsed, checker: Checker | None, on_known: OnKnown | None
+) -> list[LineError] | None:
+    """The record's local errors; None when ``on_known`` settled it (it had one)."""
     if parsed.defect is not None:
         return [LineError(parsed.line.number, descriptions.unparsable(parsed.defect))]
     if checker is None:
         return []
     if isinstance(checker, Validator) and parsed.record is not None:
         # a record failing in one field the way an earlier one did: its text, no findings built
-        failures = checker.known_failures(parsed.record)
-        if failures is not None and len(failures) <= 1:
-            line = parsed.line.number
+        known = checker.known_shape(parsed.record)
+        if known is not None and len(known[0]) <= 1:
+            failures, line = known[0], parsed.line.number
+            error = failures[0][1] if failures and failures[0][2] == ERROR else None
+            if error and on_known is not None and on_known(line, parsed.record, error, known[1]):
+                return None
             return [LineError(line, text) for _, text, severity in failures if severity == ERROR]
     return [f.as_line_error() for f in checker.check(parsed) if f.severity == ERROR]
 
@@ -145,15 +161,36 @@ def local_round(
     log.cut(0)
     store = FixedRecords(source, store_path, offsets)
     decisions = Decisions(store=store, log=log)
-    fixed = 0
 
     def on_bad(
         line: int, record: dict[str, Any] | None, errors: list[LineError], text: bytes
     ) -> None:
-        nonlocal fixed
         texts = {line: text} if record is None else None
-        fixed += fix_one(fixer, line, record, errors, decisions, texts, record)
+        fix_one(fixer, line, record, errors, decisions, texts, record)
 
-    found = survey(source, checker, validate=True, on_bad=on_bad, offsets=offsets)
-    notes = local_notes(found.reported, fixed, len(decisions.quarantined))
+    on_known = _by_plan(fixer, decisions) if KNOWN_FAST else None
+    found = survey(
+        source, checker, validate=True, on_bad=on_bad, offsets=offsets, on_known=on_known
+    )
+    notes = local_notes(found.reported, len(decisions.fixed), len(decisions.quarantined))
     return found, store, settlement_of(0, decisions, notes=notes)
+
+
+def _by_plan(fixer: Fixer, decisions: Decisions) -> OnKnown | None:
+    """Settle a reported record the way :func:`fix_one` would, when the fixer's plan fixes it.
+
+    The shortcut of the one policy for its common case: a reported record the fixer changed
+    is kept with its fixes. Anything else (no plan, the plan will not do, nothing changed)
+    goes the general path, which decides it and says why.
+    """
+    if not isinstance(fixer, RulesFixer):
+        return None
+
+    def settle(line: int, record: dict[str, Any], text: str, shape: Known | None) -> bool:
+        outcome = fixer.fix_known(line, record, text, shape)
+        if outcome is None or outcome.record is None or outcome.record == record:
+            return False
+        decisions.keep(line, outcome.record, outcome.fixes, record)
+        return True
+
+    return settle
