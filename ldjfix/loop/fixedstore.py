@@ -57,15 +57,22 @@ class FixedRecords(Mapping[int, Record]):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def put(self, line: int, record: Record, source_record: Record | None = None) -> int:
+    def put(
+        self,
+        line: int,
+        record: Record,
+        source_record: Record | None = None,
+        fields: Sequence[str | None] | None = None,
+    ) -> int:
         """Store ``record`` as line ``line``'s fixed content; returns the entry's offset.
 
-        ``source_record`` is the source line parsed, when the caller has it (saves a read).
+        ``source_record`` is the source line parsed, when the caller has it (saves a read);
+        ``fields``, when given, are the only ones that can differ from it (see :func:`changes`).
         The entry counts (:meth:`adopt`) once a settlement names it.
         """
         if source_record is None:
             source_record = self._source_record(line)
-        entry = dump_json(_entry(line, changes(source_record, record))) + b"\n"
+        entry = dump_json(_entry(line, changes(source_record, record, fields))) + b"\n"
         if self._out is None:
             self._out = self.store.open("ab")
         at = self._end
@@ -231,11 +238,22 @@ class FixedRecords(Mapping[int, Record]):
             check_unchanged(self._identity)
 
 
-def changes(before: Record | None, after: Record) -> dict[str, Any]:
-    """What turns ``before`` into ``after``: fields set and removed, or the whole record."""
+def changes(
+    before: Record | None, after: Record, fields: Sequence[str | None] | None = None
+) -> dict[str, Any]:
+    """What turns ``before`` into ``after``: fields set and removed, or the whole record.
+
+    ``fields``, when given, holds every field that can differ (those a fixer's changes name):
+    when that is one field still in ``after`` (the common fix), only it is compared.
+    """
     if before is None:
         return {"record": after}
     missing = _MISSING  # a fix copies the record shallowly: most values are the same objects
+    if fields is not None and len(fields) == 1 and fields[0] in after:
+        name = fields[0]  # set, not removed: nothing else can be set, nothing removed
+        old, new = before.get(name, missing), after[name]
+        same = old is new or (type(old) is type(new) and old == new)
+        return {"set": {} if same else {name: new}}
     changed = {
         k: v
         for k, v in after.items()

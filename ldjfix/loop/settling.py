@@ -50,9 +50,16 @@ class Decisions:
         record: dict[str, Any],
         fixes: Sequence[Fix],
         source_record: dict[str, Any] | None = None,
+        *,
+        fixes_name_all: bool = False,
     ) -> None:
-        """Keep ``record`` as line ``line``'s new content, made by ``fixes``."""
-        at = self.store.put(line, record, source_record) if self.store is not None else 0
+        """Keep ``record`` as line ``line``'s new content, made by ``fixes``.
+
+        ``fixes_name_all``: no field differs from ``source_record`` but those ``fixes`` name
+        (so the store need not compare the others).
+        """
+        fields = [fix.field for fix in fixes] if fixes_name_all else None
+        at = self.store.put(line, record, source_record, fields) if self.store is not None else 0
         self.fixed.append(line)
         self.fixed_at.append(at)
         if self.log is not None:

@@ -190,7 +190,8 @@ def _by_plan(fixer: Fixer, decisions: Decisions) -> OnKnown | None:
         outcome = fixer.fix_known(line, record, text, shape)
         if outcome is None or outcome.record is None or outcome.record == record:
             return False
-        decisions.keep(line, outcome.record, outcome.fixes, record)
+        # a plan's actions name every field they change (rules_fixer.apply_action)
+        decisions.keep(line, outcome.record, outcome.fixes, record, fixes_name_all=True)
         return True
 
     return settle

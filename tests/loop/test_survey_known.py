@@ -1,0 +1,131 @@
+"""Round 0's shortcut (a known failure shape settled by the fixer's plan) vs the general path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ldjfix.fixing.rules import load_rules
+from ldjfix.fixing.rules_fixer import RulesFixer
+from ldjfix.loop import survey
+from ldjfix.loop.fixedstore import changes
+from ldjfix.loop.rounds import JobSpec, run_job
+from ldjfix.synth import generator as synth
+from ldjfix.validation.validator import Validator
+from tests.conftest import SAMPLES
+from tests.support.loop import sandbox_client
+
+DEFECTS = {
+    "millis_modified_date": 300,
+    "bad_datetime": 40,
+    "missing_modified_date": 20,
+    "is_deleted_as_string": 30,
+    "domains_not_array": 20,
+    "domain_is_url": 20,
+    "name_too_long": 15,
+    "invalid_json": 5,
+    "not_object": 5,
+}
+VARIABLE = ("jobId", "jobDir", "timings")  # what differs between any two runs of a job
+
+
+def _mixed_source(path: Path) -> None:
+    """A file bad in many ways: planted defects, two defects at once, a date no rule can
+    read, an escaped key, a duplicate key, lines that are no object, a BOM and CRLF."""
+    synth.write_file(path, "ACCOUNT", 1_500, seed=11, defects=DEFECTS)
+    lines = path.read_bytes().split(b"\n")
+    for n in range(3, len(lines) - 1, 97):  # failing two ways: milliseconds and isDeleted
+        record = orjson.loads(lines[n]) if lines[n].startswith(b"{") else None
+        if record is not None:
+            record["modifiedDate"] = "2024-03-14T00:26:35.864Z"
+            record["isDeleted"] = "yes"
+            lines[n] = orjson.dumps(record)
+    for n in range(5, len(lines) - 1, 89):  # milliseconds, and a value the rule cannot read
+        record = orjson.loads(lines[n]) if lines[n].startswith(b"{") else None
+        if record is not None:
+            record["modifiedDate"] = "sometime in March" if n % 2 else "2024-03-14T00:26:35.864Z"
+            lines[n] = orjson.dumps(record)
+    lines[7] = lines[7].replace(b'"name"', b'"n\\u0061me"', 1)  # an escaped key
+    lines[9] = lines[9].replace(b'{"objectId"', b'{"isDeleted":false,"objectId"', 1)  # twice
+    body = b"".join(line + (b"\r\n" if n % 3 == 0 else b"\n") for n, line in enumerate(lines[:-1]))
+    path.write_bytes(b"\xef\xbb\xbf" + body)
+
+
+def _run(tmp_path: Path, source: Path, name: str) -> Path:
+    validator = Validator("ACCOUNT")
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rules = load_rules(SAMPLES / "rules.toml")
+    fixer = RulesFixer(rules, validator=validator, now=lambda: now)
+    spec = JobSpec(source, "ACCOUNT", 1, job_dir=tmp_path / name)
+    with sandbox_client(tmp_path / f"sandbox-{name}") as client:
+        result = run_job(spec, client=client, fixer=fixer, validator=validator)
+    return result.job_dir
+
+
+def _outputs(job: Path) -> dict[str, bytes]:
+    """Every file of a job folder but the ids and times that differ from run to run."""
+    found = {}
+    for path in sorted(job.rglob("*")):
+        name = path.relative_to(job).as_posix()
+        if path.is_dir() or name in ("journal.json", ".lock") or name.endswith(".status.json"):
+            continue
+        found[name] = path.read_bytes()
+    report = orjson.loads(found["report.json"])
+    found["report.json"] = orjson.dumps({k: v for k, v in report.items() if k not in VARIABLE})
+    return found
+
+
+def test_known_shapes_shortcut_writes_what_the_general_path_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mixed defects: the same settlements, fixed store, fixes, upload sets and report."""
+    source = tmp_path / "mixed.ldjson"
+    _mixed_source(source)
+    fast = _outputs(_run(tmp_path, source, "fast"))
+    monkeypatch.setattr(survey, "KNOWN_FAST", False)
+    general = _outputs(_run(tmp_path, source, "general"))
+    assert sorted(fast) == sorted(general)
+    for name, data in general.items():
+        assert fast[name] == data, name
+    settled = orjson.loads(fast["rounds/r00-settled.json"])
+    assert settled  # round 0 settled records both ways: fixed and quarantined
+    assert b"sometime in March" in fast["rejected.ldjson"]
+    assert b"2026-01-02T03:04:05Z" in fast["corrected.ldjson"]
+
+
+def test_known_shapes_shortcut_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most reported records skip the general path: it sees only the unusual ones."""
+    source = tmp_path / "mixed.ldjson"
+    _mixed_source(source)
+    general: list[int] = []
+    fix_one = survey.fix_one
+
+    def counted(fixer: object, line: int, *args: object) -> bool:
+        general.append(line)
+        return fix_one(fixer, line, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(survey, "fix_one", counted)
+    job = _run(tmp_path, source, "fast")
+    reported = orjson.loads((job / "rounds/r00-settled.json").read_bytes())["notes"]["findings"]
+    assert 0 < len(general) < reported // 3
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "fields"),
+    [
+        ({"a": 1, "b": "x"}, {"a": 1, "b": "y"}, ["b"]),
+        ({"a": 1}, {"a": 1, "b": "y"}, ["b"]),  # filled in
+        ({"a": 1, "b": True}, {"a": 1, "b": 1}, ["b"]),  # equal in Python, not in JSON
+        ({"a": 1, "b": "x"}, {"a": 1, "b": "x"}, ["b"]),  # the same value
+        ({"a": 1, "b": "x"}, {"a": 1}, ["b"]),  # dropped: the general comparison
+        ({"a": 1, "b": "x"}, {"a": 1, "c": "x"}, ["b", "c"]),  # renamed
+    ],
+)
+def test_changes_of_named_fields_are_the_changes(
+    before: dict[str, object], after: dict[str, object], fields: list[str]
+) -> None:
+    """Naming the fields a fix touched gives the same change as comparing every field."""
+    assert changes(before, after, fields) == changes(before, after)
