@@ -18,7 +18,6 @@ Small inputs (status, rules, schema files) are read whole with :func:`read_input
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 import sys
@@ -229,6 +228,8 @@ def _spool(
             f"cannot keep a copy of {what} {name} in {folder}: {exc.strerror}.",
             hint="A stream is read once and kept; free space there, or set TMPDIR.",
         ) from None
+    import hashlib  # only when a stream is spooled or a run hashes: validate starts without it
+
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as out:
@@ -345,6 +346,8 @@ def read_input(path: str | os.PathLike[str], *, what: str = "input file") -> byt
 
 
 def _hash_file(source: Source) -> tuple[str, int]:
+    import hashlib
+
     digest = hashlib.sha256()
     size = 0
     with open_input(source) as stream:
