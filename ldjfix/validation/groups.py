@@ -260,7 +260,8 @@ def more_line(rest: Iterable[DefectGroup], indent: str = "") -> list[str]:
         return []
     records = sum(g.count for g in rest)
     noun = "defect" if len(rest) == 1 else "defects"
-    return [f"{indent}… and {len(rest):,} more {noun} ({records:,} records)"]
+    held = "1 record" if records == 1 else f"{records:,} records"
+    return [f"{indent}… and {len(rest):,} more {noun} ({held})"]
 
 
 def example_text(value: Any) -> str:

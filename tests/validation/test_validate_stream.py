@@ -115,6 +115,10 @@ def test_validate_groups_say_how_many_they_leave_out() -> None:
     lines = groups.render(limit=20)
     assert lines[-1] == "  … and 5 more defects (5 records)"
     assert len(lines) == 22
+    one = DefectGroups()
+    for n in range(1, 22):
+        one.add(n, f"custom{n}", f"Invalid value for field [custom{n}]: expected a number")
+    assert one.render(limit=20)[-1] == "  … and 1 more defect (1 record)"  # not "(1 records)"
 
 
 def test_validate_groups_bad_json_by_kind_not_offset() -> None:
