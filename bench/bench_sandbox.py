@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from bench_scale import CREDENTIALS, PARSE_LOOP, Run, Serve, ldjfix, measure  # noqa: E402
+from bench_scale import CREDENTIALS, Run, Serve, ldjfix, parse_loop_cpu  # noqa: E402
 
 BUDGET_RATIO = 4.0
 BUDGET_MIB = 128.0
@@ -75,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.data / f"sandbox-work-{args.size:g}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    parse = statistics.median(
-        measure([sys.executable, "-c", PARSE_LOOP, str(clean)]).cpu for _ in range(3)
-    )
+    parse = parse_loop_cpu(clean)
     idle = served(work / "idle-state", None)
     busy = served(work / "upload-state", clean)
     ratio = busy.cpu / parse

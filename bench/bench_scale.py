@@ -33,17 +33,11 @@ from pathlib import Path
 import orjson
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from bench_validate import PARSE_LOOP  # noqa: E402  (the one parse loop every bench compares to)
+
 ROOT = HERE.parent
 MIB = 1024 * 1024
-PARSE_LOOP = (
-    "import sys, orjson\n"
-    "with open(sys.argv[1], 'rb') as f:\n"
-    "    for line in f:\n"
-    "        try:\n"
-    "            orjson.loads(line)\n"
-    "        except orjson.JSONDecodeError:\n"
-    "            pass\n"
-)
 CREDENTIALS = {"GONG_ACCESS_KEY": "bench", "GONG_ACCESS_KEY_SECRET": "bench"}
 
 
@@ -98,6 +92,13 @@ def measure(
         raise SystemExit(f"{' '.join(argv)} failed ({code}): {errors.decode()[-2000:]}")
     cpu = usage.ru_utime + usage.ru_stime
     return Run(time.perf_counter() - started, cpu, usage.ru_maxrss / 1024, code)
+
+
+def parse_loop_cpu(path: Path) -> float:
+    """CPU seconds of the plain orjson parse loop over ``path``: the median of three runs."""
+    return statistics.median(
+        measure([sys.executable, "-c", PARSE_LOOP, str(path)]).cpu for _ in range(3)
+    )
 
 
 def ldjfix() -> list[str]:
@@ -231,12 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     rules = str(ROOT / "samples" / "rules.toml")
-    base = {
-        str(path): statistics.median(
-            measure([sys.executable, "-c", PARSE_LOOP, str(path)]).cpu for _ in range(3)
-        )
-        for path in (every, one)
-    }
+    base = {str(path): parse_loop_cpu(path) for path in (every, one)}
     rows: list[Row] = []
 
     def want(name: str) -> bool:
@@ -322,13 +318,10 @@ def clean_rows(folder: Path, size_mb: int, work: Path) -> list[Row]:
 
     The extract and merge pairs are bench_core's (median of three paired wall-time ratios).
     """
-    sys.path.insert(0, str(HERE))
     import bench_core
 
     inputs = bench_core.prepare(folder, size_mb)
-    parse = statistics.median(
-        measure([sys.executable, "-c", PARSE_LOOP, str(inputs.data)]).cpu for _ in range(3)
-    )
+    parse = parse_loop_cpu(inputs.data)
     run = measure([*ldjfix(), "validate", str(inputs.data), "-t", "ACCOUNT"])
     rows = [Row("clean: validate", run, run.cpu / parse, 2.5, 64)]
     for name, pair in (("clean: extract vs awk", bench_core.extract_pair),
