@@ -35,7 +35,8 @@ def check_failure_rate(
     notes = settled.get("notes", {})
     over = []
     for upload in notes.get("uploads", []):
-        records, failed = _count(upload.get("records")), _count(upload.get("totalErrorCount"))
+        records = note_count(upload.get("records"))
+        failed = note_count(upload.get("totalErrorCount"))
         rate = 100.0 * failed / records if records else 0.0
         if rate > max_rate:
             over.append({"upload": upload["upload"], "records": records, "failed": failed,
@@ -51,9 +52,13 @@ def check_failure_rate(
     }
 
 
-def _count(value: Any) -> int:
-    """A count from a saved status or settlement; 0 when Gong left it out (null or absent)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+def note_count(value: Any) -> int:
+    """A count from a round's notes (records, totalErrorCount, listed); 0 when there is none.
+
+    Gong may leave ``totalErrorCount`` out, so a round's notes can hold null there; a damaged
+    note (text, a boolean, a negative number) counts 0 too, never a crash.
+    """
+    return value if type(value) is int and value > 0 else 0
 
 
 def rate_allows(stop: Mapping[str, Any] | None, max_rate: float) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ldjfix.ldjson.printable import safe
+from ldjfix.loop.failrate import note_count
 from ldjfix.loop.folder import REJECTED
 from ldjfix.loop.outputs import JobReport
 
@@ -53,19 +54,14 @@ def round_note(entry: dict[str, Any]) -> str:
     uploads = entry.get("uploads") or []
     if not unknown:
         return ""
-    sent = sum(_number(u.get("records")) for u in uploads)
-    failed = sum(_number(u.get("totalErrorCount")) for u in uploads)  # null: Gong left it out
-    listed = sum(_number(u.get("listed")) for u in uploads)
+    sent = sum(note_count(u.get("records")) for u in uploads)
+    failed = sum(note_count(u.get("totalErrorCount")) for u in uploads)  # null: Gong left it out
+    listed = sum(note_count(u.get("listed")) for u in uploads)
     return (
         f"\n      Gong accepted {max(sent - failed, 0):,} of {sent:,} but listed only {listed:,} "
         f"of {failed:,} failing lines, so {unknown:,} records whose fate it did not say "
         "went again"
     )
-
-
-def _number(value: Any) -> int:
-    """A count from a round's notes; 0 when there is none (Gong may leave totalErrorCount out)."""
-    return value if type(value) is int and value > 0 else 0
 
 
 def next_steps(report: JobReport, how: HowRun) -> list[str]:
