@@ -21,6 +21,7 @@ import pytest
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
 from ldjfix.synth import generator as synth
+from tests.support.processes import start_logged, wait_for_text
 
 ENV = {"GONG_ACCESS_KEY": "k", "GONG_ACCESS_KEY_SECRET": "s"}
 
@@ -48,15 +49,6 @@ def _command(source: Path, job: Path, url: str, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-def _start(command: list[str], tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, Path]:
-    out, err = tmp_path / "stdout", tmp_path / "stderr"
-    env = {**os.environ, **ENV}
-    env.pop("GONG_BASE_URL", None)
-    with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
-    return process, out, err
-
-
 def _journal(job: Path) -> dict[str, Any]:
     try:
         doc: dict[str, Any] = orjson.loads((job / "journal.json").read_bytes())
@@ -78,22 +70,13 @@ def _wait_for_round_two(process: subprocess.Popen[bytes], job: Path) -> dict[str
     raise AssertionError("round 2 never started")
 
 
-def _wait_for(path: Path, text: str, seconds: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if text in path.read_text(errors="replace"):
-            return time.monotonic() - started
-        time.sleep(0.02)
-    raise AssertionError(f"{text!r} not on stderr after {seconds} s: {path.read_text()!r}")
-
-
 def _posts(sandbox: RunningSandbox) -> int:
     return sum(1 for call in sandbox.app.calls if call.method == "POST")
 
 
 def _interrupt(process: subprocess.Popen[bytes], err: Path, sig: int) -> None:
     process.send_signal(sig)
-    assert _wait_for(err, "stopping", 5) < 1.0
+    assert wait_for_text(err, "stopping", 5) < 1.0
     assert process.wait(timeout=30) == 130
 
 
@@ -103,7 +86,7 @@ def test_interrupt_ctrl_c_stops_queued_shards_and_resumes(
     """SIGINT mid-round: 130, no queued shard sent then or later, resume sends each once."""
     job = tmp_path / "job"
     command = _command(source, job, sandbox.url)
-    process, _, err = _start(command, tmp_path)
+    process, _, err = start_logged(command, tmp_path, ENV)
     _wait_for_round_two(process, job)
     _interrupt(process, err, signal.SIGINT)
     posts = _posts(sandbox)
@@ -128,7 +111,7 @@ def test_interrupt_sigterm_then_resume_counts_every_call_gong_saw(
     """SIGTERM mid-round and a resume: report.json's apiCalls equals the sandbox's count."""
     job = tmp_path / "job"
     command = _command(source, job, sandbox.url)
-    process, _, err = _start(command, tmp_path)
+    process, _, err = start_logged(command, tmp_path, ENV)
     _wait_for_round_two(process, job)
     _interrupt(process, err, signal.SIGTERM)
     assert _journal(job)["apiCalls"] == len(sandbox.app.calls)
@@ -143,7 +126,7 @@ def test_interrupt_batch_still_prints_its_json_summary(
 ) -> None:
     """A batch (--json) interrupted: its JSON summary on stdout, the file INTERRUPTED, 130."""
     job = tmp_path / "job"
-    process, out, err = _start(_command(source, job, sandbox.url, "--json"), tmp_path)
+    process, out, err = start_logged(_command(source, job, sandbox.url, "--json"), tmp_path, ENV)
     _wait_for_round_two(process, job)
     _interrupt(process, err, signal.SIGINT)
     summary = orjson.loads(out.read_bytes())
@@ -159,10 +142,10 @@ def test_interrupt_second_ctrl_c_exits_at_once_and_stays_resumable(
     """Two Ctrl-C in a row: exit 130 at once; the same command then finishes the job."""
     job = tmp_path / "job"
     command = _command(source, job, sandbox.url)
-    process, _, err = _start(command, tmp_path)
+    process, _, err = start_logged(command, tmp_path, ENV)
     _wait_for_round_two(process, job)
     process.send_signal(signal.SIGINT)
-    _wait_for(err, "stopping", 5)
+    wait_for_text(err, "stopping", 5)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=2) == 130
     resumed = subprocess.run(command, env={**os.environ, **ENV}, capture_output=True, timeout=180)

@@ -22,6 +22,7 @@ import pytest
 from ldjfix.sandbox.app import Knobs
 from ldjfix.sandbox.server import RunningSandbox, serving
 from tests.conftest import SAMPLES
+from tests.support.processes import start_logged, wait_for_text
 
 ENV = {"GONG_ACCESS_KEY": "k", "GONG_ACCESS_KEY_SECRET": "s", "GONG_BASE_URL": ""}
 CRID = re.compile(r"clientRequestId (ldjfix-[\w-]+)")
@@ -35,23 +36,11 @@ def slow(tmp_path: Path) -> Iterator[RunningSandbox]:
 
 
 def _start(args: list[str], tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, Path]:
-    out, err = tmp_path / "stdout", tmp_path / "stderr"
-    with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ldjfix", *args],
-            stdout=stdout,
-            stderr=stderr,
-            env={**os.environ, **ENV},
-        )
-    return process, out, err
+    return start_logged([sys.executable, "-m", "ldjfix", *args], tmp_path, ENV)
 
 
 def _wait_for(path: Path, text: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while text not in path.read_text(errors="replace"):
-        assert process.poll() is None, path.read_text(errors="replace")
-        assert time.monotonic() < deadline, f"{text!r} never appeared: {path.read_text()!r}"
-        time.sleep(0.05)
+    wait_for_text(path, text, 30, process)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
