@@ -100,13 +100,15 @@ def _from_epoch(seconds: float) -> datetime:
 
 def to_gong_datetime(value: Any, *, zone: tzinfo = UTC, day_first: bool = False) -> str:
     """Any readable datetime as Gong wants it: UTC, ``Z``, whole seconds."""
-    if type(value) is str and (plain := _UTC_TEXT.fullmatch(value)) and value[:4] >= "1000":
-        try:  # the common case, e.g. milliseconds in UTC: only the fraction goes
-            datetime.fromisoformat(plain.group(1))  # a real date and time (not 2025-02-30)
-        except ValueError:
-            pass  # the general path says why
-        else:
-            return f"{plain.group(1)}Z"
+    if type(value) is str and (plain := _UTC_TEXT.fullmatch(value)):
+        head = plain[1]  # the common case, e.g. milliseconds in UTC: only the fraction goes
+        if head >= "1000":
+            try:
+                datetime.fromisoformat(head)  # a real date and time (not 2025-02-30)
+            except ValueError:
+                pass  # the general path says why
+            else:
+                return head + "Z"
     found = parse_datetime(value, zone=zone, day_first=day_first)
     try:
         utc = found.astimezone(UTC)

@@ -21,6 +21,7 @@ from ldjfix.errors import ExitCode, UsageProblem
 from ldjfix.fixing.fixer import Fix, Fixer, defect_of
 from ldjfix.fixing.fixlog import LogWriter
 from ldjfix.fixing.interactive import QuitRequested
+from ldjfix.fixing.known import CLEAN, MISS, KnownFix
 from ldjfix.fixing.policy import decide_reported, decide_unreported
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import STDIO, atomic_output, open_input, refuse_same_files
@@ -34,6 +35,7 @@ from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 FIXED = "fixed"
 QUARANTINED = "quarantined"
+_STREAK = 1024  # records counted in the summary at once
 
 
 @dataclass
@@ -97,6 +99,30 @@ class _Decisions:
     log: LogWriter = field(default_factory=LogWriter)
     logged: int = 0
     propagated: dict[str, Any] | None = None  # the line just fixed by propagation, if any
+    streak: _Streak = field(default_factory=lambda: _Streak())
+
+
+@dataclass
+class _Streak:
+    """Records fixed by one known defect in a row, counted in the summary a batch at a time."""
+
+    known: KnownFix | None = None
+    lines: list[int] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)
+
+    def add(self, known: KnownFix, line: int, old: Any, groups: DefectGroups) -> None:
+        """Count line ``line`` (its value was ``old``) as fixed by ``known``."""
+        if known is not self.known or len(self.lines) >= _STREAK:
+            self.flush(groups)
+            self.known = known
+        self.lines.append(line)
+        self.values.append(old)
+
+    def flush(self, groups: DefectGroups) -> None:
+        """Count the streak so far (before any other count, so lines stay in order)."""
+        if self.lines and self.known is not None:
+            groups.adder(self.known.field, self.known.defect, FIXED)(self.lines, self.values)
+        self.lines, self.values = [], []
 
 
 def fix_file(
@@ -212,6 +238,7 @@ def _write(
     propagate: bool,
 ) -> None:
     def change(line: Line) -> Replacement:
+        decisions.streak.flush(report.groups)  # the general path counts one by one
         if line.number not in decisions.records:
             decisions.propagated = None
             if propagate:
@@ -223,8 +250,27 @@ def _write(
         _log(decisions, decisions.fixes[line.number])  # in line order with the propagated
         return record
 
+    def quick(number: int, raw: bytes) -> bytes | None:
+        """A record nobody reported, fixed by the known defect (or clean), from its bytes."""
+        if fixer.known is None or number in decisions.records:
+            return None
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        if type(record) is not dict:
+            return None
+        done = _by_known(fixer, number, record, decisions, report)
+        if done is MISS or done is CLEAN:
+            return None if done is MISS else raw
+        try:
+            return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # too deep for orjson: as _put writes it
+            return dump_json(record) + b"\n"
+
     with open_input(path) as source, atomic_output(output) as out:
-        write_replaced(source, out, change)
+        write_replaced(source, out, change, quick=quick if propagate else None)
+    decisions.streak.flush(report.groups)
     report.written.append(str(output))
 
 
@@ -235,6 +281,10 @@ def _propagate(fixer: Fixer, line: Line, decisions: _Decisions, report: FixRepor
     except orjson.JSONDecodeError:
         return
     if type(record) is not dict:
+        return
+    done = _by_known(fixer, line.number, record, decisions, report)
+    if done is not MISS:
+        decisions.propagated = None if done is CLEAN else record
         return
     decision = decide_unreported(fixer, line.number, record)
     if decision is None:
@@ -258,6 +308,34 @@ def _log(decisions: _Decisions, fixes: tuple[Fix, ...]) -> None:
     decisions.logged += len(fixes)
     if decisions.log_out is not None:
         decisions.log_out.write(decisions.log.encode(fixes))
+
+
+def _by_known(
+    fixer: Fixer, line: int, record: dict[str, Any], decisions: _Decisions, report: FixReport
+) -> object:
+    """Fix a record nobody reported by the defect the fixer fixed last (:attr:`Fixer.known`),
+    as :func:`_propagate` would; CLEAN when it has no defect, MISS for the general path."""
+    known = fixer.known
+    if known is None:
+        return MISS
+    object_id = record.get("objectId")  # the id before the fix, as the general path logs it
+    old = known.apply(record)
+    if old is MISS or old is CLEAN:
+        return old
+    oid = object_id if type(object_id) is str else None
+    _log_change(decisions, line, oid, known, old, record[known.field])
+    report.propagated += 1
+    decisions.streak.add(known, line, old, report.groups)
+    return record
+
+
+def _log_change(
+    decisions: _Decisions, line: int, oid: str | None, known: KnownFix, old: Any, new: Any
+) -> None:
+    """:func:`_log` for one change made by ``known`` (no :class:`Fix` built)."""
+    decisions.logged += 1
+    if decisions.log_out is not None:
+        decisions.log_out.write(decisions.log.change(line, oid, known.field, known.why, old, new))
 
 
 def _log_output(fixes_out: str | Path | None) -> AbstractContextManager[BinaryIO | None]:

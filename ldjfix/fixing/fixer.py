@@ -11,9 +11,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from ldjfix.gong.status import LineError
+
+if TYPE_CHECKING:
+    from ldjfix.fixing.known import KnownFix
+    from ldjfix.validation.shapes import Known
 
 
 class FixDoc(TypedDict):
@@ -72,9 +76,15 @@ class Fixer(Protocol):
     "One fixing policy"): :meth:`expect` first when ``counts_ahead`` says the fixer wants every
     error before the first record, then :meth:`fix` per reported record (:meth:`fix_text` for a
     line that is no JSON object), then :meth:`propagate` per record nobody reported.
+
+    Two shortcuts serve a file bad everywhere the same way: :meth:`fix_known` for a record
+    with one error of a failure shape the validator knew, and :attr:`known`, the defect the
+    fixer settled last that way, compiled to one check and change per record. Each is the
+    fixer's own answer for the records it fits; a fixer without them gives None.
     """
 
     counts_ahead: bool  # True: call expect() with every error before the first fix()
+    known: KnownFix | None  # the defect last fixed by a plan, compiled (None: take the paths)
 
     def expect(self, errors: Sequence[LineError]) -> None:
         """Every error the fixer is about to see (only when ``counts_ahead``)."""
@@ -92,6 +102,13 @@ class Fixer(Protocol):
         """Apply fixes learned so far to a record nobody reported; None when none applies."""
         ...
 
+    def fix_known(
+        self, source_line: int, record: dict[str, Any], text: str, shape: Known | None
+    ) -> Outcome | None:
+        """:meth:`fix` for a record whose one error is ``text``, of failure ``shape``, when the
+        fixer has a plan for it; None to ask :meth:`fix`."""
+        ...
+
 
 def not_an_object(errors: Sequence[LineError]) -> Outcome:
     """A line that is no JSON object, quarantined with its errors: what rules can do with it."""
@@ -102,6 +119,7 @@ class QuarantineFixer:
     """The fixer with no rules: every reported record is quarantined with its errors."""
 
     counts_ahead = False
+    known: KnownFix | None = None
 
     def expect(self, errors: Sequence[LineError]) -> None:
         """Nothing to prepare."""
@@ -117,6 +135,12 @@ class QuarantineFixer:
 
     def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
         """Nothing was learned, so nothing applies."""
+        return None
+
+    def fix_known(
+        self, source_line: int, record: dict[str, Any], text: str, shape: Known | None
+    ) -> Outcome | None:
+        """No plans: :meth:`fix` quarantines."""
         return None
 
 

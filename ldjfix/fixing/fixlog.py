@@ -28,6 +28,7 @@ from ldjfix.ldjson.serial import dump_json
 
 _KINDS_KEPT = 4096  # declared kinds remembered; past it a kind is declared again (a new id)
 _OLD_KEYS = ("objectId", "field", "old", "new")  # what replay needs of a first-format line
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
 Kind = tuple[str | None, str]  # (field, why)
 Entry = tuple[Any, Any, str | None, Any, Any, str]  # a Fix's fields, in its order, unchecked
 
@@ -42,19 +43,24 @@ class LogWriter:
 
     def encode(self, fixes: Iterable[Fix]) -> bytes:
         """The lines for ``fixes`` (declarations first where a kind is new), joined."""
-        out = []
-        ids = self.ids
-        for fix in fixes:
-            number = ids.get((fix.field, fix.why))
-            if number is None:
-                out.append(self._declare(fix.field, fix.why))
-                number = self.next_id - 1
-            try:
-                line = orjson.dumps([fix.source_line, fix.object_id, fix.old, fix.new, number])
-            except TypeError:  # nested past orjson's limit: the slow writer copes
-                line = dump_json([fix.source_line, fix.object_id, fix.old, fix.new, number])
-            out.append(line + b"\n")
-        return b"".join(out)
+        change = self.change
+        return b"".join(
+            change(fix.source_line, fix.object_id, fix.field, fix.why, fix.old, fix.new)
+            for fix in fixes
+        )
+
+    def change(
+        self, line: int, object_id: str | None, field: str | None, why: str, old: Any, new: Any
+    ) -> bytes:
+        """The line for one change (after its kind's declaration when the kind is new)."""
+        number = self.ids.get((field, why))
+        if number is None:
+            head = self._declare(field, why)
+            return head + self.change(line, object_id, field, why, old, new)
+        try:
+            return orjson.dumps([line, object_id, old, new, number], option=_NEWLINE)
+        except TypeError:  # nested past orjson's limit: the slow writer copes
+            return dump_json([line, object_id, old, new, number]) + b"\n"
 
     def _declare(self, field: str | None, why: str) -> bytes:
         if len(self.ids) >= _KINDS_KEPT:

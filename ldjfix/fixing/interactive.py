@@ -32,12 +32,14 @@ from ldjfix.fixing import answers_file as saved
 from ldjfix.fixing import views
 from ldjfix.fixing.editor import diff, run_editor
 from ldjfix.fixing.fixer import Fix, Outcome
+from ldjfix.fixing.known import KnownFix
 from ldjfix.fixing.rules import Rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.fixing.typed_values import describe, field_types, hint, typed_value
 from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.serial import dump_json
+from ldjfix.validation.shapes import Known
 from ldjfix.validation.validator import ERROR, Validator
 
 SKIPPED = "skipped at the terminal"
@@ -56,6 +58,7 @@ class InteractiveFixer:
     """A :class:`~ldjfix.fixing.fixer.Fixer` that asks a person, record by record."""
 
     counts_ahead = True  # "(6 records have this defect)" needs every error first
+    known: KnownFix | None = None  # a person's "for all" answers are checked on every record
 
     def __init__(
         self,
@@ -225,6 +228,12 @@ class InteractiveFixer:
         if not fixes:
             return None
         return Outcome(work, tuple(fixes))
+
+    def fix_known(
+        self, source_line: int, record: dict[str, Any], text: str, shape: Known | None
+    ) -> Outcome | None:
+        """No shortcut: a person sees every reported record (:meth:`fix`)."""
+        return None
 
     def _automatic(
         self, line: int, record: dict[str, Any], errors: Sequence[LineError]

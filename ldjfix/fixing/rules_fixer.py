@@ -13,12 +13,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 import orjson
 
 from ldjfix.fixing import conversions as convert
-from ldjfix.fixing.fixer import Fix, Outcome, not_an_object
+from ldjfix.fixing.fixer import Fix, Outcome, defect_of, not_an_object
+from ldjfix.fixing.known import CannotApply, KnownFix
 from ldjfix.fixing.rules import Rule, Rules, target_field
 from ldjfix.gong import descriptions
 from ldjfix.gong.descriptions import defect_kind
@@ -35,10 +37,6 @@ _BY_VALUE = frozenset({"dangling", "missing", "too_long"})  # what _recognise fi
 
 
 Step = tuple[Rule, str, str]  # the rule, the field it changes, why (for fixes.jsonl)
-
-
-class CannotApply(Exception):
-    """The action does not fit the value it met."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +65,14 @@ class RulesFixer:
         *,
         validator: Validator | None = None,
         now: Callable[[], datetime] = _utc_now,
+        shortcuts: bool = True,
     ) -> None:
         self.rules = rules
         self.validator = validator
         self.now = now
+        self.shortcuts = shortcuts  # off: every record takes the general path (tests compare)
+        self.known: KnownFix | None = None  # the defect a plan fixed last, compiled
+        self._compiled: dict[tuple[str, int], KnownFix | None] = {}  # (text, shape) -> its fix
         self.learned: dict[tuple[str, int, str], Learned] = {}
         self._plans: dict[tuple[str, ...], tuple[Step, ...]] = {}  # errors -> rules that fixed them
         self._known: dict[str, bool] = {}  # description -> a rule fixed that defect already
@@ -122,8 +124,13 @@ class RulesFixer:
         """:meth:`fix` for a record reported with the one error ``text``, by the plan that fixed
         it before: ``shape`` (the failure shape that explained the record) lets only the changed
         fields be checked again. None when there is no such plan or it will not do (ask fix())."""
-        plan = self._plans.get((text,))  # what fix() would look up first
-        return None if plan is None else self._follow(source_line, record, plan, shape)
+        plan = self._plans.get((text,)) if self.shortcuts else None  # what fix() looks up first
+        if plan is None:
+            return None
+        done = self._follow(source_line, record, plan, shape)
+        if done is not None:
+            self._compile(text, plan, shape)
+        return done
 
     def _follow(
         self, line: int, record: dict[str, Any], plan: tuple[Step, ...], shape: Known | None = None
@@ -152,6 +159,40 @@ class RulesFixer:
             return None
         return Outcome(work, tuple(fixes))
 
+    def _compile(self, text: str, plan: tuple[Step, ...], shape: Known | None) -> None:
+        """Make the plan that just fixed a record failing with ``text`` (explained by
+        ``shape``) :attr:`known`, when it is one value change of one field."""
+        if shape is None or self.validator is None or self._by_value:
+            return  # a defect recognised by value is decided per record: the general path
+        key = (text, id(shape[2]))  # a shape's relaxed check lives as long as the shape
+        if key not in self._compiled:
+            if len(self._compiled) >= _PLANS_KEPT:
+                self._compiled.clear()
+            self._compiled[key] = self._known_fix(text, plan, shape)
+        self.known = self._compiled[key]
+
+    def _known_fix(self, text: str, plan: tuple[Step, ...], shape: Known) -> KnownFix | None:
+        if len(plan) != 1 or self.validator is None:
+            return None
+        rule, name, why = plan[0]
+        failing = [(f, t, severity) for f, _, t, severity, _ in shape[1] if t == text]
+        if rule.action not in _NORMALIZERS or len(set(failing)) != 1 or failing[0][0] != name:
+            return None
+        if not self._knows(LineError(0, text)):
+            return None  # propagate() would not take this defect for one a rule fixed
+        validator = self.validator
+        return KnownFix(
+            finding=failing[0],
+            field=name,
+            why=why,
+            defect=defect_of(why),
+            shape=shape,
+            change=value_change(rule),
+            same=_same,
+            passes=validator.passes,
+            by_field=validator.decides_by_field(name, shape),
+        )
+
     def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
         """Fix a record nobody reported if it has a defect a rule already fixed elsewhere.
 
@@ -171,8 +212,7 @@ class RulesFixer:
                 text = known[0][0][1]
                 if not self._known.get(text, False) and not self._knows(LineError(0, text)):
                     return None
-                plan = self._plans.get((text,))  # what fix() would look up first
-                done = None if plan is None else self._follow(source_line, record, plan, known[1])
+                done = self.fix_known(source_line, record, text, known[1])
                 return done or self.fix(source_line, record, [LineError(source_line, text)])
         found = [e for e in self._local_findings(source_line, record) if self._knows(e)]
         for learned in self.learned.values():
@@ -222,6 +262,8 @@ class RulesFixer:
             self.learned[key] = Learned(rule, name, kind, error.description, old)
             self._by_value += kind in _BY_VALUE
             self._known.clear()
+            if self._by_value:
+                self.known = None  # by value, each record is its own case
 
     def _passes(self, record: dict[str, Any], shape: Known | None, fixes: list[Fix]) -> bool:
         """True when the local validator finds nothing at all in ``record`` after ``fixes``."""
@@ -339,6 +381,15 @@ def resolve_value(value: Any, now: Callable[[], datetime]) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def value_change(rule: Rule) -> Callable[[Any], Any]:
+    """What a normalising ``rule`` makes of a field's value, as one call: ``_normalize``
+    bound to it (a date-time reformat straight to its converter, the common case)."""
+    opts = rule.options
+    if rule.action == "reformat_datetime" and opts["to"] != "date":
+        return partial(convert.to_gong_datetime, zone=opts["timezone"], day_first=opts["day_first"])
+    return partial(_normalize, rule)
 
 
 def _normalize(rule: Rule, old: Any) -> Any:

@@ -95,10 +95,11 @@ def iter_lines(stream: BinaryIO) -> Iterator[Line]:
     for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM) :]
-        yield _make_line(number, raw)
+        yield make_line(number, raw)
 
 
-def _make_line(number: int, raw: bytes) -> Line:
+def make_line(number: int, raw: bytes) -> Line:
+    """Line ``number`` from its bytes as read (ending included, no BOM)."""
     if raw.endswith(b"\r\n"):
         return Line(number, raw[:-2], b"\r\n")
     if raw.endswith(b"\n"):
@@ -174,7 +175,7 @@ def scan(
                 if copy and pos > done:
                     yield chunk[done:pos]
                 raw = chunk[pos : end + 1]
-                yield _make_line(target, b"".join((*carry, raw)) if carry else raw)
+                yield make_line(target, b"".join((*carry, raw)) if carry else raw)
                 carry = []
                 done = end + 1
                 index += 1
@@ -191,7 +192,7 @@ def scan(
         chunk = stream.read(CHUNK_SIZE)
     open_last_line = state.has_bytes or (shape.bom and line_no == 1)  # a BOM alone: blank line
     if open_last_line and target == line_no:
-        yield _make_line(line_no, b"".join(carry))
+        yield make_line(line_no, b"".join(carry))
         index += 1
     shape.lines = line_no if open_last_line else line_no - 1
     shape.ends_with_newline = not open_last_line

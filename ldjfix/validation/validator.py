@@ -107,6 +107,11 @@ class Validator:
         """:meth:`passes` for a record ``shape`` explained, only fields ``changed`` set since."""
         return self._shapes.passes_changed(record, shape, changed, self.passes)
 
+    def decides_by_field(self, name: str, shape: Known) -> bool:
+        """True when a record ``shape`` explained passes, after only ``name`` changed, exactly
+        when ``shape``'s field rules pass (see :meth:`passes_changed`)."""
+        return self._shapes.by_name_only and name in shape[0]
+
     def known_failures(self, record: dict[str, Any]) -> list[Failure] | None:
         """(field, text, severity) per finding when ``record``'s failure shape is known already:
         ``[]`` when it passes, None for a new shape (ask :meth:`check_record`)."""

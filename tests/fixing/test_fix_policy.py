@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ldjfix.fixing.fixer import Fix, Outcome, QuarantineFixer
+from ldjfix.fixing.known import KnownFix
 from ldjfix.fixing.policy import UNCHANGED, decide_reported, decide_unreported, is_reason
 from ldjfix.gong.status import LineError
 
@@ -18,6 +19,7 @@ class _Fixed:
     """A fixer that returns a given record from fix() and from propagate()."""
 
     counts_ahead = False
+    known: KnownFix | None = None
 
     def __init__(self, record: dict[str, Any] | None) -> None:
         self.record = record
@@ -38,6 +40,9 @@ class _Fixed:
     def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
         """Same as fix."""
         return self.fix(source_line, record, [])
+
+    def fix_known(self, source_line: int, record: dict[str, Any], text: str, shape: Any) -> None:
+        """No shortcut."""
 
 
 def test_fix_policy_a_fix_that_changes_nothing_quarantines() -> None:

@@ -16,8 +16,10 @@ from typing import Any
 import orjson
 import pytest
 
+from ldjfix.fixing import fix_file as fix_file_module
 from ldjfix.fixing.fix_file import FixReport, fix_file
 from ldjfix.fixing.fixlog import fix_docs
+from ldjfix.fixing.known import CLEAN, MISS, KnownFix
 from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.gong.status import status_from_dict
@@ -49,7 +51,10 @@ class GeneralPath(RulesFixer):
 
 def _record(rng: random.Random, n: int) -> bytes:
     doc: dict[str, Any] = {"objectId": f"001-{n}", "modifiedDate": rng.choice(DATES)}
-    doc["name"] = "x" * 300 if rng.random() < 0.1 else f"Account {n}"  # too long: a 2nd defect
+    doc["domains"] = ["example.com"]  # mandatory: without it every record fails twice
+    doc["name"] = f"Account {n}"
+    if rng.random() < 0.1:
+        doc["isDeleted"] = "yes"  # a second defect
     if rng.random() < 0.1:
         del doc["modifiedDate"]
     raw = orjson.dumps(doc)
@@ -69,7 +74,8 @@ def _record(rng: random.Random, n: int) -> bytes:
 
 def _source(tmp_path: Path, seed: int) -> Path:
     rng = random.Random(seed)
-    lines = [orjson.dumps({"objectId": "001-0", "modifiedDate": DATES[0], "name": "first"})]
+    first = {"objectId": "001-0", "modifiedDate": DATES[0], "domains": ["a.com"], "name": "first"}
+    lines = [orjson.dumps(first)]
     lines += [_record(rng, n) for n in range(1, 400)]
     ending = b"\r\n" if seed % 2 else b"\n"
     data = (b"\xef\xbb\xbf" if seed % 3 == 0 else b"") + ending.join(lines)
@@ -158,3 +164,90 @@ def test_fix_propagation_log_lists_every_change_in_line_order(tmp_path: Path) ->
         x for x in (tmp_path / "f.fixes.jsonl").read_bytes().splitlines() if x[:1] == b"{"
     ]
     assert len(declarations) < 5  # each kind of change is declared once, not per change
+
+
+def test_fix_propagation_known_defect_skips_the_general_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records failing the way the one before did are fixed by the compiled known defect: the
+    general path (the policy, Fix and Outcome objects) sees only the unusual ones."""
+    source = tmp_path / "accounts.ldjson"  # \n endings, no BOM: the lines the quick path reads
+    records = [
+        _account(
+            objectId=f"001-{n}",
+            modifiedDate=DATES[n % 3],
+            isDeleted="yes" if n % 17 == 0 else False,
+        )
+        for n in range(300)
+    ]
+    source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    general: list[int] = []
+    real = fix_file_module.decide_unreported
+
+    def counted(fixer: Any, line: int, record: dict[str, Any]) -> Any:
+        general.append(line)
+        return real(fixer, line, record)
+
+    monkeypatch.setattr(fix_file_module, "decide_unreported", counted)
+    fixer = RulesFixer(load_rules(SAMPLES), validator=Validator("ACCOUNT"), now=lambda: NOW)
+    report, _ = _fix(tmp_path, source, fixer, "f")
+    assert fixer.known is not None
+    fixed = {change["line"] for change in fix_docs(tmp_path / "f.fixes.jsonl")}
+    assert report.propagated > 100
+    assert len(fixed.intersection(general)) < report.propagated // 4
+
+
+def _known_fix(value: Any = DATES[0]) -> tuple[RulesFixer, KnownFix]:
+    fixer = RulesFixer(load_rules(SAMPLES), validator=Validator("ACCOUNT"), now=lambda: NOW)
+    first = {"objectId": "001-1", "modifiedDate": DATES[0], "domains": ["a.com"], "name": "A"}
+    errors = [f.as_line_error() for f in Validator("ACCOUNT").check_record(1, first)]
+    assert fixer.fix(1, first, errors).record is not None
+    for line in (2, 3):  # the first explains the failure's shape, the second follows the plan
+        assert fixer.propagate(line, {**first, "objectId": f"001-{line}"}) is not None
+    assert fixer.known is not None
+    return fixer, fixer.known
+
+
+def _account(**values: Any) -> dict[str, Any]:
+    record = {"objectId": "001-3", "modifiedDate": DATES[0], "domains": ["a.com"], "name": "A"}
+    return {k: v for k, v in {**record, **values}.items() if v is not _ABSENT}
+
+
+_ABSENT = object()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        _account(modifiedDate="2025-02-30T10:00:00.5Z"),  # no such day
+        _account(modifiedDate="not a date"),
+        _account(modifiedDate=17),
+        _account(modifiedDate=None),
+        _account(modifiedDate=""),  # mandatory, left empty: another text
+        _account(isDeleted="yes"),  # a second defect
+        _account(modifiedDate=_ABSENT),  # no such field
+        _account(objectId=5),  # another field fails instead
+    ],
+)
+def test_known_defect_leaves_a_record_it_does_not_fit_as_it_was(record: dict[str, Any]) -> None:
+    """MISS, and not one value changed: the general path decides it and says why."""
+    _, known = _known_fix()
+    before = orjson.dumps(record)
+    assert known.apply(record) is MISS
+    assert orjson.dumps(record) == before
+
+
+def test_known_defect_fixes_in_place_and_knows_a_clean_record() -> None:
+    """The fix the plan makes, in place, returning the old value; CLEAN for no defect."""
+    fixer, known = _known_fix()
+    record = {
+        "objectId": "001-4",
+        "modifiedDate": DATES[1],
+        "domains": ["a.com"],
+        "name": "A",
+    }  # an offset
+    general = fixer.propagate(4, dict(record))
+    assert known.apply(record) == DATES[1]
+    assert general is not None and record == general.record
+    clean = _account(objectId="001-5", modifiedDate=DATES[2])
+    assert known.apply(clean) is CLEAN and clean["modifiedDate"] == DATES[2]
