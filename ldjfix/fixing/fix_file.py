@@ -35,7 +35,6 @@ from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 FIXED = "fixed"
 QUARANTINED = "quarantined"
-_STREAK = 1024  # records counted in the summary at once
 
 
 @dataclass
@@ -99,30 +98,6 @@ class _Decisions:
     log: LogWriter = field(default_factory=LogWriter)
     logged: int = 0
     propagated: dict[str, Any] | None = None  # the line just fixed by propagation, if any
-    streak: _Streak = field(default_factory=lambda: _Streak())
-
-
-@dataclass
-class _Streak:
-    """Records fixed by one known defect in a row, counted in the summary a batch at a time."""
-
-    known: KnownFix | None = None
-    lines: list[int] = field(default_factory=list)
-    values: list[Any] = field(default_factory=list)
-
-    def add(self, known: KnownFix, line: int, old: Any, groups: DefectGroups) -> None:
-        """Count line ``line`` (its value was ``old``) as fixed by ``known``."""
-        if known is not self.known or len(self.lines) >= _STREAK:
-            self.flush(groups)
-            self.known = known
-        self.lines.append(line)
-        self.values.append(old)
-
-    def flush(self, groups: DefectGroups) -> None:
-        """Count the streak so far (before any other count, so lines stay in order)."""
-        if self.lines and self.known is not None:
-            groups.adder(self.known.field, self.known.defect, FIXED)(self.lines, self.values)
-        self.lines, self.values = [], []
 
 
 def fix_file(
@@ -238,7 +213,6 @@ def _write(
     propagate: bool,
 ) -> None:
     def change(line: Line) -> Replacement:
-        decisions.streak.flush(report.groups)  # the general path counts one by one
         if line.number not in decisions.records:
             decisions.propagated = None
             if propagate:
@@ -270,7 +244,6 @@ def _write(
 
     with open_input(path) as source, atomic_output(output) as out:
         write_replaced(source, out, change, quick=quick if propagate else None)
-    decisions.streak.flush(report.groups)
     report.written.append(str(output))
 
 
@@ -325,7 +298,7 @@ def _by_known(
     oid = object_id if type(object_id) is str else None
     _log_change(decisions, line, oid, known, old, record[known.field])
     report.propagated += 1
-    decisions.streak.add(known, line, old, report.groups)
+    report.groups.add_held(line, known.field, known.defect, FIXED, old)
     return record
 
 

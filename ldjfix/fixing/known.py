@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ldjfix.fixing.actions import CannotApply
 from ldjfix.fixing.conversions import ConversionError
 from ldjfix.validation.shapes import Check, Failure, Known, ShapeCache
 
@@ -34,10 +35,6 @@ _EMPTY: Final[tuple[Any, ...]] = (
 )  # an empty mandatory field is explained as missing (shapes)
 
 
-class CannotApply(Exception):
-    """The action does not fit the value it met."""
-
-
 @dataclass(slots=True, eq=False)
 class KnownFix:
     """One defect (``finding``) fixed by setting ``field`` to ``change(old value)``."""
@@ -49,7 +46,7 @@ class KnownFix:
     shape: Known  # the failure shape that explained it (fields, their rules, relaxed check)
     change: Callable[[Any], Any]  # old value -> new; raises CannotApply or ConversionError
     same: Callable[[Any, Any], bool]  # the new value is the old one, as JSON
-    passes: Check  # the whole local validator, when the shape's field rules cannot decide
+    validator: Any  # the local validator whose shape it is (its passes() when by_field is not)
     by_field: bool  # no rule reads a value but by name: the shape's field rules decide
     _rule: Check | None = dataclasses.field(
         init=False
@@ -91,10 +88,10 @@ class KnownFix:
             return MISS
         record[name] = new
         try:
-            if rule is not None and self.by_field:
-                passed = rule(new)
+            if not self.by_field:
+                passed = self.validator.passes(record)
             else:
-                passed = not _findings(record, flat) if self.by_field else self.passes(record)
+                passed = rule(new) if rule is not None else not _findings(record, flat)
         except (ValueError, RecursionError):
             passed = False
         if passed:

@@ -73,6 +73,18 @@ class FixedRecords(Mapping[int, Record]):
         if source_record is None:
             source_record = self._source_record(line)
         entry = dump_json(_entry(line, changes(source_record, record, fields))) + b"\n"
+        return self._put_entry(line, entry, record)
+
+    def put_set(self, line: int, name: str, new: Any, record: Record) -> int:
+        """:meth:`put` for ``record`` fixed by setting the one field ``name`` to ``new`` (it
+        had another value there, each other field as in the source): no comparing."""
+        try:
+            entry = orjson.dumps([line, {name: new}, []], option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # nested past orjson's limit
+            entry = dump_json([line, {name: new}, []]) + b"\n"
+        return self._put_entry(line, entry, record)
+
+    def _put_entry(self, line: int, entry: bytes, record: Record) -> int:
         if self._out is None:
             self._out = self.store.open("ab")
         at = self._end
@@ -329,15 +341,26 @@ class FixesLog:
 
     def write(self, fixes: Iterable[Fix]) -> None:
         """Append ``fixes``, one JSON line each (and a declaration before a new kind)."""
+        self._append(self._log_writer().encode(fixes))
+
+    def write_change(
+        self, line: int, object_id: str | None, field: str, why: str, old: Any, new: Any
+    ) -> None:
+        """Append one change (:meth:`write` of one fix, no :class:`Fix` built)."""
+        self._append(self._log_writer().change(line, object_id, field, why, old, new))
+
+    def _log_writer(self) -> LogWriter:
         if self._writer is None:
             declared: dict[int, Kind] = {}
             if self.size:
                 with self.path.open("rb") as stream:
                     declared = declared_kinds(stream)
             self._writer = LogWriter(declared)
+        return self._writer
+
+    def _append(self, data: bytes) -> None:
         if self._out is None:
             self._out = self.path.open("ab")
-        data = self._writer.encode(fixes)
         self._out.write(data)
         self.size += len(data)
 

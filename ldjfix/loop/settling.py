@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from ldjfix.fixing.fixer import Fix, Fixer, defect_of
+from ldjfix.fixing.known import KnownFix
 from ldjfix.fixing.policy import Decision, decide_reported, decide_unreported
 from ldjfix.gong.status import LineError, field_named_in
 from ldjfix.ldjson.files import open_input
@@ -67,6 +68,21 @@ class Decisions:
         self.fix_count += len(fixes)
         for fix in fixes:
             self.groups.add(line, fix.field, defect_of(fix.why), "fixed", fix.old)
+
+    def keep_known(
+        self, line: int, record: dict[str, Any], known: KnownFix, object_id: Any, old: Any
+    ) -> None:
+        """:meth:`keep` for ``record``, fixed in place by ``known`` (its field was ``old``, its
+        objectId before the fix ``object_id``): no Fix built, the store told the one change."""
+        new = record[known.field]
+        at = self.store.put_set(line, known.field, new, record) if self.store is not None else 0
+        self.fixed.append(line)
+        self.fixed_at.append(at)
+        if self.log is not None:
+            oid = object_id if type(object_id) is str else None
+            self.log.write_change(line, oid, known.field, known.why, old, new)
+        self.fix_count += 1
+        self.groups.add_held(line, known.field, known.defect, "fixed", old)
 
     def take(
         self, line: int, decision: Decision, source_record: dict[str, Any] | None = None

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ldjfix.errors import InputProblem
 from ldjfix.fixing.fixer import Fixer
-from ldjfix.fixing.rules_fixer import RulesFixer
+from ldjfix.fixing.known import CLEAN, MISS
 from ldjfix.gong import descriptions
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.files import open_input
@@ -43,7 +43,9 @@ OnBad = Callable[[int, "dict[str, Any] | None", list[LineError], bytes], None]
 # a record failing in one field the way an earlier one did (line, record, its error's text, the
 # failure shape): True when it was settled there and then, False to take the general path
 OnKnown = Callable[[int, "dict[str, Any]", str, "Known | None"], bool]
-KNOWN_FAST = True  # round 0 settles such records by the fixer's plan (off: the general path only)
+# a record, before the validator sees it: CLEAN (no defect), MISS (ask the validator), or
+# anything else when it was settled there and then (fixed by the fixer's known defect)
+OnRecord = Callable[[int, "dict[str, Any]"], object]
 
 
 @dataclass(slots=True)
@@ -63,6 +65,7 @@ def survey(
     on_bad: OnBad | None = None,
     offsets: array[int] | None = None,
     on_known: OnKnown | None = None,
+    on_record: OnRecord | None = None,
 ) -> Survey:
     """Walk the source once: its records, and with ``validate`` every local error.
 
@@ -80,6 +83,8 @@ def survey(
     at = 0
     last = 0
     bom = len(BOM) if _has_bom(source) else 0  # line 1's BOM is not content, but takes bytes
+    if not validate:
+        on_record = None
     with open_input(source, what="source file") as stream:
         for line in iter_lines(stream):
             last = line.number
@@ -97,6 +102,11 @@ def survey(
                     f"({ORIGIN_KEY}).",
                     hint="Merge the edited records back with `ldjfix merge` first.",
                 )
+            if on_record is not None and parsed.record is not None:
+                done = on_record(line.number, parsed.record)
+                if done is not MISS:
+                    found.reported += done is not CLEAN
+                    continue
             errors = _errors(parsed, checker, on_known) if validate else []
             if errors is None:  # settled by on_known
                 found.reported += 1
@@ -168,29 +178,50 @@ def local_round(
         texts = {line: text} if record is None else None
         fix_one(fixer, line, record, errors, decisions, texts, record)
 
-    on_known = _by_plan(fixer, decisions) if KNOWN_FAST else None
     found = survey(
-        source, checker, validate=True, on_bad=on_bad, offsets=offsets, on_known=on_known
+        source,
+        checker,
+        validate=True,
+        on_bad=on_bad,
+        offsets=offsets,
+        on_known=_by_plan(fixer, decisions),
+        on_record=_by_known(fixer, checker, decisions),
     )
     notes = local_notes(found.reported, len(decisions.fixed), len(decisions.quarantined))
     return found, store, settlement_of(0, decisions, notes=notes)
 
 
-def _by_plan(fixer: Fixer, decisions: Decisions) -> OnKnown | None:
+def _by_known(fixer: Fixer, checker: Checker | None, decisions: Decisions) -> OnRecord:
+    """Settle a record by the defect the fixer fixed last (:attr:`Fixer.known`), as
+    ``checker`` and :func:`_by_plan` would: a record with that one error, fixed in place and
+    kept; CLEAN for a record with no defect; MISS for everything else."""
+
+    def settle(line: int, record: dict[str, Any]) -> object:
+        known = fixer.known
+        if known is None or known.validator is not checker or known.finding[2] != ERROR:
+            return MISS  # another validator's shapes, or a warning (no local error)
+        object_id = record.get("objectId")  # the id before the fix, as the general path logs
+        old = known.apply(record)
+        if old is not MISS and old is not CLEAN:
+            decisions.keep_known(line, record, known, object_id, old)
+        return old
+
+    return settle
+
+
+def _by_plan(fixer: Fixer, decisions: Decisions) -> OnKnown:
     """Settle a reported record the way :func:`fix_one` would, when the fixer's plan fixes it.
 
     The shortcut of the one policy for its common case: a reported record the fixer changed
     is kept with its fixes. Anything else (no plan, the plan will not do, nothing changed)
     goes the general path, which decides it and says why.
     """
-    if not isinstance(fixer, RulesFixer):
-        return None
 
     def settle(line: int, record: dict[str, Any], text: str, shape: Known | None) -> bool:
         outcome = fixer.fix_known(line, record, text, shape)
         if outcome is None or outcome.record is None or outcome.record == record:
             return False
-        # a plan's actions name every field they change (rules_fixer.apply_action)
+        # a plan's actions name every field they change (actions.apply_action)
         decisions.keep(line, outcome.record, outcome.fixes, record, fixes_name_all=True)
         return True
 

@@ -32,6 +32,7 @@ _OFFSETS = re.compile(r" at (?:character|byte|position|column|line) \d+(?: of th
 _DIGITS = re.compile(r"\d+")
 _EXAMPLE_LIMIT = 60
 _KEYS_KEPT = 4096
+_HELD = 1024  # findings held by add_held before they are counted
 Key = tuple[str, str | None, str, str]  # severity (or outcome), field, kind, detail
 _RANKS = {"error": 0, "warning": 1, "quarantined": 2, "fixed": 3}
 _NONE: tuple[Key, Key | None] = (("", None, "", ""), None)
@@ -113,6 +114,28 @@ class DefectGroups:
         self.unlisted = 0  # findings of groups past ``kept``
         self._keys: dict[tuple[str, str | None, str], tuple[Key, Key | None]] = {}
         self._last: tuple[str, str | None, str, tuple[Key, Key | None]] = ("", None, "", _NONE)
+        self._held: tuple[str, str, str] = ("", "", "")  # what the held findings are
+        self._held_lines: list[int] = []
+        self._held_values: list[Any] = []
+
+    def add_held(self, line: int, name: str, description: str, severity: str, value: Any) -> None:
+        """:meth:`add`, held to be counted with the next findings of the same field and text in
+        one batch (:meth:`adder`): the shortcut of a streak of records fixed the same way. Every
+        other method counts what is held first, so the groups never see lines out of order."""
+        held = self._held
+        if description is not held[1] or name != held[0] or severity != held[2]:
+            self._count_held()
+            self._held = (name, description, severity)
+        elif len(self._held_lines) >= _HELD:
+            self._count_held()
+        self._held_lines.append(line)
+        self._held_values.append(value)
+
+    def _count_held(self) -> None:
+        if self._held_lines:
+            lines, values = self._held_lines, self._held_values
+            self._held_lines, self._held_values = [], []
+            self.adder(*self._held)(lines, values)
 
     def add(
         self,
@@ -123,6 +146,8 @@ class DefectGroups:
         value: Any = NO_VALUE,
     ) -> None:
         """Count one finding; ``name`` is the record's field (read from the text when None)."""
+        if self._held_lines:
+            self._count_held()
         last = self._last
         if description is last[2] and severity == last[0] and (name is None or name == last[1]):
             memo = last[3]  # the same text as the finding before (the same object, even)
@@ -159,6 +184,7 @@ class DefectGroups:
         finding each): once the batch's groups hold their first lines and an example, counting
         the batch is all :meth:`add` would do; else each finding goes through :meth:`add`.
         """
+        self._count_held()
         found = self._keys.get((severity, name, description))
         plain, millis = found if found is not None else self._remember(severity, name, description)
         groups = self.groups
@@ -191,6 +217,7 @@ class DefectGroups:
 
     def ordered(self, severity: str | None = None) -> list[DefectGroup]:
         """Groups of ``severity`` (all when None), errors first, the biggest first."""
+        self._count_held()
         chosen = [g for g in self.groups.values() if severity in (None, g.severity)]
         return sorted(chosen, key=lambda g: (_RANKS.get(g.severity, 9), -g.count, g.label))
 
@@ -214,6 +241,7 @@ class DefectGroups:
 
     def merge_json(self, items: Iterable[dict[str, Any]]) -> None:
         """Add groups read back from :meth:`as_json` (another round's, say) to these."""
+        self._count_held()
         for item in items:
             key = (item["severity"], item["field"], item["kind"], item["detail"] or "")
             group = self.groups.get(key)

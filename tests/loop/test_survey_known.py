@@ -1,9 +1,11 @@
-"""Round 0's shortcut (a known failure shape settled by the fixer's plan) vs the general path."""
+"""Round 0's shortcuts (a known failure shape settled by the fixer's plan, a record fixed by the
+fixer's known defect) against the general path."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -13,6 +15,7 @@ from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.loop import survey
 from ldjfix.loop.fixedstore import changes
 from ldjfix.loop.rounds import JobSpec, run_job
+from ldjfix.loop.settling import Decisions
 from ldjfix.synth import generator as synth
 from ldjfix.validation.validator import Validator
 from tests.conftest import SAMPLES
@@ -54,11 +57,11 @@ def _mixed_source(path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + body)
 
 
-def _run(tmp_path: Path, source: Path, name: str) -> Path:
+def _run(tmp_path: Path, source: Path, name: str, *, shortcuts: bool = True) -> Path:
     validator = Validator("ACCOUNT")
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     rules = load_rules(SAMPLES / "rules.toml")
-    fixer = RulesFixer(rules, validator=validator, now=lambda: now)
+    fixer = RulesFixer(rules, validator=validator, now=lambda: now, shortcuts=shortcuts)
     spec = JobSpec(source, "ACCOUNT", 1, job_dir=tmp_path / name)
     with sandbox_client(tmp_path / f"sandbox-{name}") as client:
         result = run_job(spec, client=client, fixer=fixer, validator=validator)
@@ -78,22 +81,31 @@ def _outputs(job: Path) -> dict[str, bytes]:
     return found
 
 
+def _mostly_millis(path: Path) -> None:
+    """A file bad the commonest way: milliseconds nearly everywhere, a few other defects."""
+    synth.write_file(
+        path, "ACCOUNT", 600, seed=5, defects={"millis_modified_date": 450, "bad_datetime": 10}
+    )
+
+
+@pytest.mark.parametrize("make", [_mixed_source, _mostly_millis])
 def test_known_shapes_shortcut_writes_what_the_general_path_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, make: Any
 ) -> None:
-    """Mixed defects: the same settlements, fixed store, fixes, upload sets and report."""
-    source = tmp_path / "mixed.ldjson"
-    _mixed_source(source)
+    """The same settlements, fixed store, fixes, upload sets and report, whatever the defects."""
+    source = tmp_path / "source.ldjson"
+    make(source)
     fast = _outputs(_run(tmp_path, source, "fast"))
-    monkeypatch.setattr(survey, "KNOWN_FAST", False)
-    general = _outputs(_run(tmp_path, source, "general"))
+    general = _outputs(_run(tmp_path, source, "general", shortcuts=False))
     assert sorted(fast) == sorted(general)
     for name, data in general.items():
         assert fast[name] == data, name
+    assert b"2026-01-02T03:04:05Z" in fast["corrected.ldjson"] or make is _mostly_millis
+    if make is _mostly_millis:
+        return
     settled = orjson.loads(fast["rounds/r00-settled.json"])
     assert settled  # round 0 settled records both ways: fixed and quarantined
     assert b"sometime in March" in fast["rejected.ldjson"]
-    assert b"2026-01-02T03:04:05Z" in fast["corrected.ldjson"]
 
 
 def test_known_shapes_shortcut_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,3 +141,21 @@ def test_changes_of_named_fields_are_the_changes(
 ) -> None:
     """Naming the fields a fix touched gives the same change as comparing every field."""
     assert changes(before, after, fields) == changes(before, after)
+
+
+def test_known_defect_settles_most_records_of_round_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most of the milliseconds are fixed by the fixer's known defect, one check each."""
+    source = tmp_path / "millis.ldjson"
+    _mostly_millis(source)
+    kept: list[int] = []
+    keep_known = Decisions.keep_known
+
+    def counted(self: Decisions, line: int, *args: Any) -> None:
+        kept.append(line)
+        keep_known(self, line, *args)
+
+    monkeypatch.setattr(Decisions, "keep_known", counted)
+    _run(tmp_path, source, "fast")
+    assert len(kept) > 300

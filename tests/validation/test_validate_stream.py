@@ -138,3 +138,23 @@ def test_validate_memory_holds_bad_lines_as_bits() -> None:
         tally.mark(line)
     assert tally.invalid == 3 and tally.is_bad(70_000) and not tally.is_bad(3)
     assert len(tally.bits) < 16_384
+
+
+def test_groups_held_findings_count_as_added_ones() -> None:
+    """add_held, mixed with add and past a batch's size, groups exactly as add does alone."""
+    date = "Invalid value for field [modifiedDate]: expected an ISO-8601 date-time"
+    other = "Invalid value for field [isDeleted]: expected a boolean"
+    calls = []
+    for n in range(1, 3_000):
+        value = f"2024-01-01T10:00:00.{n % 1000:03d}Z" if n % 7 else "01/02/2024"
+        text, name = (other, "isDeleted") if n % 500 == 0 else (date, "modifiedDate")
+        calls.append((n, name, text, "fixed", value, n % 500 == 0 or n % 311 == 0))
+    held, plain = DefectGroups(), DefectGroups()
+    for line, name, text, severity, value, one_by_one in calls:
+        plain.add(line, name, text, severity, value)
+        if one_by_one:
+            held.add(line, name, text, severity, value)
+        else:
+            held.add_held(line, name, text, severity, value)
+    assert held.as_json() == plain.as_json()
+    assert held.render() == plain.render()
