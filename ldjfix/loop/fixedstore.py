@@ -54,6 +54,8 @@ class FixedRecords(Mapping[int, Record]):
         self._read_store: BinaryIO | None = None
         self._read_source: BinaryIO | None = None
         self._count = 0
+        # the line stored last and its record serialised, as content() will rebuild it
+        self.last_set: tuple[int, bytes] = (0, b"")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -72,19 +74,27 @@ class FixedRecords(Mapping[int, Record]):
         """
         if source_record is None:
             source_record = self._source_record(line)
-        entry = dump_json(_entry(line, changes(source_record, record, fields))) + b"\n"
-        return self._put_entry(line, entry, record)
+        change = changes(source_record, record, fields)
+        entry = dump_json(_entry(line, change)) + b"\n"
+        # serialised as content() will rebuild it (the fixer may have moved a key)
+        rebuilt = record if source_record is None else apply_changes(dict(source_record), change)
+        content = dump_json(rebuilt)
+        self.last_set = (line, content)
+        return self._put_entry(line, entry, len(content))
 
     def put_set(self, line: int, name: str, new: Any, record: Record) -> int:
         """:meth:`put` for ``record`` fixed by setting the one field ``name`` to ``new`` (it
-        had another value there, each other field as in the source): no comparing."""
+        had another value there, each other field as in the source): nothing compared or
+        rebuilt."""
         try:
             entry = orjson.dumps([line, {name: new}, []], option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:  # nested past orjson's limit
             entry = dump_json([line, {name: new}, []]) + b"\n"
-        return self._put_entry(line, entry, record)
+        content = dump_json(record)  # the same bytes a rebuild gives: no key moved or added
+        self.last_set = (line, content)
+        return self._put_entry(line, entry, len(content))
 
-    def _put_entry(self, line: int, entry: bytes, record: Record) -> int:
+    def _put_entry(self, line: int, entry: bytes, size: int) -> int:
         if self._out is None:
             self._out = self.store.open("ab")
         at = self._end
@@ -92,7 +102,7 @@ class FixedRecords(Mapping[int, Record]):
         self._end += len(entry)
         if line >= len(self.index):
             self._grow(line)
-        self._size[line] = min(len(dump_json(record)) + 1, _MAX_SIZE)
+        self._size[line] = min(size + 1, _MAX_SIZE)
         self._sized_at[line] = at + 1
         return at
 

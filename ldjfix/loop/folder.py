@@ -166,7 +166,8 @@ class JobFolder:
 
     @property
     def corrected_draft(self) -> Path:
-        """corrected.ldjson as planning wrote it ahead, to be taken if the round changes nothing."""
+        """corrected.ldjson as round 0 (or planning) wrote it ahead: round 1's sets are copied
+        from it, and it is taken as it is if no round changes a record after."""
         return self.rounds / CORRECTED_DRAFT
 
     def prune_settled_sets(self) -> list[Path]:

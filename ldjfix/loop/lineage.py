@@ -8,10 +8,11 @@ through it. A line number past the end of the set is kept as *unmapped*, never g
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 from array import array
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import serialised
+from ldjfix.loop.ledger import InvariantBroken
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,46 @@ def write_upload_sets(
                 counts[at] += 1
                 if whole is not None:
                     whole.write(content + item.ending)
+    return {
+        name: SetFacts(counts[i], sizes[i], digests[i].hexdigest()) for i, name in enumerate(names)
+    }
+
+
+def write_sets_from_draft(
+    draft: Path, shards: Mapping[str, Sequence[int]], paths: Mapping[str, Path], dropped: Set[int]
+) -> dict[str, SetFacts]:
+    """:func:`write_upload_sets` from a current draft of corrected.ldjson instead of the source.
+
+    The draft (written as round 0 decided each line: :func:`~ldjfix.loop.survey.local_round`)
+    holds every source line but the ``dropped`` ones, each as it is to be sent: a fixed record
+    re-serialised, any other line byte for byte. So each set is a copy of draft lines, no record
+    rebuilt; a source line's number in the draft is its own less the dropped lines before it.
+    """
+    names = list(shards)
+    gone = sorted(dropped)
+    top = max((max(lines) for lines in shards.values() if lines), default=0)
+    owner = array("H", bytes(2 * (top + 1)))
+    for index, name in enumerate(names, 1):
+        for line in shards[name]:
+            at = bisect.bisect_left(gone, line)
+            if at < len(gone) and gone[at] == line:
+                raise InvariantBroken(f"line {line} is planned, but the draft left it out")
+            owner[line - at] = index
+    wanted = (n for n in range(1, top + 1) if owner[n])
+    digests = [hashlib.sha256() for _ in names]
+    sizes = [0] * len(names)
+    counts = [0] * len(names)
+    with contextlib.ExitStack() as stack:
+        outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
+        with open(draft, "rb") as stream:
+            for item in scan(stream, wanted, Shape(), copy=False):
+                if isinstance(item, Line):
+                    at = owner[item.number] - 1
+                    data = item.content + b"\n"
+                    outs[at].write(data)
+                    digests[at].update(data)
+                    sizes[at] += len(data)
+                    counts[at] += 1
     return {
         name: SetFacts(counts[i], sizes[i], digests[i].hexdigest()) for i, name in enumerate(names)
     }

@@ -18,10 +18,16 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ldjfix.errors import InputProblem
-from ldjfix.ldjson.sources import SourcePath
+from ldjfix.ldjson.sources import Source, SourcePath, check_unchanged
 from ldjfix.loop.journal import JobFolder, Journal, client_request_id, upload_name
 from ldjfix.loop.ledger import PENDING, QUARANTINED, Ledger
-from ldjfix.loop.lineage import Draft, SetFacts, read_set_facts, write_upload_sets
+from ldjfix.loop.lineage import (
+    Draft,
+    SetFacts,
+    read_set_facts,
+    write_sets_from_draft,
+    write_upload_sets,
+)
 from ldjfix.loop.runs import pack
 from ldjfix.loop.shapes import UploadEntry
 from ldjfix.loop.shards import GroupTooBig, Partition, plan_shards, split_by_bytes
@@ -58,13 +64,20 @@ class Planner:
         """Write the sets and lineages of ``names``; returns their journal entries."""
         job_id = self.journal.doc["jobId"]
         paths = {name: self.folder.upload_set(name) for name in names}
-        # nothing accepted yet: every fixed record is in these sets, so the corrected source
-        # comes out of the same pass at no extra rebuild (used if the round changes nothing)
-        draft = None
-        if not ledger.counts().accepted:
-            draft = Draft(self.folder.corrected_draft, set(ledger.lines_in(QUARANTINED)))
-        facts = write_upload_sets(self.source, names, ledger.fixed, paths, draft)
-        ledger.drafted_at = ledger.version if draft is not None else None
+        dropped = set(ledger.lines_in(QUARANTINED))
+        if ledger.drafted_at == ledger.version and self.folder.corrected_draft.exists():
+            # the draft is current: each set is a copy of its lines (round 0 wrote it)
+            if isinstance(self.source, Source):
+                check_unchanged(self.source)  # as a read of it would: nothing from a changed file
+            facts = write_sets_from_draft(self.folder.corrected_draft, names, paths, dropped)
+        else:
+            # nothing accepted yet: every fixed record is in these sets, so the corrected
+            # source comes out of the same pass at no extra rebuild (taken if nothing changes)
+            draft = (
+                None if ledger.counts().accepted else Draft(self.folder.corrected_draft, dropped)
+            )
+            facts = write_upload_sets(self.source, names, ledger.fixed, paths, draft)
+            ledger.drafted_at = ledger.version if draft is not None else None
         digests = {
             name: self.folder.write_json(self.folder.lineage(name), pack(lines))
             for name, lines in names.items()

@@ -264,9 +264,10 @@ class _Job:
         if not validate:
             return self._attach(survey(self.source, self.validator, validate=False))
         args = (self.source, self.validator, self.fixer, self.folder.fixed_store, self.log)
-        found, store, settlement = local_round(*args)
+        found, store, settlement = local_round(*args, draft=self.folder.corrected_draft)
         self._attach(found, store)
         self._commit(settlement, "survey")
+        self.ledger.drafted_at = self.ledger.version  # round 0 wrote the draft as it settled
         self._emit("validated", findings=found.reported)
 
     def _attach(self, found: Survey, store: FixedRecords | None = None) -> None:

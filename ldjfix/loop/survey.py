@@ -8,23 +8,24 @@ never reach Gong; on a resumed job the pass only rebuilds the ledger's record li
 
 from __future__ import annotations
 
+import contextlib
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from ldjfix.errors import InputProblem
 from ldjfix.fixing.fixer import Fixer
 from ldjfix.fixing.known import CLEAN, MISS
 from ldjfix.gong import descriptions
 from ldjfix.gong.status import LineError
-from ldjfix.ldjson.files import open_input
-from ldjfix.ldjson.lines import BOM, Parsed, iter_lines, parse_line
+from ldjfix.ldjson.files import atomic_output, open_input
+from ldjfix.ldjson.lines import BOM, Line, Parsed, iter_lines, parse_line
 from ldjfix.ldjson.origin import ORIGIN_KEY
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import FixedRecords, FixesLog
-from ldjfix.loop.ledger import Ledger, Settlement, object_key
+from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement, object_key
 from ldjfix.loop.settling import Decisions, fix_one, settlement_of
 from ldjfix.validation.findings import ERROR
 from ldjfix.validation.shapes import Known
@@ -66,6 +67,7 @@ def survey(
     offsets: array[int] | None = None,
     on_known: OnKnown | None = None,
     on_record: OnRecord | None = None,
+    on_line: Callable[[Line], None] | None = None,
 ) -> Survey:
     """Walk the source once: its records, and with ``validate`` every local error.
 
@@ -86,7 +88,8 @@ def survey(
     if not validate:
         on_record = None
     with open_input(source, what="source file") as stream:
-        for line in iter_lines(stream):
+        lines = iter_lines(stream) if on_line is None else _announced(iter_lines(stream), on_line)
+        for line in lines:
             last = line.number
             offsets.append(at)
             at += len(line.content) + len(line.ending) + (bom if line.number == 1 else 0)
@@ -117,6 +120,14 @@ def survey(
     found.ledger = Ledger(last)
     found.ledger.add_records(numbers, keys, sizes)
     return found
+
+
+def _announced(lines: Iterator[Line], on_line: Callable[[Line], None]) -> Iterator[Line]:
+    """``lines``, each handed to ``on_line`` once the loop is done with it (it asks for the
+    next): after its decision, whichever way the loop body left it."""
+    for line in lines:
+        yield line
+        on_line(line)
 
 
 def _has_bom(source: SourcePath) -> bool:
@@ -155,12 +166,15 @@ def local_round(
     fixer: Fixer,
     store_path: Path,
     log: FixesLog,
+    draft: Path | None = None,
 ) -> tuple[Survey, FixedRecords, Settlement]:
     """Round 0: validate the source and fix each record with errors as the pass meets it.
 
     The fixed record goes to the store, its changes to fixes.jsonl, so a file bad everywhere
     is never in memory. A fixer that wants every error first (a person: "6 records have this
-    defect") gets them from a first pass that only counts.
+    defect") gets them from a first pass that only counts. With ``draft``, the same pass
+    writes corrected.ldjson as round 0 leaves it (each line as decided: fixed, copied, or left
+    out when quarantined), so round 1 copies its upload sets from it, rebuilding no record.
     """
     if fixer.counts_ahead:
         seen: list[LineError] = []
@@ -178,17 +192,39 @@ def local_round(
         texts = {line: text} if record is None else None
         fix_one(fixer, line, record, errors, decisions, texts, record)
 
-    found = survey(
-        source,
-        checker,
-        validate=True,
-        on_bad=on_bad,
-        offsets=offsets,
-        on_known=_by_plan(fixer, decisions),
-        on_record=_by_known(fixer, checker, decisions),
-    )
+    with contextlib.ExitStack() as stack:
+        drafted = None if draft is None else stack.enter_context(atomic_output(draft))
+        if drafted is not None and _has_bom(source):
+            drafted.write(BOM)  # not part of line 1's content, but of the file
+        found = survey(
+            source,
+            checker,
+            validate=True,
+            on_bad=on_bad,
+            offsets=offsets,
+            on_known=_by_plan(fixer, decisions),
+            on_record=_by_known(fixer, checker, decisions),
+            on_line=None if drafted is None else _drafting(drafted, decisions, store),
+        )
     notes = local_notes(found.reported, len(decisions.fixed), len(decisions.quarantined))
     return found, store, settlement_of(0, decisions, notes=notes)
+
+
+def _drafting(out: BinaryIO, decisions: Decisions, store: FixedRecords) -> Callable[[Line], None]:
+    """Write each line to the draft of corrected.ldjson as round 0 decided it."""
+    fixed, quarantined = decisions.fixed, decisions.quarantined
+
+    def write(line: Line) -> None:
+        number = line.number
+        if fixed and fixed[-1] == number:
+            done, content = store.last_set
+            if done != number:
+                raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
+            out.write(content + line.ending)
+        elif number not in quarantined:
+            out.write(line.content + line.ending)
+
+    return write
 
 
 def _by_known(fixer: Fixer, checker: Checker | None, decisions: Decisions) -> OnRecord:

@@ -13,8 +13,12 @@ import pytest
 from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.loop import survey
-from ldjfix.loop.fixedstore import changes
+from ldjfix.loop.fixedstore import FixedRecords, changes
+from ldjfix.loop.folder import CORRECTED_DRAFT
+from ldjfix.loop.ledger import QUARANTINED, Settlement
+from ldjfix.loop.lineage import Draft, write_upload_sets
 from ldjfix.loop.rounds import JobSpec, run_job
+from ldjfix.loop.runs import unpack
 from ldjfix.loop.settling import Decisions
 from ldjfix.synth import generator as synth
 from ldjfix.validation.validator import Validator
@@ -159,3 +163,45 @@ def test_known_defect_settles_most_records_of_round_0(
     monkeypatch.setattr(Decisions, "keep_known", counted)
     _run(tmp_path, source, "fast")
     assert len(kept) > 300
+
+
+class _Planned(Exception):
+    """Raised once round 1 is planned: the job stops with its sets on disk."""
+
+
+def _stop_at_plan(step: str) -> None:
+    if step == "plan":
+        raise _Planned
+
+
+@pytest.mark.parametrize("make", [_mixed_source, _mostly_millis])
+def test_round_1_sets_from_the_draft_are_the_sets_from_the_source(
+    tmp_path: Path, make: Any
+) -> None:
+    """Round 1's sets, copied from the draft round 0 wrote, are byte for byte the sets a
+    rebuild of every fixed record from the source and the store gives (BOM, CRLF, blank
+    lines, quarantined lines, two defects at once); and the draft is corrected.ldjson's."""
+    source = tmp_path / "source.ldjson"
+    make(source)
+    validator = Validator("ACCOUNT")
+    fixer = RulesFixer(load_rules(SAMPLES / "rules.toml"), validator=validator)
+    spec = JobSpec(source, "ACCOUNT", 1, job_dir=tmp_path / "job")
+    with sandbox_client(tmp_path / "sandbox") as client, pytest.raises(_Planned):
+        run_job(spec, client=client, fixer=fixer, validator=validator, crash_hook=_stop_at_plan)
+    rounds = tmp_path / "job" / "rounds"
+    names = sorted(p.name.removesuffix(".ldjson") for p in rounds.glob("r01-s*.ldjson"))
+    shards = {n: unpack(orjson.loads((rounds / f"{n}.lineage.json").read_bytes())) for n in names}
+    found = survey.survey(source, None, validate=False)
+    store = FixedRecords(source, rounds / "fixed.jsonl", found.offsets)
+    settled = Settlement.from_json(orjson.loads((rounds / "r00-settled.json").read_bytes()))
+    found.ledger.fixed = store
+    found.ledger.apply(settled)
+    paths = {n: tmp_path / f"{n}.rebuilt" for n in names}
+    dropped = set(found.ledger.lines_in(QUARANTINED))
+    draft = Draft(tmp_path / "corrected.rebuilt", dropped)
+    write_upload_sets(source, shards, store, paths, draft)
+    assert names and all(len(lines) for lines in shards.values())
+    for name in names:
+        assert (rounds / f"{name}.ldjson").read_bytes() == paths[name].read_bytes(), name
+    drafted = (rounds / CORRECTED_DRAFT).read_bytes()
+    assert drafted == (tmp_path / "corrected.rebuilt").read_bytes()
