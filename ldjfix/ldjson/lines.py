@@ -37,7 +37,8 @@ class Line:
     @property
     def is_blank(self) -> bool:
         """True for an empty or whitespace-only line: a line that holds no record."""
-        return not self.content.strip(_JSON_SPACE)
+        content = self.content  # a record starts with "{": no copy of it stripped to see that
+        return not content or (content[0] in _JSON_SPACE and not content.strip(_JSON_SPACE))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import atomic_output, open_input
-from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, scan
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import serialised
 from ldjfix.loop.ledger import InvariantBroken
@@ -111,7 +111,11 @@ def write_upload_sets(
 
 
 def write_sets_from_draft(
-    draft: Path, shards: Mapping[str, Sequence[int]], paths: Mapping[str, Path], dropped: Set[int]
+    draft: Path,
+    shards: Mapping[str, Sequence[int]],
+    paths: Mapping[str, Path],
+    dropped: Set[int],
+    draft_lines: int,
 ) -> dict[str, SetFacts]:
     """:func:`write_upload_sets` from a current draft of corrected.ldjson instead of the source.
 
@@ -119,10 +123,16 @@ def write_sets_from_draft(
     holds every source line but the ``dropped`` ones, each as it is to be sent: a fixed record
     re-serialised, any other line byte for byte. So each set is a copy of draft lines, no record
     rebuilt; a source line's number in the draft is its own less the dropped lines before it.
+    When one set takes every one of the ``draft_lines`` lines, and they end in ``\\n``, the
+    set is the draft itself (no BOM), copied a chunk at a time.
     """
     names = list(shards)
     gone = sorted(dropped)
     top = max((max(lines) for lines in shards.values() if lines), default=0)
+    if len(names) == 1 and len(shards[names[0]]) == draft_lines:
+        whole = _copy_plain(draft, paths[names[0]], draft_lines)  # every draft line goes
+        if whole is not None:
+            return {names[0]: whole}
     owner = array("H", bytes(2 * (top + 1)))
     for index, name in enumerate(names, 1):
         for line in shards[name]:
@@ -148,6 +158,39 @@ def write_sets_from_draft(
     return {
         name: SetFacts(counts[i], sizes[i], digests[i].hexdigest()) for i, name in enumerate(names)
     }
+
+
+class _NotPlain(Exception):
+    """A draft with a ``\\r\\n`` ending: its lines are copied one by one."""
+
+
+def _copy_plain(draft: Path, path: Path, lines: int) -> SetFacts | None:
+    """``draft`` as an upload set of its ``lines`` lines; None when a line ends in ``\\r\\n``."""
+    digest = hashlib.sha256()
+    size = count = 0
+    try:
+        with open(draft, "rb") as stream, atomic_output(path) as out:
+            if stream.read(len(BOM)) != BOM:
+                stream.seek(0)
+            chunk = b""
+            while block := stream.read(CHUNK_SIZE):
+                if b"\r\n" in block or (block[:1] == b"\n" and chunk.endswith(b"\r")):
+                    raise _NotPlain
+                chunk = block
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                count += chunk.count(b"\n")
+            if chunk and not chunk.endswith(b"\n"):  # a last line without one: a set has it
+                out.write(b"\n")
+                digest.update(b"\n")
+                size += 1
+                count += 1
+            if count != lines:
+                raise InvariantBroken(f"the draft has {count} lines, not the {lines} planned")
+    except _NotPlain:
+        return None
+    return SetFacts(count, size, digest.hexdigest())
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,8 @@ class Planner:
             # the draft is current: each set is a copy of its lines (round 0 wrote it)
             if isinstance(self.source, Source):
                 check_unchanged(self.source)  # as a read of it would: nothing from a changed file
-            facts = write_sets_from_draft(self.folder.corrected_draft, names, paths, dropped)
+            lines = len(ledger.state) - 1 - len(dropped)  # the draft's: all lines but those
+            facts = write_sets_from_draft(self.folder.corrected_draft, names, paths, dropped, lines)
         else:
             # nothing accepted yet: every fixed record is in these sets, so the corrected
             # source comes out of the same pass at no extra rebuild (taken if nothing changes)

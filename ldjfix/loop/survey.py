@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+
+import orjson
 
 from ldjfix.errors import InputProblem
 from ldjfix.fixing.fixer import Fixer
@@ -21,7 +23,7 @@ from ldjfix.fixing.known import CLEAN, MISS
 from ldjfix.gong import descriptions
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.files import atomic_output, open_input
-from ldjfix.ldjson.lines import BOM, Line, Parsed, iter_lines, parse_line
+from ldjfix.ldjson.lines import BOM, Parsed, make_line, parse_line
 from ldjfix.ldjson.origin import ORIGIN_KEY
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import FixedRecords, FixesLog
@@ -47,6 +49,7 @@ OnKnown = Callable[[int, "dict[str, Any]", str, "Known | None"], bool]
 # a record, before the validator sees it: CLEAN (no defect), MISS (ask the validator), or
 # anything else when it was settled there and then (fixed by the fixer's known defect)
 OnRecord = Callable[[int, "dict[str, Any]"], object]
+OnLine = Callable[[int, bytes], None]  # a line decided: its number, its bytes with the ending
 
 
 @dataclass(slots=True)
@@ -67,13 +70,14 @@ def survey(
     offsets: array[int] | None = None,
     on_known: OnKnown | None = None,
     on_record: OnRecord | None = None,
-    on_line: Callable[[Line], None] | None = None,
+    on_line: OnLine | None = None,
 ) -> Survey:
     """Walk the source once: its records, and with ``validate`` every local error.
 
     Each line with errors goes to ``on_bad`` (line, record or None, errors, content) as it is
-    found, so the caller can fix it there and then: nothing is held per bad line. A record
-    with one error of a known failure shape is offered to ``on_known`` first (no errors built).
+    found, so the caller can fix it there and then: nothing is held per bad line. A record is
+    offered to ``on_record`` first, then (with one error of a known failure shape) to
+    ``on_known``, no errors built. ``on_line`` sees each line once it is decided.
     """
     numbers = array("l")
     keys = array("I")
@@ -83,51 +87,62 @@ def survey(
         found.offsets = offsets
     offsets = found.offsets
     at = 0
-    last = 0
+    number = 0
     bom = len(BOM) if _has_bom(source) else 0  # line 1's BOM is not content, but takes bytes
     if not validate:
         on_record = None
+    loads, decode_error, origin = orjson.loads, orjson.JSONDecodeError, ORIGIN_KEY
     with open_input(source, what="source file") as stream:
-        lines = iter_lines(stream) if on_line is None else _announced(iter_lines(stream), on_line)
-        for line in lines:
-            last = line.number
+        for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
             offsets.append(at)
-            at += len(line.content) + len(line.ending) + (bom if line.number == 1 else 0)
-            parsed = parse_line(line)
-            if parsed.record is None and parsed.defect is None:
-                continue  # a blank line: it keeps its number but holds no record
-            numbers.append(line.number)
-            keys.append(object_key(parsed.object_id))
-            sizes.append(min(len(line.content) + 1, 2**32 - 1))
-            if parsed.record is not None and ORIGIN_KEY in parsed.record:
+            at += len(raw)
+            if number == 1 and bom:
+                raw = raw[bom:]
+            try:  # a record is the common line: one parse, no Line or Parsed object built
+                record = loads(raw)  # (JSON allows the ending after it, as white space)
+            except decode_error:
+                record = None
+            if type(record) is not dict:
+                record = None
+                parsed = parse_line(make_line(number, raw))  # blank or a defect: says which
+                if parsed.defect is None:
+                    if on_line is not None:
+                        on_line(number, raw)
+                    continue  # a blank line: it keeps its number but holds no record
+            numbers.append(number)
+            object_id = None if record is None else record.get("objectId")
+            keys.append(object_key(object_id if type(object_id) is str else None))
+            sizes.append(min(len(raw) - _ending_length(raw) + 1, 2**32 - 1))
+            if record is not None and origin in record:
                 raise InputProblem(
-                    f"{source} line {line.number} still carries extract bookkeeping "
-                    f"({ORIGIN_KEY}).",
+                    f"{source} line {number} still carries extract bookkeeping ({origin}).",
                     hint="Merge the edited records back with `ldjfix merge` first.",
                 )
-            if on_record is not None and parsed.record is not None:
-                done = on_record(line.number, parsed.record)
-                if done is not MISS:
-                    found.reported += done is not CLEAN
-                    continue
-            errors = _errors(parsed, checker, on_known) if validate else []
-            if errors is None:  # settled by on_known
-                found.reported += 1
-            elif errors:
-                found.reported += 1
-                if on_bad is not None:
-                    on_bad(line.number, parsed.record, errors, line.content)
-    found.ledger = Ledger(last)
+            done = MISS if on_record is None or record is None else on_record(number, record)
+            if done is not MISS:
+                found.reported += done is not CLEAN
+            elif validate:
+                if record is not None:
+                    parsed = Parsed(make_line(number, raw), record, None)
+                errors = _errors(parsed, checker, on_known)
+                if errors is None:  # settled by on_known
+                    found.reported += 1
+                elif errors:
+                    found.reported += 1
+                    if on_bad is not None:
+                        on_bad(number, record, errors, parsed.line.content)
+            if on_line is not None:
+                on_line(number, raw)
+    found.ledger = Ledger(number)
     found.ledger.add_records(numbers, keys, sizes)
     return found
 
 
-def _announced(lines: Iterator[Line], on_line: Callable[[Line], None]) -> Iterator[Line]:
-    """``lines``, each handed to ``on_line`` once the loop is done with it (it asks for the
-    next): after its decision, whichever way the loop body left it."""
-    for line in lines:
-        yield line
-        on_line(line)
+def _ending_length(raw: bytes) -> int:
+    """Bytes of ``raw``'s line ending: 2 for ``\\r\\n``, 1 for ``\\n``, 0 for none."""
+    if raw[-1:] != b"\n":
+        return 0
+    return 2 if raw[-2:-1] == b"\r" else 1
 
 
 def _has_bom(source: SourcePath) -> bool:
@@ -210,19 +225,19 @@ def local_round(
     return found, store, settlement_of(0, decisions, notes=notes)
 
 
-def _drafting(out: BinaryIO, decisions: Decisions, store: FixedRecords) -> Callable[[Line], None]:
+def _drafting(out: BinaryIO, decisions: Decisions, store: FixedRecords) -> OnLine:
     """Write each line to the draft of corrected.ldjson as round 0 decided it."""
     fixed, quarantined = decisions.fixed, decisions.quarantined
 
-    def write(line: Line) -> None:
-        number = line.number
+    def write(number: int, raw: bytes) -> None:
         if fixed and fixed[-1] == number:
             done, content = store.last_set
             if done != number:
                 raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
-            out.write(content + line.ending)
+            out.write(content)
+            out.write(raw[len(raw) - _ending_length(raw) :])
         elif number not in quarantined:
-            out.write(line.content + line.ending)
+            out.write(raw)
 
     return write
 

@@ -174,7 +174,13 @@ def _stop_at_plan(step: str) -> None:
         raise _Planned
 
 
-@pytest.mark.parametrize("make", [_mixed_source, _mostly_millis])
+def _plain_bom_open_end(path: Path) -> None:
+    """Milliseconds everywhere, \\n endings, a BOM, and a last line without its \\n."""
+    _mostly_millis(path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().rstrip(b"\n"))
+
+
+@pytest.mark.parametrize("make", [_mixed_source, _mostly_millis, _plain_bom_open_end])
 def test_round_1_sets_from_the_draft_are_the_sets_from_the_source(
     tmp_path: Path, make: Any
 ) -> None:
