@@ -76,6 +76,16 @@ class JobFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.rounds = root / ROUNDS
+        self._written: dict[Path, tuple[int, ...]] = {}  # files this run wrote: their stat then
+
+    def remember_written(self, path: Path) -> None:
+        """Note ``path`` as this run just wrote it: what it holds is known without a read."""
+        self._written[path] = _stat_identity(path)
+
+    def written_unchanged(self, path: Path) -> bool:
+        """True when ``path`` is still the file this run wrote (same inode, size and times)."""
+        known = self._written.get(path)
+        return known is not None and known == _stat_identity(path)
 
     def create(self) -> None:
         """Make the folder (and its ``rounds/``) if missing."""
@@ -226,3 +236,12 @@ class JobFolder:
             raise shapes.damaged(path, f"cannot read it: {exc.strerror}") from None
         except InputProblem as exc:
             raise shapes.damaged(path, f"not a request status: {exc.message}") from None
+
+
+def _stat_identity(path: Path) -> tuple[int, ...]:
+    """What changes when a file is replaced or written: () when it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)

@@ -79,6 +79,8 @@ class Planner:
             )
             facts = write_upload_sets(self.source, names, ledger.fixed, paths, draft)
             ledger.drafted_at = ledger.version if draft is not None else None
+        for path in paths.values():
+            self.folder.remember_written(path)
         digests = {
             name: self.folder.write_json(self.folder.lineage(name), pack(lines))
             for name, lines in names.items()
@@ -130,6 +132,8 @@ class Planner:
                 if name in maybe_sent and already_sent(entry["clientRequestId"]):
                     continue  # Gong took it under a larger cap: poll it as it is
                 self._replan(ledger, name, lineage)
+            elif self.folder.written_unchanged(self.folder.upload_set(name)):
+                continue  # written by this run as the journal says, untouched since
             elif not _matches(read_set_facts(self.folder.upload_set(name)), want):
                 self._rewrite(ledger, name, lineage, want)
 

@@ -264,6 +264,17 @@ def is_dict(value: object) -> bool:
     return isinstance(value, dict)
 
 
+_DEFECT_GROUP = obj(  # one group of the summary (DefectGroup.as_json), read back to print it
+    {
+        "field": one_of(text, is_none),
+        "kind": text,
+        "detail": one_of(text, is_none),
+        "severity": text,
+        "count": count,
+        "lines": list_of(count),
+    },
+    {"example": lambda value: True},
+)
 UPLOAD = obj(
     {"round": count, "clientRequestId": text, "state": lambda v: v in STATES},
     {
@@ -306,7 +317,7 @@ SETTLEMENT = obj(
         "fixCount": count,
         "fixesEnd": count,
         "expected": map_of(count),
-        "notes": lambda v: isinstance(v, dict),
+        "notes": obj({}, {"defects": list_of(_DEFECT_GROUP)}),
     },
     {"fixedIn": is_span, "fixedAt": list_of(count)},
 )
@@ -326,6 +337,7 @@ REPORT = obj(
         "generalErrors": list_of(text),
         "fixes": count,
         "local": obj({}, {"findings": count, "fixed": count}),
+        "defects": list_of(_DEFECT_GROUP),
     },
 )
 REJECTED = obj(

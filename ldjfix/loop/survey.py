@@ -138,6 +138,9 @@ def survey(
     return found
 
 
+_ENDINGS = (b"", b"\n", b"\r\n")  # by their length
+
+
 def _ending_length(raw: bytes) -> int:
     """Bytes of ``raw``'s line ending: 2 for ``\\r\\n``, 1 for ``\\n``, 0 for none."""
     if raw[-1:] != b"\n":
@@ -234,8 +237,7 @@ def _drafting(out: BinaryIO, decisions: Decisions, store: FixedRecords) -> OnLin
             done, content = store.last_set
             if done != number:
                 raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
-            out.write(content)
-            out.write(raw[len(raw) - _ending_length(raw) :])
+            out.write(content + _ENDINGS[_ending_length(raw)])
         elif number not in quarantined:
             out.write(raw)
 

@@ -161,3 +161,20 @@ def test_fuzz_jobfiles_finished_report_edited_by_hand(
     assert_clean(result, {code})
     if code == 3:
         assert "Error: job file" in result.output and "report.json" in result.output
+
+
+@pytest.mark.parametrize("defects", [None, [1], [{"field": "name"}], [{"count": -1}]])
+def test_fuzz_jobfiles_report_with_damaged_defects_is_named(
+    staged: Path, tmp_path: Path, defects: object
+) -> None:
+    """A finished job's report.json whose defect groups are no groups: exit 3, the file named
+    and what to do; never a traceback from printing the summary (was a TypeError)."""
+    shutil.copytree(staged / "finished", tmp_path / "finished")
+    job = tmp_path / "finished" / "job"
+    report = job / "report.json"
+    report.write_text(json.dumps({**json.loads(report.read_text()), "defects": defects}))
+    args = run_args(staged / "accounts.ldjson", tmp_path / "finished" / "sb", job=job)
+    result = CliRunner(env={**FAST_ENV, "GONG_BASE_URL": ""}).invoke(cli, args)
+    assert_clean(result, {3})
+    assert f"Error: job file {report} is damaged" in result.output
+    assert "Delete it and run the same command again" in result.output
