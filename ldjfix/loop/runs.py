@@ -8,9 +8,10 @@ of plain numbers (what older job folders hold) reads the same way.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from array import array
 from collections.abc import Sequence
-from itertools import pairwise
 
 Runs = list[int | list[int]]
 
@@ -18,7 +19,7 @@ Runs = list[int | list[int]]
 def pack(lines: Sequence[int]) -> Runs:
     """``lines`` (ascending or not) with each stretch of 3 or more consecutive lines as a pair."""
     count = len(lines)
-    if count > 2 and lines[-1] - lines[0] == count - 1 and _ascending(lines):
+    if count > 2 and lines[-1] - lines[0] == count - 1 and ascending(lines):
         return [[lines[0], lines[-1]]]  # the common case: every line of a file or a set
     packed: Runs = []
     start = 0
@@ -66,5 +67,6 @@ def is_span(value: object) -> bool:
     return all(type(n) is int and n >= 0 for n in value) and value[0] <= value[1]
 
 
-def _ascending(lines: Sequence[int]) -> bool:
-    return all(a + 1 == b for a, b in pairwise(lines))
+def ascending(lines: Sequence[int]) -> bool:
+    """True when each line is greater than the one before (compared in C, not a Python loop)."""
+    return all(map(operator.lt, lines, itertools.islice(lines, 1, None)))

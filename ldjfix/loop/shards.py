@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+
+from ldjfix.loop.runs import ascending
 
 GONG_LISTED = 20
 # Expect 8 failures per shard, not 20: failures land by chance, and a shard holding more
@@ -82,11 +83,11 @@ def plan_shards(
     key_of, size_of = ByLine(top), ByLine(top)  # 4 bytes a line each, not a dict entry
     at = 0
     for part in partitions:
-        for line in part.lines:
-            key_of.values[line] = keys[at]
-            if sizes is not None:
-                size_of.values[line] = sizes[at]
-            at += 1
+        end = at + len(part.lines)
+        _scatter(key_of.values, part.lines, keys[at:end])
+        if sizes is not None:
+            _scatter(size_of.values, part.lines, sizes[at:end])
+        at = end
     while True:
         shards = _cut(partitions, key_of, target)
         if max_bytes is not None:
@@ -94,6 +95,15 @@ def plan_shards(
         if len(shards) <= max_shards or _fewest(partitions, target):
             return shards
         target = math.ceil(target * len(shards) / max_shards)
+
+
+def _scatter(values: array[int], lines: Sequence[int], taken: Sequence[int]) -> None:
+    """``values[lines[i]] = taken[i]`` for each i: a slice when the lines are consecutive."""
+    if lines and lines[-1] - lines[0] == len(lines) - 1 and ascending(lines):
+        values[lines[0] : lines[-1] + 1] = array("I", taken)  # every line of a file, in order
+        return
+    for line, value in zip(lines, taken, strict=True):
+        values[line] = value
 
 
 def _fewest(partitions: Sequence[Partition], target: int) -> bool:
@@ -109,7 +119,7 @@ def _cut(
     """One cut of the partitions at ``target`` expected failures per shard."""
     clean_parts = [part.lines for part in partitions if part.expected <= 0]
     clean: Sequence[int]
-    if len(clean_parts) == 1 and all(a < b for a, b in pairwise(clean_parts[0])):
+    if len(clean_parts) == 1 and ascending(clean_parts[0]):
         clean = clean_parts[0]  # the usual round 1: every line, in order (no copy)
     else:
         clean = sorted(line for lines in clean_parts for line in lines)
@@ -159,7 +169,10 @@ def split_by_bytes(
     the order of their first line. A group over ``max_bytes`` on its own raises
     :class:`GroupTooBig` (no upload can carry it).
     """
-    if sum(size_of.get(n, 0) for n in lines) <= max_bytes:
+    sized: Callable[[int], int] = (
+        size_of.values.__getitem__ if isinstance(size_of, ByLine) else lambda n: size_of.get(n, 0)
+    )
+    if sum(map(sized, lines)) <= max_bytes:
         return [lines]
     group_of: dict[int, int] = {}  # objectId key -> group index
     groups: list[list[int]] = []
