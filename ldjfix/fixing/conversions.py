@@ -9,6 +9,7 @@ for the rest, never guessing silently.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
@@ -141,9 +142,12 @@ def to_number(value: Any) -> float | int:
         raise ConversionError(f"cannot read {value!r} as a number (a comma that is not 1,000s)")
     text = text.replace(",", "").removesuffix("%")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise ConversionError(f"cannot read {value!r} as a number") from None
+    if not math.isfinite(number):  # "1e999", "NaN": no JSON number holds them
+        raise ConversionError(f"cannot read {value!r} as a number (it is not a finite one)")
+    return number
 
 
 def to_integer(value: Any) -> int:

@@ -162,3 +162,65 @@ def test_replay_applies_a_chain_of_changes_to_one_objectid_in_file_order(tmp_pat
     assert (tmp_path / "out.ldjson").read_bytes() == (
         b'{"objectId":"dup","name":"v3000"}\n{"objectId":"x"}\n'
     )
+
+
+COERCE_INTEGER = """
+[[rule]]
+field = "numberOfEmployees"
+kind = "invalid"
+action = "coerce"
+to = "integer"
+"""
+HUGE_COUNTS = ("12", "1e999", "NaN", "-Infinity")  # a number, then text that is no finite one
+
+
+def _huge_counts(tmp_path: Path) -> None:
+    """accounts.ldjson with numberOfEmployees as text: one whole number, then no finite one."""
+    records = [
+        {"objectId": f"a{n}", "modifiedDate": "2024-01-01T00:00:00Z", "name": "Acme",
+         "domains": ["a.com"], "numberOfEmployees": value}
+        for n, value in enumerate(HUGE_COUNTS, 1)
+    ]  # fmt: skip
+    (tmp_path / "accounts.ldjson").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    (tmp_path / "rules.toml").write_text(COERCE_INTEGER)
+    detail = "Invalid value for field [numberOfEmployees]: expected a number"
+    errors = [{"line": n, "description": detail} for n in range(1, len(records) + 1)]
+    (tmp_path / "status.json").write_bytes(orjson.dumps({"status": "FAILED", "errors": errors}))
+
+
+def test_fix_coerce_to_integer_quarantines_text_that_is_no_finite_number(tmp_path: Path) -> None:
+    """ "1e999", "NaN" and "-Infinity" coerced to integers are quarantined, never a traceback."""
+    _huge_counts(tmp_path)
+    schema = str(Path(__file__).parents[2] / "samples" / "entity-schema.json")
+    done = ldjfix(
+        ["fix", "accounts.ldjson", "--status-file", "status.json", "-t", "ACCOUNT",
+         "--rules", "rules.toml", "--schema-file", schema, "-o", "fixed.ldjson",
+         "--rejected", "rejected.ldjson"],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert b"Traceback" not in done.stderr, done.stderr.decode()
+    assert done.returncode == 1, done.stderr.decode()
+    assert (tmp_path / "fixed.ldjson").read_bytes().count(b"\n") == 1  # only a1, fixed
+    assert b'"numberOfEmployees":12' in (tmp_path / "fixed.ldjson").read_bytes()
+    rejected = [
+        orjson.loads(line) for line in (tmp_path / "rejected.ldjson").read_bytes().splitlines()
+    ]
+    assert [r["objectId"] for r in rejected] == ["a2", "a3", "a4"]
+
+
+def test_run_coerce_to_integer_quarantines_text_that_is_no_finite_number(tmp_path: Path) -> None:
+    """The same in ``run``'s round 0, where the first fix makes the rule the known defect."""
+    _huge_counts(tmp_path)
+    schema = str(Path(__file__).parents[2] / "samples" / "entity-schema.json")
+    done = ldjfix(
+        ["run", "accounts.ldjson", "-t", "ACCOUNT", "--integration-id", "1",
+         "--rules", "rules.toml", "--schema-file", schema, "--sandbox",
+         "--sandbox-dir", "sandbox", "--job-dir", "job"],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert b"Traceback" not in done.stderr, done.stderr.decode()
+    assert done.returncode == 1, done.stderr.decode()
+    report = orjson.loads((tmp_path / "job" / "report.json").read_bytes())
+    assert (report["accepted"], report["quarantined"]) == (1, 3)
+    rejected = (tmp_path / "job" / "rejected.ldjson").read_bytes().splitlines()
+    assert [orjson.loads(line)["objectId"] for line in rejected] == ["a2", "a3", "a4"]
