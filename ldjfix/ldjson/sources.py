@@ -31,6 +31,8 @@ from typing import BinaryIO
 from ldjfix.errors import InputProblem, UsageProblem
 from ldjfix.ldjson.identity import Identity, Kind
 
+_READ_BUFFER = 1 << 16  # a whole file is read line by line: 64 KiB a read call, not 8 KiB
+
 STDIO = "-"
 SourcePath = str | os.PathLike[str]  # a path, or an opened Source (checked on every read)
 SPOOL_CHUNK = 1 << 20
@@ -305,7 +307,7 @@ def open_input(path: str | os.PathLike[str], *, what: str = "input file") -> Ite
 @contextlib.contextmanager
 def _checked(source: Source) -> Iterator[BinaryIO]:
     try:
-        stream = open(source.path, "rb")  # noqa: SIM115 - closed by the with below
+        stream = open(source.path, "rb", buffering=_READ_BUFFER)  # noqa: SIM115 - closed below
     except OSError:
         check_unchanged(source)  # gone or unreadable since it was opened: it changed
         raise
@@ -325,7 +327,7 @@ def _checked(source: Source) -> Iterator[BinaryIO]:
 def open_file(path: str | os.PathLike[str], *, what: str = "input file") -> BinaryIO:
     """Open the file ``path`` (never stdin) for binary reading; a clear error if it cannot be."""
     try:
-        return open(path, "rb")  # the caller closes it
+        return open(path, "rb", buffering=_READ_BUFFER)  # the caller closes it
     except FileNotFoundError:
         raise InputProblem(f"{what} {path} does not exist.", hint="Check the path.") from None
     except IsADirectoryError:

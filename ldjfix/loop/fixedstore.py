@@ -33,6 +33,8 @@ from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import Source, check_unchanged
 from ldjfix.loop.shapes import damaged
 
+_APPEND_BUFFER = 1 << 16  # an entry or a change a record: 64 KiB a write call, not 8 KiB
+
 Record = dict[str, Any]
 
 
@@ -96,7 +98,7 @@ class FixedRecords(Mapping[int, Record]):
 
     def _put_entry(self, line: int, entry: bytes, size: int) -> int:
         if self._out is None:
-            self._out = self.store.open("ab")
+            self._out = self.store.open("ab", buffering=_APPEND_BUFFER)
         at = self._end
         self._out.write(entry)
         self._end += len(entry)
@@ -370,7 +372,7 @@ class FixesLog:
 
     def _append(self, data: bytes) -> None:
         if self._out is None:
-            self._out = self.path.open("ab")
+            self._out = self.path.open("ab", buffering=_APPEND_BUFFER)
         self._out.write(data)
         self.size += len(data)
 
