@@ -34,9 +34,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ldjfix.errors import InputProblem, UsageProblem
-from ldjfix.ldjson.sources import STDIO, is_open_source, open_file, open_input, read_input
-
-_WRITE_BUFFER = 1 << 16  # outputs are written a line at a time: 64 KiB a write call, not 8 KiB
+from ldjfix.ldjson.sources import (
+    IO_BUFFER,
+    STDIO,
+    is_open_source,
+    open_file,
+    open_input,
+    read_input,
+)
 
 __all__ = [
     "STDIO",
@@ -149,7 +154,7 @@ def _replaced(target: Path) -> Iterator[BinaryIO]:
         raise write_failure(target, exc) from None
     try:
         os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb", buffering=_WRITE_BUFFER) as stream:
+        with os.fdopen(fd, "wb", buffering=IO_BUFFER) as stream:
             yield stream
             stream.flush()
             _kill_hook(target)

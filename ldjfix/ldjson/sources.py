@@ -31,7 +31,7 @@ from typing import BinaryIO
 from ldjfix.errors import InputProblem, UsageProblem
 from ldjfix.ldjson.identity import Identity, Kind
 
-_READ_BUFFER = 1 << 16  # a whole file is read line by line: 64 KiB a read call, not 8 KiB
+IO_BUFFER = 1 << 16  # files read or written a line at a time: 64 KiB a system call, not 8 KiB
 
 STDIO = "-"
 SourcePath = str | os.PathLike[str]  # a path, or an opened Source (checked on every read)
@@ -307,7 +307,7 @@ def open_input(path: str | os.PathLike[str], *, what: str = "input file") -> Ite
 @contextlib.contextmanager
 def _checked(source: Source) -> Iterator[BinaryIO]:
     try:
-        stream = open(source.path, "rb", buffering=_READ_BUFFER)  # noqa: SIM115 - closed below
+        stream = open(source.path, "rb", buffering=IO_BUFFER)  # noqa: SIM115 - closed below
     except OSError:
         check_unchanged(source)  # gone or unreadable since it was opened: it changed
         raise
@@ -327,7 +327,7 @@ def _checked(source: Source) -> Iterator[BinaryIO]:
 def open_file(path: str | os.PathLike[str], *, what: str = "input file") -> BinaryIO:
     """Open the file ``path`` (never stdin) for binary reading; a clear error if it cannot be."""
     try:
-        return open(path, "rb", buffering=_READ_BUFFER)  # the caller closes it
+        return open(path, "rb", buffering=IO_BUFFER)  # the caller closes it
     except FileNotFoundError:
         raise InputProblem(f"{what} {path} does not exist.", hint="Check the path.") from None
     except IsADirectoryError:

@@ -30,10 +30,8 @@ from ldjfix.fixing.fixer import Fix
 from ldjfix.fixing.fixlog import Kind, LogWriter, declared_kinds
 from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.serial import dump_json
-from ldjfix.ldjson.sources import Source, check_unchanged
+from ldjfix.ldjson.sources import IO_BUFFER, Source, check_unchanged
 from ldjfix.loop.shapes import damaged
-
-_APPEND_BUFFER = 1 << 16  # an entry or a change a record: 64 KiB a write call, not 8 KiB
 
 Record = dict[str, Any]
 
@@ -98,7 +96,7 @@ class FixedRecords(Mapping[int, Record]):
 
     def _put_entry(self, line: int, entry: bytes, size: int) -> int:
         if self._out is None:
-            self._out = self.store.open("ab", buffering=_APPEND_BUFFER)
+            self._out = self.store.open("ab", buffering=IO_BUFFER)
         at = self._end
         self._out.write(entry)
         self._end += len(entry)
@@ -372,7 +370,7 @@ class FixesLog:
 
     def _append(self, data: bytes) -> None:
         if self._out is None:
-            self._out = self.path.open("ab", buffering=_APPEND_BUFFER)
+            self._out = self.path.open("ab", buffering=IO_BUFFER)
         self._out.write(data)
         self.size += len(data)
 
