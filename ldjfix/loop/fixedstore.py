@@ -9,29 +9,23 @@ a line). Reading a fixed record reads its source line and its entry and applies 
 other; the upload-set size of each record stored by this process is kept beside (planning
 sizes it without a rebuild). The store only grows; a round's entries follow one another and
 count once a settlement naming their stretch is written, so a run killed mid-round leaves
-entries nobody refers to, never a wrong record.
-
-``fixes.jsonl`` (the change log users read and replay) grows the same way, a round at a time:
-:class:`FixesLog` appends and each settlement records how long the log was when it was written,
-so a resumed job cuts off what a killed run appended after its last settlement.
+entries nobody refers to, never a wrong record. ``fixes.jsonl`` grows the same way
+(:mod:`ldjfix.loop.fixeslog`).
 """
 
 from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
-from ldjfix.fixing.fixer import Fix
-from ldjfix.fixing.fixlog import Kind, LogWriter, declared_kinds
 from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import IO_BUFFER, Source, check_unchanged
-from ldjfix.loop.shapes import damaged
 
 Record = dict[str, Any]
 
@@ -175,6 +169,15 @@ class FixedRecords(Mapping[int, Record]):
             return self._size[line]
         return min(len(dump_json(self[line])) + 1, _MAX_SIZE)
 
+    def upload_sizes(self, lines: Sequence[int], sizes: array[int]) -> None:
+        """:meth:`upload_size` of each fixed one of ``lines`` into ``sizes`` (one loop over the
+        packed arrays, not two calls a line: planning sizes every record of a round)."""
+        index, sized_at, size, top = self.index, self._sized_at, self._size, len(self.index)
+        for at, line in enumerate(lines):
+            entry = index[line] if 0 < line < top else 0
+            if entry:
+                sizes[at] = size[line] if sized_at[line] == entry else self.upload_size(line) or 0
+
     def store_or_none(self) -> FixedRecords:
         """This store (a bare ledger's stand-in answers None)."""
         return self
@@ -312,83 +315,6 @@ def _change_of(entry: list[Any]) -> dict[str, Any]:
 
 _MISSING: Any = object()
 _MAX_SIZE = 2**32 - 1
-
-
-class FixesLog:
-    """``fixes.jsonl`` of a job, written a round at a time: one line per change.
-
-    Each kind of change (field and why) is declared once (:mod:`ldjfix.fixing.fixlog`); a
-    resumed job reads the declarations of what it keeps, so its changes refer to them.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._out: BinaryIO | None = None
-        self._writer: LogWriter | None = None
-        self.size = path.stat().st_size if path.exists() else 0
-
-    def cut(self, size: int) -> None:
-        """Drop what was appended after ``size`` bytes (a killed run's unsettled changes).
-
-        A log shorter than that (deleted or cut by hand) has lost settled changes: growing it
-        back would write NUL bytes where they were, so it is a damaged job file instead.
-        """
-        if not self.path.exists():
-            self.path.touch()
-        have = self.path.stat().st_size
-        if have < size:
-            raise damaged(
-                self.path,
-                f"{have:,} bytes, but {size:,} bytes of settled changes were written to it",
-                hint="Restore it from a backup, or run again with another --job-dir to start "
-                "afresh (this folder's uploads stay at Gong).",
-            )
-        if have != size:
-            with self.path.open("r+b") as stream:
-                stream.truncate(size)
-        self.size = size
-        self._writer = None  # declarations cut off with the changes are declared again
-
-    def write(self, fixes: Iterable[Fix]) -> None:
-        """Append ``fixes``, one JSON line each (and a declaration before a new kind)."""
-        self._append(self._log_writer().encode(fixes))
-
-    def write_change(
-        self, line: int, object_id: str | None, field: str, why: str, old: Any, new: Any
-    ) -> None:
-        """Append one change (:meth:`write` of one fix, no :class:`Fix` built)."""
-        self._append(self._log_writer().change(line, object_id, field, why, old, new))
-
-    def _log_writer(self) -> LogWriter:
-        if self._writer is None:
-            declared: dict[int, Kind] = {}
-            if self.size:
-                with self.path.open("rb") as stream:
-                    declared = declared_kinds(stream)
-            self._writer = LogWriter(declared)
-        return self._writer
-
-    def _append(self, data: bytes) -> None:
-        if self._out is None:
-            self._out = self.path.open("ab", buffering=IO_BUFFER)
-        self._out.write(data)
-        self.size += len(data)
-
-    def sync(self) -> int:
-        """Make the log durable; returns its size, for the settlement to record."""
-        if self._out is None:
-            if not self.path.exists():
-                self.path.touch()
-            return self.size
-        self._out.flush()
-        os.fsync(self._out.fileno())
-        return self.size
-
-    def close(self) -> None:
-        """Close the log."""
-        if self._out is not None:
-            self._out.close()
-            self._out = None
 
 
 def serialised(fixed: Mapping[int, Record], line: int, source: bytes) -> bytes | None:

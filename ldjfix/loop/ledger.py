@@ -132,6 +132,9 @@ class Unstored(Mapping[int, dict[str, Any]]):
         """Unknown: the record is in no attached store (a bare ledger sizes it as the source)."""
         return None
 
+    def upload_sizes(self, lines: Sequence[int], sizes: array[int]) -> None:
+        """Nothing known to change in ``sizes``: the records are sized as the source."""
+
     def store_or_none(self) -> None:
         """No store to write fixed records to."""
         return None
@@ -214,6 +217,12 @@ class Ledger:
         """Bytes ``line`` takes in an upload set now: its fixed form when a fix changed it."""
         size = self.fixed.upload_size(line)
         return self.sizes[line] if size is None else size
+
+    def upload_sizes(self, lines: Sequence[int]) -> array[int]:
+        """:meth:`upload_size` of each of ``lines``, in their order."""
+        sizes = array("I", map(self.sizes.__getitem__, lines))
+        self.fixed.upload_sizes(lines, sizes)
+        return sizes
 
     def counts(self) -> Counts:
         """Current counts, recounted from the per-line states."""

@@ -51,7 +51,7 @@ class Planner:
         partitions = self.partitions(ledger, doc["round"], expected)
         walked = array("l", (n for part in partitions for n in part.lines))
         keys = array("I", map(ledger.keys.__getitem__, walked))
-        sizes = array("I", map(ledger.upload_size, walked))
+        sizes = ledger.upload_sizes(walked)
         try:
             shards = plan_shards(partitions, keys, sizes=sizes, max_bytes=self.max_bytes)
         except GroupTooBig as exc:

@@ -25,7 +25,8 @@ from ldjfix.ldjson.sources import Source, check_readable, check_source_name, ope
 from ldjfix.loop import history
 from ldjfix.loop import outputs as reports
 from ldjfix.loop.failrate import DEFAULT_MAX_FAILURE_RATE, check_failure_rate, rate_allows
-from ldjfix.loop.fixedstore import FixedRecords, FixesLog
+from ldjfix.loop.fixedstore import FixedRecords
+from ldjfix.loop.fixeslog import FixesLog
 from ldjfix.loop.folder import CORRECTED, FIXES
 from ldjfix.loop.journal import (
     JobFolder,

@@ -23,7 +23,8 @@ from ldjfix.gong.status import LineError, field_named_in
 from ldjfix.ldjson.files import open_input
 from ldjfix.ldjson.lines import Line, Shape, scan
 from ldjfix.ldjson.sources import SourcePath
-from ldjfix.loop.fixedstore import FixedRecords, FixesLog
+from ldjfix.loop.fixedstore import FixedRecords
+from ldjfix.loop.fixeslog import FixesLog
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
 from ldjfix.loop.lineage import Verdict, hold_back_later_duplicates
 from ldjfix.validation.groups import NO_VALUE, DefectGroups

@@ -26,7 +26,8 @@ from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import BOM, Parsed, make_line, parse_line
 from ldjfix.ldjson.origin import ORIGIN_KEY
 from ldjfix.ldjson.sources import SourcePath
-from ldjfix.loop.fixedstore import FixedRecords, FixesLog
+from ldjfix.loop.fixedstore import FixedRecords
+from ldjfix.loop.fixeslog import FixesLog
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement, object_key
 from ldjfix.loop.settling import Decisions, fix_one, settlement_of
 from ldjfix.validation.findings import ERROR

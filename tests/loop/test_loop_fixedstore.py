@@ -10,7 +10,8 @@ import orjson
 from ldjfix.fixing.fixer import Fix
 from ldjfix.fixing.fixlog import fix_docs
 from ldjfix.ldjson.lines import BOM
-from ldjfix.loop.fixedstore import FixedRecords, FixesLog, apply_changes, changes
+from ldjfix.loop.fixedstore import FixedRecords, apply_changes, changes
+from ldjfix.loop.fixeslog import FixesLog
 
 
 def _source(tmp_path: Path) -> tuple[Path, array[int]]:
@@ -81,6 +82,11 @@ def test_loop_fixedstore_sizes_and_finds_what_it_stored(tmp_path: Path) -> None:
             store.upload_size(line) == again.upload_size(line) == len(orjson.dumps(store[line])) + 1
         )
     assert store.upload_size(2) is None
+    every = [4, 2, 1, 3, 99]  # unfixed lines (2, and 99 past the store) keep the given size
+    for sized in (store, again):
+        sizes = array("I", [7] * len(every))
+        sized.upload_sizes(every, sizes)
+        assert list(sizes) == [sized.upload_size(n) or 7 for n in every]
     assert store.entries_at([1, 3], start, store.end) is None  # the stretch names line 4 too
     assert store.entries_at([1, 3, 4], start + 1, store.end) is None  # not where entries start
     assert store.entries_at([1, 3, 4], 10**30, 10**30 + 1) is None  # a damaged settlement's span
