@@ -38,7 +38,6 @@ from ldjfix.loop.journal import (
 )
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
 from ldjfix.loop.lineage import Verdict, map_status
-from ldjfix.loop.outputs import JobReport
 from ldjfix.loop.planning import Planner
 from ldjfix.loop.settling import Decisions, settle_round
 from ldjfix.loop.shapes import (
@@ -85,7 +84,7 @@ def run_job(
     clock: Callable[[], float] = time.monotonic,
     on_event: JobEventSink | None = None,
     crash_hook: Callable[[str], None] | None = None,
-) -> JobReport:
+) -> reports.JobReport:
     """Take ``spec.source`` to its end state in rounds; resume the job if its folder has one."""
     job = _Job(spec, client, fixer, validator, clock, on_event, crash_hook)
     return job.run()
@@ -126,7 +125,7 @@ class _Job:
 
     # -- driving --------------------------------------------------------------------------
 
-    def run(self) -> JobReport:
+    def run(self) -> reports.JobReport:
         """Run phases until the journal says finished (holding the job folder meanwhile)."""
         check_source_name(self.spec.source, job_dir=self.spec.job_dir)
         check_readable(self.spec.source, what="source file")  # before making its folder
