@@ -28,11 +28,7 @@ from ldjfix.validation.shapes import Check, Failure, Known, ShapeCache
 MISS: Final = object()  # what apply() returns for a record this fix is not for
 CLEAN: Final = object()  # what apply() returns for a record with no defect at all
 _findings = ShapeCache.findings
-_EMPTY: Final[tuple[Any, ...]] = (
-    None,
-    "",
-    [],
-)  # an empty mandatory field is explained as missing (shapes)
+_EMPTY: Final[tuple[Any, ...]] = (None, "", [])  # a mandatory field so is explained as missing
 
 
 @dataclass(slots=True, eq=False)
@@ -48,11 +44,11 @@ class KnownFix:
     same: Callable[[Any, Any], bool]  # the new value is the old one, as JSON
     validator: Any  # the local validator whose shape it is (its passes() when by_field is not)
     by_field: bool  # no rule reads a value but by name: the shape's field rules decide
-    _rule: Check | None = dataclasses.field(
-        init=False
-    )  # the shape's one rule, when it has one, of field
+    # a shape of one rule, of ``field``: that rule, whether the field is mandatory, and
+    # whether the rule failing is ``finding`` (then the findings need not be built)
+    _rule: Check | None = dataclasses.field(init=False)
     _mandatory: bool = dataclasses.field(init=False)
-    _is_finding: bool = dataclasses.field(init=False)  # that rule failing is the finding
+    _is_finding: bool = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         flat = self.shape[1]
