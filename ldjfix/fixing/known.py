@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ldjfix.fixing.actions import CannotApply
+from ldjfix.fixing.actions import CannotApply, same_json
 from ldjfix.fixing.conversions import ConversionError
 from ldjfix.validation.shapes import Check, Failure, Known, ShapeCache
 
@@ -41,7 +41,6 @@ class KnownFix:
     defect: str  # the defect the summary groups it under
     shape: Known  # the failure shape that explained it (fields, their rules, relaxed check)
     change: Callable[[Any], Any]  # old value -> new; raises CannotApply or ConversionError
-    same: Callable[[Any, Any], bool]  # the new value is the old one, as JSON
     validator: Any  # the local validator whose shape it is (its passes() when by_field is not)
     by_field: bool  # no rule reads a value but by name: the shape's field rules decide
     # a shape of one rule, of ``field``: that rule, whether the field is mandatory, and
@@ -80,7 +79,7 @@ class KnownFix:
             new = self.change(old)
         except (CannotApply, ConversionError, ValueError, RecursionError):
             return MISS  # deep records, values the action cannot read: the general path says why
-        if self.same(new, old):
+        if same_json(new, old):
             return MISS
         record[name] = new
         try:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ldjfix.fixing import conversions as convert
-from ldjfix.fixing.actions import CannotApply, Change, apply_action, same_json, value_change
+from ldjfix.fixing.actions import CannotApply, Change, apply_action, value_change
 from ldjfix.fixing.fixer import Fix, Outcome, defect_of, not_an_object
 from ldjfix.fixing.known import KnownFix
 from ldjfix.fixing.rules import Rule, Rules, target_field
@@ -186,7 +186,6 @@ class RulesFixer:
             defect=defect_of(why),
             shape=shape,
             change=value_change(rule),
-            same=same_json,
             validator=validator,
             by_field=validator.decides_by_field(name, shape),
         )

@@ -82,11 +82,8 @@ def write_upload_sets(
     for line in dropped:
         owner[line] = _DROPPED
     wanted = (n for n in range(1, top + 1) if owner[n])
-    digests = [hashlib.sha256() for _ in names]
-    sizes = [0] * len(names)
-    counts = [0] * len(names)
     with contextlib.ExitStack() as stack:
-        outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
+        sets = _SetsWritten(stack, names, paths)
         whole = None if draft is None else stack.enter_context(atomic_output(draft.path))
         with open_input(source, what="source file") as stream:
             for item in scan(stream, wanted, Shape(), copy=whole is not None):
@@ -98,16 +95,10 @@ def write_upload_sets(
                 if at == _DROPPED - 1:
                     continue
                 content = _content(item, fixed)
-                data = content + b"\n"
-                outs[at].write(data)
-                digests[at].update(data)
-                sizes[at] += len(data)
-                counts[at] += 1
+                sets.put(at, content)
                 if whole is not None:
                     whole.write(content + item.ending)
-    return {
-        name: SetFacts(counts[i], sizes[i], digests[i].hexdigest()) for i, name in enumerate(names)
-    }
+    return sets.facts()
 
 
 def write_sets_from_draft(
@@ -141,23 +132,41 @@ def write_sets_from_draft(
                 raise InvariantBroken(f"line {line} is planned, but the draft left it out")
             owner[line - at] = index
     wanted = (n for n in range(1, top + 1) if owner[n])
-    digests = [hashlib.sha256() for _ in names]
-    sizes = [0] * len(names)
-    counts = [0] * len(names)
     with contextlib.ExitStack() as stack:
-        outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
+        sets = _SetsWritten(stack, names, paths)
         with open(draft, "rb") as stream:
             for item in scan(stream, wanted, Shape(), copy=False):
                 if isinstance(item, Line):
-                    at = owner[item.number] - 1
-                    data = item.content + b"\n"
-                    outs[at].write(data)
-                    digests[at].update(data)
-                    sizes[at] += len(data)
-                    counts[at] += 1
-    return {
-        name: SetFacts(counts[i], sizes[i], digests[i].hexdigest()) for i, name in enumerate(names)
-    }
+                    sets.put(owner[item.number] - 1, item.content)
+    return sets.facts()
+
+
+class _SetsWritten:
+    """The upload sets a pass writes: each one's file, and its lines, bytes and SHA-256."""
+
+    def __init__(
+        self, stack: contextlib.ExitStack, names: Sequence[str], paths: Mapping[str, Path]
+    ) -> None:
+        self.names = names
+        self.outs = [stack.enter_context(atomic_output(paths[name])) for name in names]
+        self.digests = [hashlib.sha256() for _ in names]
+        self.sizes = [0] * len(names)
+        self.counts = [0] * len(names)
+
+    def put(self, at: int, content: bytes) -> None:
+        """Write one record (its content, then ``\\n``) to set number ``at``."""
+        data = content + b"\n"
+        self.outs[at].write(data)
+        self.digests[at].update(data)
+        self.sizes[at] += len(data)
+        self.counts[at] += 1
+
+    def facts(self) -> dict[str, SetFacts]:
+        """Each set's facts, by name."""
+        return {
+            name: SetFacts(self.counts[i], self.sizes[i], self.digests[i].hexdigest())
+            for i, name in enumerate(self.names)
+        }
 
 
 class _NotPlain(Exception):
