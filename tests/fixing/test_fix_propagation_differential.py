@@ -24,6 +24,7 @@ from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.gong.status import status_from_dict
 from ldjfix.validation.validator import Validator
+from tests.support.spies import lines_reaching
 
 SAMPLES = Path(__file__).parents[2] / "samples" / "rules.toml"
 NOW = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
@@ -181,14 +182,7 @@ def test_fix_propagation_known_defect_skips_the_general_path(
         for n in range(300)
     ]
     source.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
-    general: list[int] = []
-    real = fix_file_module.decide_unreported
-
-    def counted(fixer: Any, line: int, record: dict[str, Any]) -> Any:
-        general.append(line)
-        return real(fixer, line, record)
-
-    monkeypatch.setattr(fix_file_module, "decide_unreported", counted)
+    general = lines_reaching(monkeypatch, fix_file_module, "decide_unreported")
     fixer = RulesFixer(load_rules(SAMPLES), validator=Validator("ACCOUNT"), now=lambda: NOW)
     report, _ = _fix(tmp_path, source, fixer, "f")
     assert fixer.known is not None

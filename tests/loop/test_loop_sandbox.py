@@ -76,10 +76,8 @@ def test_loop_corrected_copies_unchanged_lines_byte_for_byte(tmp_path: Path) -> 
     assert records_of(result.job_dir / "corrected.ldjson")["a2"]["modifiedDate"].endswith(":00Z")
 
 
-def test_loop_corrected_drafted_while_planning_is_the_rewrite_from_the_store(
-    tmp_path: Path,
-) -> None:
-    """Round 1 drafts corrected.ldjson; it is byte for byte what the finish would rebuild."""
+def test_loop_corrected_drafted_in_round_0_is_the_rewrite_from_the_store(tmp_path: Path) -> None:
+    """Round 0 drafts corrected.ldjson; it is byte for byte what the finish would rebuild."""
     source = tmp_path / "odd.ldjson"
     good = b'{"objectId":"a1","modifiedDate":"2025-01-01T00:00:00Z","name":"A"}'
     millis = b'{ "objectId" : "a2", "modifiedDate":"2025-01-01T00:00:00.123Z","a\\u0062":1}'

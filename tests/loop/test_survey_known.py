@@ -24,6 +24,7 @@ from ldjfix.synth import generator as synth
 from ldjfix.validation.validator import Validator
 from tests.conftest import SAMPLES
 from tests.support.loop import sandbox_client
+from tests.support.spies import lines_reaching
 
 DEFECTS = {
     "millis_modified_date": 300,
@@ -116,14 +117,7 @@ def test_known_shapes_shortcut_is_taken(tmp_path: Path, monkeypatch: pytest.Monk
     """Most reported records skip the general path: it sees only the unusual ones."""
     source = tmp_path / "mixed.ldjson"
     _mixed_source(source)
-    general: list[int] = []
-    fix_one = survey.fix_one
-
-    def counted(fixer: object, line: int, *args: object) -> bool:
-        general.append(line)
-        return fix_one(fixer, line, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(survey, "fix_one", counted)
+    general = lines_reaching(monkeypatch, survey, "fix_one")
     job = _run(tmp_path, source, "fast")
     reported = orjson.loads((job / "rounds/r00-settled.json").read_bytes())["notes"]["findings"]
     assert 0 < len(general) < reported // 3
@@ -153,14 +147,7 @@ def test_known_defect_settles_most_records_of_round_0(
     """Most of the milliseconds are fixed by the fixer's known defect, one check each."""
     source = tmp_path / "millis.ldjson"
     _mostly_millis(source)
-    kept: list[int] = []
-    keep_known = Decisions.keep_known
-
-    def counted(self: Decisions, line: int, *args: Any) -> None:
-        kept.append(line)
-        keep_known(self, line, *args)
-
-    monkeypatch.setattr(Decisions, "keep_known", counted)
+    kept = lines_reaching(monkeypatch, Decisions, "keep_known")
     _run(tmp_path, source, "fast")
     assert len(kept) > 300
 
