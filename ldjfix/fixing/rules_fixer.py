@@ -46,6 +46,7 @@ class Learned:
     kind: str
     description: str
     value: Any
+    limit: int | None = None  # a string over this many characters has it (too_long only)
 
 
 def _utc_now() -> datetime:
@@ -74,7 +75,8 @@ class RulesFixer:
         self.learned: dict[tuple[str, int, str], Learned] = {}
         self._plans: dict[tuple[str, ...], tuple[Step, ...]] = {}  # errors -> rules that fixed them
         self._known: dict[str, bool] = {}  # description -> a rule fixed that defect already
-        self._by_value = 0  # learned defects recognised by value (dangling, missing, too long)
+        self._by_value: list[Learned] = []  # learned defects seen by value (dangling, missing,
+        # too long): the only ones a record with no local finding can have
 
     def expect(self, errors: Sequence[LineError]) -> None:
         """Nothing to prepare: rules need no counts."""
@@ -199,18 +201,20 @@ class RulesFixer:
         """
         if not self.learned:
             return None
-        if self.validator is not None and not self._by_value:
-            # the common case, decided once per failure shape: a record failing in one field
-            # the way an earlier one did needs no findings built, only the text of its defect
-            known = self.validator.known_shape(record)
-            if known is not None and len(known[0]) <= 1:
-                if not known[0]:
-                    return None
-                text = known[0][0][1]
-                if not self._known.get(text, False) and not self._knows(LineError(0, text)):
-                    return None
-                done = self.fix_known(source_line, record, text, known[1])
-                return done or self.fix(source_line, record, [LineError(source_line, text)])
+        known = None if self.validator is None else self.validator.known_shape(record)
+        if self.shortcuts and known is not None and not known[0]:
+            # the common case: no local finding, so only a defect seen by value can be there
+            seen = [self._recognise(source_line, record, learned) for learned in self._by_value]
+            found = [error for error in seen if error is not None]
+            return self.fix(source_line, record, list(dict.fromkeys(found))) if found else None
+        if known is not None and len(known[0]) == 1 and not self._by_value:
+            # decided once per failure shape: a record failing in one field the way an earlier
+            # one did needs no findings built, only the text of its defect
+            text = known[0][0][1]
+            if not self._known.get(text, False) and not self._knows(LineError(0, text)):
+                return None
+            done = self.fix_known(source_line, record, text, known[1])
+            return done or self.fix(source_line, record, [LineError(source_line, text)])
         found = [e for e in self._local_findings(source_line, record) if self._knows(e)]
         for learned in self.learned.values():
             error = self._recognise(source_line, record, learned)
@@ -256,8 +260,11 @@ class RulesFixer:
         old = changes[0][1] if kind == "dangling" else None
         key = (name, rule.number, error.description)
         if key not in self.learned:
-            self.learned[key] = Learned(rule, name, kind, error.description, old)
-            self._by_value += kind in _BY_VALUE
+            limit = _LIMIT.search(error.description) if kind == "too_long" else None
+            learned = Learned(rule, name, kind, error.description, old, limit and int(limit[1]))
+            self.learned[key] = learned
+            if kind in _BY_VALUE:
+                self._by_value.append(learned)
             self._known.clear()
             if self._by_value:
                 self.known = None  # by value, each record is its own case
@@ -293,13 +300,14 @@ class RulesFixer:
         """The learned defect as an error of ``record``, when its value shows it."""
         value = record.get(learned.field)
         if learned.kind == "dangling":
-            hit = learned.value is not None and value == learned.value
-            text = descriptions.dangling(learned.field, str(value))
-        elif learned.kind == "missing":
+            if learned.value is None or value != learned.value:
+                return None
+            return LineError(line, descriptions.dangling(learned.field, str(value)))
+        if learned.kind == "missing":
             hit, text = value in _EMPTY, descriptions.mandatory(learned.field)
         elif learned.kind == "too_long":
-            limit = _LIMIT.search(learned.description)
-            hit = bool(limit) and isinstance(value, str) and len(value) > int(limit.group(1))  # type: ignore[union-attr]
+            limit = learned.limit
+            hit = limit is not None and isinstance(value, str) and len(value) > limit
             text = learned.description
         elif self.validator is None and learned.rule.action in _NORMALIZERS:
             # Without local rules, a normaliser that would change the value is the best sign.

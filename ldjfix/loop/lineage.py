@@ -19,7 +19,7 @@ from typing import Any
 
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import atomic_output, open_input
-from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, scan
+from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, make_line, scan
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import serialised
 from ldjfix.loop.ledger import InvariantBroken
@@ -81,21 +81,33 @@ def write_upload_sets(
     dropped = () if draft is None else draft.dropped
     for line in dropped:
         owner[line] = _DROPPED
-    wanted = (n for n in range(1, top + 1) if owner[n])
     with contextlib.ExitStack() as stack:
         sets = _SetsWritten(stack, names, paths)
         whole = None if draft is None else stack.enter_context(atomic_output(draft.path))
         with open_input(source, what="source file") as stream:
-            for item in scan(stream, wanted, Shape(), copy=whole is not None):
-                if not isinstance(item, Line):
+            for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
+                if number == 1 and raw.startswith(BOM):
+                    raw = raw[len(BOM) :]  # not line 1's content, but the file's
                     if whole is not None:
-                        whole.write(item)  # the lines between: copied byte for byte
+                        whole.write(BOM)
+                at = owner[number] if number <= top else 0
+                if at == _DROPPED:
                     continue
-                at = owner[item.number] - 1
-                if at == _DROPPED - 1:
+                if not at:
+                    if whole is None and number >= top:
+                        break  # the rest of the file is in no set
+                    if whole is not None:
+                        whole.write(raw)  # a line in no set: copied byte for byte
                     continue
-                content = _content(item, fixed)
-                sets.put(at, content)
+                content = serialised(fixed, number, raw)
+                if content is None and raw[-1:] == b"\n" and raw[-2:-1] != b"\r":
+                    sets.put_line(at - 1, raw)  # the common line: as it is, no copy made
+                    if whole is not None:
+                        whole.write(raw)
+                    continue
+                item = make_line(number, raw)
+                content = item.content if content is None else content
+                sets.put(at - 1, content)
                 if whole is not None:
                     whole.write(content + item.ending)
     return sets.facts()
@@ -155,7 +167,10 @@ class _SetsWritten:
 
     def put(self, at: int, content: bytes) -> None:
         """Write one record (its content, then ``\\n``) to set number ``at``."""
-        data = content + b"\n"
+        self.put_line(at, content + b"\n")
+
+    def put_line(self, at: int, data: bytes) -> None:
+        """Write one record's line (its content, then ``\\n``) to set number ``at``."""
         self.outs[at].write(data)
         self.digests[at].update(data)
         self.sizes[at] += len(data)
@@ -226,11 +241,6 @@ def read_set_facts(path: Path) -> SetFacts | None:
     except OSError:
         return None
     return SetFacts(lines, size, digest.hexdigest())
-
-
-def _content(line: Line, fixed: Mapping[int, dict[str, Any]]) -> bytes:
-    content = serialised(fixed, line.number, line.content)
-    return line.content if content is None else content
 
 
 def map_status(name: str, status: Status, lineage: Sequence[int]) -> Verdict:

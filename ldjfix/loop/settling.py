@@ -21,7 +21,7 @@ from ldjfix.fixing.known import KnownFix
 from ldjfix.fixing.policy import Decision, decide_reported, decide_unreported
 from ldjfix.gong.status import LineError, field_named_in
 from ldjfix.ldjson.files import open_input
-from ldjfix.ldjson.lines import Line, Shape, scan
+from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import FixedRecords
 from ldjfix.loop.fixeslog import FixesLog
@@ -125,25 +125,22 @@ def iter_records(
     The current content is the fixed record when a fix changed it, else the source line parsed
     (None when it is not a JSON object).
     """
-    wanted = sorted(set(lines))
-    rest = [n for n in wanted if n not in fixed]
-    parsed: Iterator[tuple[int, dict[str, Any] | None]] = iter(())
+    wanted = iter(sorted(set(lines)))
+    line = next(wanted, 0)
+    if not line:
+        return
     with open_input(source, what="source file") as stream:
-        if rest:
-            parsed = (
-                (item.number, _parse(item.content))
-                for item in scan(stream, rest, Shape())
-                if isinstance(item, Line)
-            )
-        ahead = next(parsed, None)
-        for line in wanted:
+        for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
+            if number != line:
+                continue
             if line in fixed:
                 yield line, fixed[line]
-                continue
-            if ahead is None or ahead[0] != line:
-                raise InvariantBroken(f"line {line} of the source is missing")
-            yield ahead
-            ahead = next(parsed, None)
+            else:  # JSON allows the line's ending after the object, as white space
+                yield line, _parse(raw.removeprefix(BOM) if number == 1 else raw)
+            line = next(wanted, 0)
+            if not line:
+                return
+    raise InvariantBroken(f"line {line} of the source is missing")
 
 
 def _parse(content: bytes) -> dict[str, Any] | None:

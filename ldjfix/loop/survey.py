@@ -92,6 +92,8 @@ def survey(
     bom = len(BOM) if _has_bom(source) else 0  # line 1's BOM is not content, but takes bytes
     if not validate:
         on_record = None
+    # a record with no finding at all needs nothing built for the checker (one compiled check)
+    passes = checker.passes if isinstance(checker, Validator) else None
     loads, decode_error, origin = orjson.loads, orjson.JSONDecodeError, ORIGIN_KEY
     with open_input(source, what="source file") as stream:
         for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
@@ -122,7 +124,7 @@ def survey(
             done = MISS if on_record is None or record is None else on_record(number, record)
             if done is not MISS:
                 found.reported += done is not CLEAN
-            elif validate:
+            elif validate and not (passes is not None and record is not None and passes(record)):
                 if record is not None:
                     parsed = Parsed(make_line(number, raw), record, None)
                 errors = _errors(parsed, checker, on_known)

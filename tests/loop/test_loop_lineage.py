@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
 from ldjfix.fixing.fixer import QuarantineFixer
 from ldjfix.gong.status import status_from_dict
-from ldjfix.loop.lineage import map_status, write_upload_sets
+from ldjfix.ldjson.lines import BOM
+from ldjfix.loop.lineage import Draft, map_status, write_upload_sets
 from ldjfix.loop.rounds import JobSpec, run_job
 from tests.support.loop import gong_answering
 
@@ -34,6 +36,34 @@ def test_loop_upload_sets_have_no_bom_cr_or_blank_lines(tmp_path: Path) -> None:
     assert paths["s2"].read_bytes() == (
         b'{"objectId":"b","t":"x\xe2\x80\xa8y"}\n' + orjson.dumps(fixed[5]) + b"\n"
     )
+
+
+@pytest.mark.parametrize("dropped", [(), (1,), (6,), (1, 3)])
+def test_loop_upload_sets_with_draft_keep_every_byte_but_the_dropped_lines(
+    tmp_path: Path, dropped: tuple[int, ...]
+) -> None:
+    """The draft is the source byte for byte (BOM, blank lines, endings) with fixed records in
+    place and dropped lines left out, even line 1 after the BOM; sets as without a draft."""
+    source = tmp_path / "src.ldjson"
+    source.write_bytes(TRICKY + b"\n" + b'{"objectId":"e"}\n')
+    fixed = {5: {"objectId": "c", "fixed": True}, 7: {"objectId": "e", "fixed": 1}}
+    owned = [n for n in (1, 3, 5, 6, 7) if n not in dropped]
+    paths = {"s1": tmp_path / "s1.ldjson"}
+    draft = Draft(tmp_path / "draft.ldjson", set(dropped))
+    facts = write_upload_sets(source, {"s1": owned}, fixed, paths, draft)
+    lines = source.read_bytes().removeprefix(BOM).splitlines(keepends=True)
+    ending = [raw[len(raw.rstrip(b"\r\n")) :] for raw in lines]
+    content = {
+        n: orjson.dumps(fixed[n]) if n in fixed else raw.rstrip(b"\r\n")
+        for n, raw in enumerate(lines, 1)
+    }
+    expected_set = b"".join(content[n] + b"\n" for n in owned)
+    expected_draft = BOM + b"".join(
+        content[n] + ending[n - 1] for n in range(1, len(lines) + 1) if n not in dropped
+    )
+    assert paths["s1"].read_bytes() == expected_set
+    assert facts["s1"].lines == len(owned) and facts["s1"].bytes == len(expected_set)
+    assert draft.path.read_bytes() == expected_draft
 
 
 def test_loop_lineage_done_accepts_every_record() -> None:
