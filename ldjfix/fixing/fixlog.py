@@ -17,7 +17,7 @@ still read, and the two may be mixed in one file (a job resumed by a newer ldjfi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -57,10 +57,25 @@ class LogWriter:
         if number is None:
             head = self._declare(field, why)
             return head + self.change(line, object_id, field, why, old, new)
-        try:
-            return orjson.dumps([line, object_id, old, new, number], option=_NEWLINE)
-        except TypeError:  # nested past orjson's limit: the slow writer copes
-            return dump_json([line, object_id, old, new, number]) + b"\n"
+        return _change_line([line, object_id, old, new, number])
+
+    def changes(
+        self,
+        lines: Sequence[int],
+        object_ids: Sequence[str | None],
+        field: str | None,
+        why: str,
+        olds: Sequence[Any],
+        news: Sequence[Any],
+    ) -> bytes:
+        """:meth:`change` for a streak of changes of one kind (one lookup, one join)."""
+        number = self.ids.get((field, why))
+        head = self._declare(field, why) if number is None else b""
+        number = self.ids[(field, why)]
+        out = [head]
+        for line, object_id, old, new in zip(lines, object_ids, olds, news, strict=True):
+            out.append(_change_line([line, object_id, old, new, number]))
+        return b"".join(out)
 
     def _declare(self, field: str | None, why: str) -> bytes:
         if len(self.ids) >= _KINDS_KEPT:
@@ -69,6 +84,14 @@ class LogWriter:
         self.next_id += 1
         self.ids[(field, why)] = number
         return dump_json({"fix": number, "field": field, "why": why}) + b"\n"
+
+
+def _change_line(change: list[Any]) -> bytes:
+    """``[line, objectId, old, new, fix]`` as one line of the log."""
+    try:
+        return orjson.dumps(change, option=_NEWLINE)
+    except TypeError:  # nested past orjson's limit: the slow writer copes
+        return dump_json(change) + b"\n"
 
 
 class LogProblem(ValueError):

@@ -76,29 +76,45 @@ class FixedRecords(Mapping[int, Record]):
         self.last_set = (line, content)
         return self._put_entry(line, entry, len(content))
 
-    def put_set(self, line: int, name: str, new: Any, record: Record) -> int:
-        """:meth:`put` for ``record`` fixed by setting the one field ``name`` to ``new`` (it
-        had another value there, each other field as in the source): nothing compared or
-        rebuilt."""
-        try:
-            entry = orjson.dumps([line, {name: new}, []], option=orjson.OPT_APPEND_NEWLINE)
-        except TypeError:  # nested past orjson's limit
-            entry = dump_json([line, {name: new}, []]) + b"\n"
-        content = dump_json(record)  # the same bytes a rebuild gives: no key moved or added
-        self.last_set = (line, content)
-        return self._put_entry(line, entry, len(content))
+    def put_sets(
+        self, lines: Sequence[int], name: str, news: Sequence[Any], contents: Sequence[bytes]
+    ) -> array[int]:
+        """:meth:`put` for a streak of records, each fixed by setting the one field ``name``
+        to its ``news`` value (it had another there, each other field as in the source), and
+        serialised as ``contents``: nothing compared or rebuilt, one write. Returns where each
+        entry starts."""
+        entries, starts = [], array("q")
+        at = self._end
+        for line, new, content in zip(lines, news, contents, strict=True):
+            try:
+                entry = orjson.dumps([line, {name: new}, []], option=orjson.OPT_APPEND_NEWLINE)
+            except TypeError:  # nested past orjson's limit
+                entry = dump_json([line, {name: new}, []]) + b"\n"
+            entries.append(entry)
+            starts.append(at)
+            self._sized(line, at, len(content))
+            at += len(entry)
+        self._write(b"".join(entries))
+        return starts
 
     def _put_entry(self, line: int, entry: bytes, size: int) -> int:
-        if self._out is None:
-            self._out = self.store.open("ab", buffering=IO_BUFFER)
         at = self._end
-        self._out.write(entry)
-        self._end += len(entry)
+        self._sized(line, at, size)
+        self._write(entry)
+        return at
+
+    def _sized(self, line: int, at: int, size: int) -> None:
+        """Remember that the entry at ``at`` holds line ``line``'s record of ``size`` bytes."""
         if line >= len(self.index):
             self._grow(line)
         self._size[line] = min(size + 1, _MAX_SIZE)
         self._sized_at[line] = at + 1
-        return at
+
+    def _write(self, entries: bytes) -> None:
+        if self._out is None:
+            self._out = self.store.open("ab", buffering=IO_BUFFER)
+        self._out.write(entries)
+        self._end += len(entries)
 
     @property
     def end(self) -> int:

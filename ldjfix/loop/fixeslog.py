@@ -8,7 +8,7 @@ settlement (and a log shorter than that is a damaged job file).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -57,11 +57,19 @@ class FixesLog:
         """Append ``fixes``, one JSON line each (and a declaration before a new kind)."""
         self._append(self._log_writer().encode(fixes))
 
-    def write_change(
-        self, line: int, object_id: str | None, field: str, why: str, old: Any, new: Any
+    def write_changes(
+        self,
+        lines: Sequence[int],
+        object_ids: Sequence[Any],
+        field: str,
+        why: str,
+        olds: Sequence[Any],
+        news: Sequence[Any],
     ) -> None:
-        """Append one change (:meth:`write` of one fix, no :class:`Fix` built)."""
-        self._append(self._log_writer().change(line, object_id, field, why, old, new))
+        """Append a streak of changes of one kind (no :class:`Fix` built); an objectId that
+        is no string is logged as none."""
+        ids = [oid if type(oid) is str else None for oid in object_ids]
+        self._append(self._log_writer().changes(lines, ids, field, why, olds, news))
 
     def _log_writer(self) -> LogWriter:
         if self._writer is None:

@@ -31,6 +31,18 @@ from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 
 @dataclass(slots=True)
+class KnownStreak:
+    """Records fixed one after another by the same known defect: for each, its line, its
+    objectId before the fix, the old and new value, and the fixed record serialised."""
+
+    lines: list[int] = field(default_factory=list)
+    object_ids: list[Any] = field(default_factory=list)
+    olds: list[Any] = field(default_factory=list)
+    news: list[Any] = field(default_factory=list)
+    contents: list[bytes] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Decisions:
     """What the fixer decided for a batch of records, accumulated into a settlement.
 
@@ -70,20 +82,22 @@ class Decisions:
         for fix in fixes:
             self.groups.add(line, fix.field, defect_of(fix.why), "fixed", fix.old)
 
-    def keep_known(
-        self, line: int, record: dict[str, Any], known: KnownFix, object_id: Any, old: Any
-    ) -> None:
-        """:meth:`keep` for ``record``, fixed in place by ``known`` (its field was ``old``, its
-        objectId before the fix ``object_id``): no Fix built, the store told the one change."""
-        new = record[known.field]
-        at = self.store.put_set(line, known.field, new, record) if self.store is not None else 0
-        self.fixed.append(line)
-        self.fixed_at.append(at)
+    def keep_known(self, known: KnownFix, streak: KnownStreak) -> None:
+        """:meth:`keep` for a streak of records, each fixed in place by ``known``: no Fix
+        built, the store told the one change of each, one write to each file."""
+        lines, news = streak.lines, streak.news
+        if self.store is not None:
+            starts = self.store.put_sets(lines, known.field, news, streak.contents)
+        else:
+            starts = array("q", bytes(8 * len(lines)))
+        self.fixed.extend(lines)
+        self.fixed_at.extend(starts)
         if self.log is not None:
-            oid = object_id if type(object_id) is str else None
-            self.log.write_change(line, oid, known.field, known.why, old, new)
-        self.fix_count += 1
-        self.groups.add_held(line, known.field, known.defect, "fixed", old)
+            self.log.write_changes(
+                lines, streak.object_ids, known.field, known.why, streak.olds, news
+            )
+        self.fix_count += len(lines)
+        self.groups.adder(known.field, known.defect, "fixed")(lines, streak.olds)
 
     def take(
         self, line: int, decision: Decision, source_record: dict[str, Any] | None = None

@@ -19,17 +19,18 @@ import orjson
 
 from ldjfix.errors import InputProblem
 from ldjfix.fixing.fixer import Fixer
-from ldjfix.fixing.known import CLEAN, MISS
+from ldjfix.fixing.known import CLEAN, MISS, KnownFix
 from ldjfix.gong import descriptions
 from ldjfix.gong.status import LineError
 from ldjfix.ldjson.files import atomic_output, open_input
 from ldjfix.ldjson.lines import BOM, Parsed, make_line, parse_line
 from ldjfix.ldjson.origin import ORIGIN_KEY
+from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import FixedRecords
 from ldjfix.loop.fixeslog import FixesLog
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement, object_key
-from ldjfix.loop.settling import Decisions, fix_one, settlement_of
+from ldjfix.loop.settling import Decisions, KnownStreak, fix_one, settlement_of
 from ldjfix.validation.findings import ERROR
 from ldjfix.validation.shapes import Known
 from ldjfix.validation.validator import Validator
@@ -207,78 +208,118 @@ def local_round(
     store = FixedRecords(source, store_path, offsets)
     decisions = Decisions(store=store, log=log)
 
-    def on_bad(
-        line: int, record: dict[str, Any] | None, errors: list[LineError], text: bytes
-    ) -> None:
-        texts = {line: text} if record is None else None
-        fix_one(fixer, line, record, errors, decisions, texts, record)
-
     with contextlib.ExitStack() as stack:
         drafted = None if draft is None else stack.enter_context(atomic_output(draft))
         if drafted is not None and _has_bom(source):
             drafted.write(BOM)  # not part of line 1's content, but of the file
+        deciding = _Deciding(fixer, checker, decisions, drafted)
         found = survey(
             source,
             checker,
             validate=True,
-            on_bad=on_bad,
+            on_bad=deciding.bad,
             offsets=offsets,
-            on_known=_by_plan(fixer, decisions),
-            on_record=_by_known(fixer, checker, decisions),
-            on_line=None if drafted is None else _drafting(drafted, decisions, store),
+            on_known=deciding.by_plan,
+            on_record=deciding.by_known,
+            on_line=deciding.line,
         )
+        deciding.flush()
     notes = local_notes(found.reported, len(decisions.fixed), len(decisions.quarantined))
     return found, store, settlement_of(0, decisions, notes=notes)
 
 
-def _drafting(out: BinaryIO, decisions: Decisions, store: FixedRecords) -> OnLine:
-    """Write each line to the draft of corrected.ldjson as round 0 decided it."""
-    fixed, quarantined = decisions.fixed, decisions.quarantined
-
-    def write(number: int, raw: bytes) -> None:
-        if fixed and fixed[-1] == number:
-            done, content = store.last_set
-            if done != number:
-                raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
-            out.write(content + _ENDINGS[_ending_length(raw)])
-        elif number not in quarantined:
-            out.write(raw)
-
-    return write
+_WRITE_AT = 64  # lines of a streak (or of the draft) held before they are written
 
 
-def _by_known(fixer: Fixer, checker: Checker | None, decisions: Decisions) -> OnRecord:
-    """Settle a record by the defect the fixer fixed last (:attr:`Fixer.known`), as
-    ``checker`` and :func:`_by_plan` would: a record with that one error, fixed in place and
-    kept; CLEAN for a record with no defect; MISS for everything else."""
+class _Deciding:
+    """How round 0 decides each record, and drafts each line as decided.
 
-    def settle(line: int, record: dict[str, Any]) -> object:
-        known = fixer.known
-        if known is None or known.validator is not checker or known.finding[2] != ERROR:
+    A record with the defect the fixer fixed last (:attr:`Fixer.known`) is fixed in place, as
+    ``checker`` and the plan would fix it, and joins a streak of such records; the streak is
+    written (store, fixes.jsonl, summary counts) in one go before anything else is decided,
+    so every file gets the bytes, in the order, that deciding one record at a time gives.
+    """
+
+    def __init__(
+        self, fixer: Fixer, checker: Checker | None, decisions: Decisions, draft: BinaryIO | None
+    ) -> None:
+        self.fixer, self.checker, self.decisions, self.draft = fixer, checker, decisions, draft
+        self.known: KnownFix | None = None  # the streak's
+        self.streak = KnownStreak()
+        self.drafted: list[bytes] = []  # the draft's next lines, in order
+
+    def by_known(self, line: int, record: dict[str, Any]) -> object:
+        """Fix ``record`` by the known defect into the streak; CLEAN for a record with no
+        defect; MISS for everything else (the general path)."""
+        known = self.fixer.known
+        if known is None or known.validator is not self.checker or known.finding[2] != ERROR:
             return MISS  # another validator's shapes, or a warning (no local error)
         object_id = record.get("objectId")  # the id before the fix, as the general path logs
         old = known.apply(record)
-        if old is not MISS and old is not CLEAN:
-            decisions.keep_known(line, record, known, object_id, old)
+        if old is MISS or old is CLEAN:
+            return old
+        if known is not self.known:
+            self.flush()
+            self.known = known
+        streak = self.streak
+        streak.lines.append(line)
+        streak.object_ids.append(object_id)
+        streak.olds.append(old)
+        streak.news.append(record[known.field])
+        streak.contents.append(dump_json(record))  # the same bytes a rebuild gives
         return old
 
-    return settle
-
-
-def _by_plan(fixer: Fixer, decisions: Decisions) -> OnKnown:
-    """Settle a reported record the way :func:`fix_one` would, when the fixer's plan fixes it.
-
-    The shortcut of the one policy for its common case: a reported record the fixer changed
-    is kept with its fixes. Anything else (no plan, the plan will not do, nothing changed)
-    goes the general path, which decides it and says why.
-    """
-
-    def settle(line: int, record: dict[str, Any], text: str, shape: Known | None) -> bool:
-        outcome = fixer.fix_known(line, record, text, shape)
+    def by_plan(self, line: int, record: dict[str, Any], text: str, shape: Known | None) -> bool:
+        """Settle a reported record the way :func:`fix_one` would, when the fixer's plan fixes
+        it: the shortcut of the one policy for its common case (a reported record the fixer
+        changed is kept with its fixes). Anything else (no plan, the plan will not do, nothing
+        changed) goes the general path, which decides it and says why."""
+        self.flush()
+        outcome = self.fixer.fix_known(line, record, text, shape)
         if outcome is None or outcome.record is None or outcome.record == record:
             return False
         # a plan's actions name every field they change (actions.apply_action)
-        decisions.keep(line, outcome.record, outcome.fixes, record, fixes_name_all=True)
+        self.decisions.keep(line, outcome.record, outcome.fixes, record, fixes_name_all=True)
         return True
 
-    return settle
+    def bad(
+        self, line: int, record: dict[str, Any] | None, errors: list[LineError], text: bytes
+    ) -> None:
+        """The general path: the one policy decides the record with ``errors``."""
+        self.flush()
+        texts = {line: text} if record is None else None
+        fix_one(self.fixer, line, record, errors, self.decisions, texts, record)
+
+    def line(self, number: int, raw: bytes) -> None:
+        """Draft line ``number`` as decided: fixed, copied, or left out when quarantined."""
+        streak = self.streak
+        if streak.lines and streak.lines[-1] == number:
+            if self.draft is not None:
+                self.drafted += (streak.contents[-1], _ENDINGS[_ending_length(raw)])
+            if len(streak.lines) >= _WRITE_AT:
+                self.flush()
+            return
+        if self.draft is None:
+            return
+        fixed = self.decisions.fixed  # the general path flushed the streak: its line is last
+        if fixed and fixed[-1] == number:
+            store = self.decisions.store
+            done, content = (0, b"") if store is None else store.last_set
+            if done != number:
+                raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
+            self.drafted.append(content + _ENDINGS[_ending_length(raw)])
+        elif number not in self.decisions.quarantined:
+            self.drafted.append(raw)
+        if len(self.drafted) >= _WRITE_AT:
+            self.draft.write(b"".join(self.drafted))
+            self.drafted.clear()
+
+    def flush(self) -> None:
+        """Write the streak (and the draft's lines held so far)."""
+        if self.streak.lines:
+            assert self.known is not None
+            self.decisions.keep_known(self.known, self.streak)
+            self.streak = KnownStreak()
+        if self.drafted and self.draft is not None:
+            self.draft.write(b"".join(self.drafted))
+            self.drafted.clear()

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from ldjfix.fixing.known import KnownFix
 from ldjfix.fixing.rules import load_rules
 from ldjfix.fixing.rules_fixer import RulesFixer
 from ldjfix.loop import survey
@@ -19,7 +20,7 @@ from ldjfix.loop.ledger import QUARANTINED, Settlement
 from ldjfix.loop.lineage import Draft, write_upload_sets
 from ldjfix.loop.rounds import JobSpec, run_job
 from ldjfix.loop.runs import unpack
-from ldjfix.loop.settling import Decisions
+from ldjfix.loop.settling import Decisions, KnownStreak
 from ldjfix.synth import generator as synth
 from ldjfix.validation.validator import Validator
 from tests.conftest import SAMPLES
@@ -144,12 +145,23 @@ def test_changes_of_named_fields_are_the_changes(
 def test_known_defect_settles_most_records_of_round_0(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Most of the milliseconds are fixed by the fixer's known defect, one check each."""
+    """Most of the milliseconds are fixed by the fixer's known defect, one check each, and
+    kept a streak at a time."""
     source = tmp_path / "millis.ldjson"
     _mostly_millis(source)
-    kept = lines_reaching(monkeypatch, Decisions, "keep_known")
+    kept: list[int] = []
+    streaks: list[int] = []
+    real = Decisions.keep_known
+
+    def noted(decisions: Decisions, known: KnownFix, streak: KnownStreak) -> None:
+        kept.extend(streak.lines)
+        streaks.append(len(streak.lines))
+        real(decisions, known, streak)
+
+    monkeypatch.setattr(Decisions, "keep_known", noted)
     _run(tmp_path, source, "fast")
     assert len(kept) > 300
+    assert len(streaks) < len(kept) // 4  # a streak at a time, not a record at a time
 
 
 class _Planned(Exception):
