@@ -85,30 +85,32 @@ class FixedRecords(Mapping[int, Record]):
         entry starts."""
         entries, starts = [], array("q")
         at = self._end
-        for line, new, content in zip(lines, news, contents, strict=True):
+        for line, new in zip(lines, news, strict=True):
             try:
                 entry = orjson.dumps([line, {name: new}, []], option=orjson.OPT_APPEND_NEWLINE)
             except TypeError:  # nested past orjson's limit
                 entry = dump_json([line, {name: new}, []]) + b"\n"
             entries.append(entry)
             starts.append(at)
-            self._sized(line, at, len(content))
             at += len(entry)
+        self._sized(lines, starts, list(map(len, contents)))
         self._write(b"".join(entries))
         return starts
 
     def _put_entry(self, line: int, entry: bytes, size: int) -> int:
         at = self._end
-        self._sized(line, at, size)
+        self._sized((line,), (at,), (size,))
         self._write(entry)
         return at
 
-    def _sized(self, line: int, at: int, size: int) -> None:
-        """Remember that the entry at ``at`` holds line ``line``'s record of ``size`` bytes."""
-        if line >= len(self.index):
-            self._grow(line)
-        self._size[line] = min(size + 1, _MAX_SIZE)
-        self._sized_at[line] = at + 1
+    def _sized(self, lines: Sequence[int], starts: Sequence[int], sizes: Sequence[int]) -> None:
+        """Remember that the entry at each of ``starts`` holds its line's record, of its size."""
+        if max(lines) >= len(self.index):
+            self._grow(max(lines))
+        size_of, sized_at = self._size, self._sized_at
+        for line, at, size in zip(lines, starts, sizes, strict=True):
+            size_of[line] = size + 1 if size < _MAX_SIZE else _MAX_SIZE
+            sized_at[line] = at + 1
 
     def _write(self, entries: bytes) -> None:
         if self._out is None:

@@ -293,7 +293,7 @@ class _Deciding:
     def line(self, number: int, raw: bytes) -> None:
         """Draft line ``number`` as decided: fixed, copied, or left out when quarantined."""
         streak = self.streak
-        if streak.lines and streak.lines[-1] == number:
+        if streak.lines and streak.lines[-1] == number:  # by_known just took it
             if self.draft is not None:
                 self.drafted += (streak.contents[-1], _ENDINGS[_ending_length(raw)])
             if len(streak.lines) >= _WRITE_AT:
