@@ -25,6 +25,7 @@ import contextlib
 import errno
 import os
 import re
+import secrets
 import signal
 import stat
 import sys
@@ -206,6 +207,26 @@ def remove_stale_temps(folder: Path) -> list[Path]:
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
+
+
+def link_output(existing: Path, target: Path) -> bool:
+    """Make ``target`` a second name of the finished file ``existing`` (a hard link, moved into
+    place as :func:`atomic_output` moves its file); False when the file system has no links
+    here, and nothing changed. Neither name may be written in place afterwards: every writer
+    here replaces a file, so the other name keeps what it held."""
+    folder = target.parent if str(target.parent) else Path(".")
+    temp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"  # as remove_stale_temps knows
+    try:
+        os.link(existing, temp)
+    except OSError:
+        return False
+    try:
+        _replace(os.fspath(temp), target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    return True
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:

@@ -45,6 +45,7 @@ from ldjfix.ldjson.files import (
 )
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.loop import shapes
+from ldjfix.loop.lineage import SetFacts
 from ldjfix.loop.shapes import SettlementDoc
 
 JOURNAL = "journal.json"
@@ -76,16 +77,22 @@ class JobFolder:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.rounds = root / ROUNDS
-        self._written: dict[Path, tuple[int, ...]] = {}  # files this run wrote: their stat then
+        # files this run wrote: their stat then, and what they hold as an upload set
+        self._written: dict[Path, tuple[tuple[int, ...], SetFacts | None]] = {}
 
-    def remember_written(self, path: Path) -> None:
-        """Note ``path`` as this run just wrote it: what it holds is known without a read."""
-        self._written[path] = _stat_identity(path)
+    def remember_written(self, path: Path, facts: SetFacts | None = None) -> None:
+        """Note ``path`` as this run just wrote it: what it holds is known without a read
+        (``facts``: it is an upload set of that many lines, bytes and that SHA-256)."""
+        self._written[path] = (_stat_identity(path), facts)
 
     def written_unchanged(self, path: Path) -> bool:
         """True when ``path`` is still the file this run wrote (same inode, size and times)."""
         known = self._written.get(path)
-        return known is not None and known == _stat_identity(path)
+        return known is not None and known[0] == _stat_identity(path)
+
+    def written_facts(self, path: Path) -> SetFacts | None:
+        """The facts remembered with ``path`` while it is still the file this run wrote."""
+        return self._written[path][1] if self.written_unchanged(path) else None
 
     def create(self) -> None:
         """Make the folder (and its ``rounds/``) if missing."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ldjfix.gong.status import LineError, Status
-from ldjfix.ldjson.files import atomic_output, open_input
+from ldjfix.ldjson.files import atomic_output, link_output, open_input
 from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, make_line, scan
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import serialised
@@ -119,6 +119,7 @@ def write_sets_from_draft(
     paths: Mapping[str, Path],
     dropped: Set[int],
     draft_lines: int,
+    plain: SetFacts | None = None,
 ) -> dict[str, SetFacts]:
     """:func:`write_upload_sets` from a current draft of corrected.ldjson instead of the source.
 
@@ -127,12 +128,17 @@ def write_sets_from_draft(
     re-serialised, any other line byte for byte. So each set is a copy of draft lines, no record
     rebuilt; a source line's number in the draft is its own less the dropped lines before it.
     When one set takes every one of the ``draft_lines`` lines, and they end in ``\\n``, the
-    set is the draft itself (no BOM), copied a chunk at a time.
+    set is the draft itself (no BOM), copied a chunk at a time; with ``plain`` (the facts of a
+    draft known to be such a set as it is: no BOM, ``\\n`` endings) it is a second name of it.
     """
     names = list(shards)
     gone = sorted(dropped)
     top = max((max(lines) for lines in shards.values() if lines), default=0)
     if len(names) == 1 and len(shards[names[0]]) == draft_lines:
+        linked = plain is not None and plain.lines == draft_lines
+        if linked and link_output(draft, paths[names[0]]):
+            assert plain is not None
+            return {names[0]: plain}  # nothing read, copied or hashed again
         whole = _copy_plain(draft, paths[names[0]], draft_lines)  # every draft line goes
         if whole is not None:
             return {names[0]: whole}

@@ -75,7 +75,8 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
     rejected: list[bytes] = []
     draft, corrected = folder.corrected_draft, folder.output(CORRECTED)
     taken = False
-    if ledger.drafted_at == ledger.version and draft.exists() and _plain(corrected):
+    current = ledger.drafted_at == ledger.version and folder.written_unchanged(draft)
+    if current and _plain(corrected):  # (a draft edited since, even through a set, is not)
         if isinstance(source, Source):
             check_unchanged(source)  # as the rewrite's read would: nothing from a changed file
         with contextlib.suppress(OSError):  # e.g. rounds/ on another file system: rewrite

@@ -69,8 +69,13 @@ class Planner:
             # the draft is current: each set is a copy of its lines (round 0 wrote it)
             if isinstance(self.source, Source):
                 check_unchanged(self.source)  # as a read of it would: nothing from a changed file
+            current = self.folder.corrected_draft
             lines = len(ledger.state) - 1 - len(dropped)  # the draft's: all lines but those
-            facts = write_sets_from_draft(self.folder.corrected_draft, names, paths, dropped, lines)
+            # round 0 noted when the draft is an upload set as it is: a set of all its lines is
+            # then the draft under a second name
+            plain = self.folder.written_facts(current)
+            facts = write_sets_from_draft(current, names, paths, dropped, lines, plain)
+            self.folder.remember_written(current)  # a second name changes its times
         else:
             # nothing accepted yet: every fixed record is in these sets, so the corrected
             # source comes out of the same pass at no extra rebuild (taken if nothing changes)
@@ -79,6 +84,8 @@ class Planner:
             )
             facts = write_upload_sets(self.source, names, ledger.fixed, paths, draft)
             ledger.drafted_at = ledger.version if draft is not None else None
+            if draft is not None:
+                self.folder.remember_written(draft.path)
         for path in paths.values():
             self.folder.remember_written(path)
         digests = {

@@ -265,6 +265,7 @@ class _Job:
             return self._attach(survey(self.source, self.validator, validate=False))
         args = (self.source, self.validator, self.fixer, self.folder.fixed_store, self.log)
         found, store, settlement = local_round(*args, draft=self.folder.corrected_draft)
+        self.folder.remember_written(self.folder.corrected_draft, found.drafted)
         self._attach(found, store)
         self._commit(settlement, "survey")
         self.ledger.drafted_at = self.ledger.version  # round 0 wrote the draft as it settled
@@ -382,8 +383,7 @@ class _Job:
         return self.folder.read_status(name)
 
     def _finish(self, reason: str) -> None:
-        counts = self.ledger.check()
-        started = self.clock()
+        counts, started = self.ledger.check(), self.clock()
         reports.write_outputs(self.source, self.folder, self.ledger)
         self.hook("outputs")
         self._add_time("outputs", started)

@@ -9,6 +9,7 @@ never reach Gong; on a resumed job the pass only rebuilds the ledger's record li
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import FixedRecords
 from ldjfix.loop.fixeslog import FixesLog
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement, object_key
+from ldjfix.loop.lineage import SetFacts
 from ldjfix.loop.settling import Decisions, KnownStreak, fix_one, settlement_of
 from ldjfix.validation.findings import ERROR
 from ldjfix.validation.shapes import Known
@@ -61,6 +63,7 @@ class Survey:
     ledger: Ledger
     offsets: array[int] = field(default_factory=lambda: array("q", [0]))
     reported: int = 0
+    drafted: SetFacts | None = None  # the draft round 0 wrote, when it is an upload set as it is
 
 
 def survey(
@@ -210,9 +213,9 @@ def local_round(
 
     with contextlib.ExitStack() as stack:
         drafted = None if draft is None else stack.enter_context(atomic_output(draft))
-        if drafted is not None and _has_bom(source):
-            drafted.write(BOM)  # not part of line 1's content, but of the file
         deciding = _Deciding(fixer, checker, decisions, drafted)
+        if drafted is not None and _has_bom(source):
+            deciding.write(BOM)  # not part of line 1's content, but of the file
         found = survey(
             source,
             checker,
@@ -224,6 +227,7 @@ def local_round(
             on_line=deciding.line,
         )
         deciding.flush()
+    found.drafted = deciding.as_upload_set()
     notes = local_notes(found.reported, len(decisions.fixed), len(decisions.quarantined))
     return found, store, settlement_of(0, decisions, notes=notes)
 
@@ -247,6 +251,12 @@ class _Deciding:
         self.known: KnownFix | None = None  # the streak's
         self.streak = KnownStreak()
         self.drafted: list[bytes] = []  # the draft's next lines, in order
+        # the draft as written: its SHA-256, bytes and lines, and what keeps it from being an
+        # upload set as it is (a BOM, a \r\n ending, a last line without its \n)
+        self.digest = hashlib.sha256()
+        self.size = self.lines = 0
+        self.plain = True
+        self.last = b"\n"
 
     def by_known(self, line: int, record: dict[str, Any]) -> object:
         """Fix ``record`` by the known defect into the streak; CLEAN for a record with no
@@ -311,7 +321,7 @@ class _Deciding:
         elif number not in self.decisions.quarantined:
             self.drafted.append(raw)
         if len(self.drafted) >= _WRITE_AT:
-            self.draft.write(b"".join(self.drafted))
+            self.write(b"".join(self.drafted))
             self.drafted.clear()
 
     def flush(self) -> None:
@@ -320,6 +330,24 @@ class _Deciding:
             assert self.known is not None
             self.decisions.keep_known(self.known, self.streak)
             self.streak = KnownStreak()
-        if self.drafted and self.draft is not None:
-            self.draft.write(b"".join(self.drafted))
+        if self.drafted:
+            self.write(b"".join(self.drafted))
             self.drafted.clear()
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` (whole lines, or the BOM) to the draft, noting what it holds."""
+        assert self.draft is not None
+        self.draft.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        self.lines += data.count(b"\n")
+        # a lone \r is in no line's ending; memchr finds one far faster than the pair
+        if data.startswith(BOM) or (b"\r" in data and b"\r\n" in data):
+            self.plain = False
+        self.last = data[-1:]
+
+    def as_upload_set(self) -> SetFacts | None:
+        """The draft's facts as an upload set of all its lines, when it is one as it is."""
+        if self.draft is None or not self.plain or self.last != b"\n":
+            return None
+        return SetFacts(self.lines, self.size, self.digest.hexdigest())

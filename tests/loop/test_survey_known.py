@@ -3,6 +3,8 @@ fixer's known defect) against the general path."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from ldjfix.loop.settling import Decisions, KnownStreak
 from ldjfix.synth import generator as synth
 from ldjfix.validation.validator import Validator
 from tests.conftest import SAMPLES
-from tests.support.loop import sandbox_client
+from tests.support.loop import assert_store_matches, sandbox_client
 from tests.support.spies import lines_reaching
 
 DEFECTS = {
@@ -210,3 +212,67 @@ def test_round_1_sets_from_the_draft_are_the_sets_from_the_source(
         assert (rounds / f"{name}.ldjson").read_bytes() == paths[name].read_bytes(), name
     drafted = (rounds / CORRECTED_DRAFT).read_bytes()
     assert drafted == (tmp_path / "corrected.rebuilt").read_bytes()
+
+
+def _plan_round_1(tmp_path: Path, source: Path) -> Path:
+    """Run a job on ``source`` until round 1's plan is in the journal; its job folder."""
+    validator = Validator("ACCOUNT")
+    fixer = RulesFixer(load_rules(SAMPLES / "rules.toml"), validator=validator)
+    spec = JobSpec(source, "ACCOUNT", 1, job_dir=tmp_path / "job")
+    steps: list[str] = []
+
+    def stop_once_saved(step: str) -> None:
+        steps.append(step)
+        if step == "journal" and "plan" in steps:
+            raise _Planned
+
+    with sandbox_client(tmp_path / "sandbox") as client, pytest.raises(_Planned):
+        run_job(spec, client=client, fixer=fixer, validator=validator, crash_hook=stop_once_saved)
+    return tmp_path / "job"
+
+
+@pytest.mark.parametrize(("make", "linked"), [(_mostly_millis, True), (_plain_bom_open_end, False)])
+def test_round_1_set_of_a_plain_draft_is_the_draft_itself(
+    tmp_path: Path, make: Any, linked: bool
+) -> None:
+    """A draft with no BOM and \\n endings is round 1's one set under a second name (nothing
+    copied or hashed again), with the journal's facts right; any other draft is copied."""
+    source = tmp_path / "source.ldjson"
+    make(source)
+    job = _plan_round_1(tmp_path, source)
+    upload = job / "rounds" / "r01-s01.ldjson"
+    same = os.stat(upload).st_ino == os.stat(job / "rounds" / CORRECTED_DRAFT).st_ino
+    assert same is linked
+    entry = orjson.loads((job / "journal.json").read_bytes())["uploads"]["r01-s01"]
+    data = upload.read_bytes()
+    assert (entry["bytes"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    assert entry["records"] == data.count(b"\n") and data.endswith(b"\n")
+
+
+def test_set_edited_in_place_reaches_neither_gong_nor_corrected(tmp_path: Path) -> None:
+    """An upload set edited in place after planning (so the draft, its other name, too) is
+    written again from the source before it is sent, and corrected.ldjson is rebuilt: the
+    edit is in neither, and Gong holds what corrected.ldjson holds."""
+    source = tmp_path / "source.ldjson"
+    _mostly_millis(source)
+    expected = (_run(tmp_path, source, "clean") / "corrected.ldjson").read_bytes()
+    job = tmp_path / "edited"
+
+    def edit(step: str) -> None:
+        if step == "plan":
+            upload = job / "rounds" / "r01-s01.ldjson"
+            with upload.open("r+b") as stream:  # in place: the same file, another byte
+                data = stream.read()
+                at = data.index(b'"name":"') + len(b'"name":"')
+                stream.seek(at)
+                stream.write(b"#" if data[at : at + 1] != b"#" else b"%")
+
+    validator = Validator("ACCOUNT")
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    fixer = RulesFixer(load_rules(SAMPLES / "rules.toml"), validator=validator, now=lambda: now)
+    spec = JobSpec(source, "ACCOUNT", 1, job_dir=job)
+    with sandbox_client(tmp_path / "sandbox-edited") as client:
+        result = run_job(spec, client=client, fixer=fixer, validator=validator, crash_hook=edit)
+    assert result.outcome in ("DONE", "QUARANTINED")
+    assert (job / "corrected.ldjson").read_bytes() == expected
+    assert_store_matches(tmp_path / "sandbox-edited", job / "corrected.ldjson")
