@@ -103,4 +103,4 @@ def screen_for(rules: RecordRules) -> Callable[[Any], bool]:
 def _compiled(schema: bytes) -> Callable[[Any], bool]:
     """One validator per distinct schema (object type and custom fields), not per upload."""
     validator = jsonschema_rs.validator_for(orjson.loads(schema))
-    return validator.is_valid  # type: ignore[no-any-return]
+    return validator.is_valid
