@@ -9,9 +9,10 @@ judged by them as before (and may still pass). It may refuse more than the rules
   ``Z`` or an offset up to ±23:59; ``[0-9]``, never ``\\d`` (Python's takes other digits);
 * strings that must not hold whitespace hold printable ASCII only; ``objectId`` is an id or a
   plain ASCII email address; ``emailAddress`` of BUSINESS_USER is required even in a deletion;
-* a check it has no schema for (``sortOrder``: JSON Schema's ``integer`` takes ``1.0``, a
-  PICKLIST whose values are not all strings: ``in`` takes ``1.0`` for ``1`` and ``True`` for
-  ``1``) lets the field pass only when absent or null.
+* a check it has no schema for lets the field pass only when absent or null: ``sortOrder``
+  (JSON Schema's ``integer`` takes ``1.0``, Python's ``isinstance(..., int)`` does not) and a
+  PICKLIST whose values are not all strings (its ``in`` compares numbers, booleans and
+  containers by Python's ``==``, which is not JSON Schema's equality; strings compare alike).
 
 References to other objects are not part of it: the judge checks them after either path.
 """
