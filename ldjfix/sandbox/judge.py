@@ -157,14 +157,26 @@ def judge_lines(
     A line that is not UTF-8 makes the whole file fail: the verdict returned is then a
     :func:`general_failure` and what ``keep`` took must be taken back by the caller.
     ``screen=False`` judges every record by the rules alone (the screen is only a shortcut:
-    the verdict is the same either way).
+    the verdict is the same either way; it stands aside for the rest of a file once it has
+    refused most of the lines so far, where it would only add its cost to the rules').
     """
     take = verdict.keep if keep is None else keep
     errors = verdict.errors
     rules = RecordRules.of(object_type, custom)
-    passes = screen_for(rules) if screen else None
+    passes = screen_for(rules) if screen else _refused
+    references, loads, refused = rules.references, orjson.loads, 0
     for number, content in lines:
-        problem, record = _judge_line(content, rules, passes, known)
+        try:
+            record = loads(content)
+        except orjson.JSONDecodeError:
+            record = _UNPARSED
+        if type(record) is dict and passes(record):  # the shortcut: it breaks no rule
+            problem = _dangling(record, references, known) if references else None
+        else:
+            refused += 1
+            if refused > _SCREEN_TRIAL and 2 * refused > number:
+                passes = _refused  # a file the screen mostly refuses: it only costs time here
+            problem, record = _judge_line(content, record, rules, known)
         if problem is _NOT_UTF8:
             return general_failure(f"The file is not valid UTF-8 (line {number})")
         if problem is not None:
@@ -172,30 +184,31 @@ def judge_lines(
             if listed is None or len(errors) < listed:
                 errors.append((number, problem))
             continue
-        assert record is not None
         verdict.success += 1
         take(str(record["objectId"]), content.strip(), record.get("isDeleted") is True)
     return verdict
 
 
 _NOT_UTF8 = "not UTF-8"  # the marker _judge_line returns for a line that is not UTF-8
+_SCREEN_TRIAL = 1024  # lines the screen may refuse before it is judged not worth its cost
+_UNPARSED: Any = object()  # what a line orjson refused as bytes holds until _reparsed reads it
+
+
+def _refused(record: object) -> bool:
+    return False  # judging without the screen: every record goes by the rules
 
 
 def _judge_line(
-    content: bytes,
-    rules: RecordRules,
-    passes: Callable[[Any], bool] | None,
-    known: Callable[[str, str], bool],
-) -> tuple[str | None, dict[str, Any] | None]:
-    try:
-        record = orjson.loads(content)
-    except orjson.JSONDecodeError:
+    content: bytes, record: Any, rules: RecordRules, known: Callable[[str, str], bool]
+) -> tuple[str | None, Any]:
+    """The general path: the first rule the line's ``record`` breaks, and the record."""
+    if record is _UNPARSED:
         problem, record = _reparsed(content)
         if problem is not None:
             return problem, None
     if not isinstance(record, dict):
         return say.unparsable("the line is not a JSON object"), None
-    problem = None if passes is not None and passes(record) else rules.first_broken(record)
+    problem = rules.first_broken(record)
     if problem is None and rules.references:
         problem = _dangling(record, rules.references, known)
     return problem, record

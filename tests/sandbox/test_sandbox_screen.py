@@ -213,6 +213,15 @@ def test_screen_raw_lines_keep_the_verdict(kind: str, custom: bool) -> None:
     assert_same_verdict([*RAW_LINES, b"\xff"], kind, custom)  # not UTF-8: the whole file fails
 
 
+def test_screen_standing_aside_keeps_the_verdict() -> None:
+    """A long file the screen mostly refuses, then good lines: the verdict of the rules alone."""
+    bad = good("ACCOUNT", False) | {"modifiedDate": "2024-01-01T00:00:00.000Z"}
+    lines = [orjson.dumps(bad | {"objectId": f"b{n}"}) for n in range(2500)]
+    records = [good("ACCOUNT", False, f"g{n}") for n in range(500)] + edge_records("ACCOUNT", False)
+    lines += [orjson.dumps(record) for record in records]
+    assert_same_verdict(lines, "ACCOUNT", custom=False)
+
+
 def test_screen_dates_are_ones_python_reads() -> None:
     """Every day and offset the date-time pattern takes is a date-time Python's rules take."""
     rules = RecordRules.of("ACCOUNT", {})
