@@ -213,6 +213,23 @@ def test_screen_raw_lines_keep_the_verdict(kind: str, custom: bool) -> None:
     assert_same_verdict([*RAW_LINES, b"\xff"], kind, custom)  # not UTF-8: the whole file fails
 
 
+def test_screen_spares_good_records_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the records the screen refuses (bad ones, 29 February) reach the Python rules."""
+    reached: list[str] = []
+    real = RecordRules.first_broken
+
+    def noted(rules: RecordRules, record: dict[str, Any]) -> str | None:
+        reached.append(record.get("objectId"))
+        return real(rules, record)
+
+    monkeypatch.setattr(RecordRules, "first_broken", noted)
+    records = [good("DEAL", True, "leap") | {"modifiedDate": "2024-02-29T00:00:00Z"}]
+    records += [good("DEAL", True, f"g{n}") for n in range(5)]
+    records += [good("DEAL", True, "bad") | {"amount": "3"}]
+    assert verdict([orjson.dumps(r) for r in records], "DEAL", True, screen=True)[2] == 6
+    assert reached == ["leap", "bad"]
+
+
 def test_screen_standing_aside_keeps_the_verdict() -> None:
     """A long file the screen mostly refuses, then good lines: the verdict of the rules alone."""
     bad = good("ACCOUNT", False) | {"modifiedDate": "2024-01-01T00:00:00.000Z"}
