@@ -187,6 +187,7 @@ def test_screen_edge_values_keep_the_verdict(kind: str, custom: bool) -> None:
     assert_same_verdict([orjson.dumps(record) for record in records], kind, custom)
 
 
+DEEPEST = b"[" * 1023 + b"]" * 1023  # as deep as orjson reads (with the record around it)
 RAW_LINES = [
     b'{"objectId":"a","modifiedDate":"2024-01-01T00:00:00.5Z","modifiedDate":"2024-01-01T00:00:00Z"}',
     b'{"objectId":"a","modifiedDate":"2024-01-01T00:00:00Z","modifiedDate":"2024-01-01T00:00:00.5Z"}',
@@ -196,6 +197,7 @@ RAW_LINES = [
     b'{"objectId":"a","modifiedDate":"2024-01-01T00:00:00Z","amount":1e2,"score":1E2}',
     b'{"objectId":"a","modifiedDate":"2024-01-01T00:00:00Z","name":"\\ud83d\\ude00"}',
     b'{"objectId":"a","modifiedDate":"2024-01-01T00:00:00Z","count":123456789012345678901234567}',
+    b'{"objectId":"a","modifiedDate":"2024-01-01T00:00:00Z","deep":%s}' % DEEPEST,
     b'[{"objectId":"a","modifiedDate":"2024-01-01T00:00:00Z"}]',
     b'"text"',
     b"",
@@ -208,7 +210,7 @@ RAW_LINES = [
 @pytest.mark.parametrize("custom", [False, True])
 @pytest.mark.parametrize("kind", UPLOAD_TYPES)
 def test_screen_raw_lines_keep_the_verdict(kind: str, custom: bool) -> None:
-    """Duplicate keys, padding, 1.0 for 1, escapes, non-objects and bad JSON: the same verdict."""
+    """Duplicate keys, padding, 1.0, escapes, deep nesting, non-objects, bad JSON: same verdict."""
     assert_same_verdict(RAW_LINES, kind, custom)
     assert_same_verdict([*RAW_LINES, b"\xff"], kind, custom)  # not UTF-8: the whole file fails
 
