@@ -156,9 +156,10 @@ def judge_lines(
 
     A line that is not UTF-8 makes the whole file fail: the verdict returned is then a
     :func:`general_failure` and what ``keep`` took must be taken back by the caller.
-    ``screen=False`` judges every record by the rules alone (the screen is only a shortcut:
-    the verdict is the same either way; it stands aside for the rest of a file once it has
-    refused most of the lines so far, where it would only add its cost to the rules').
+    ``screen=False`` judges every record by the rules alone. The screen is only a shortcut
+    (the verdict is the same either way); once it has refused over :data:`_SCREEN_TRIAL`
+    lines and more than half of a file's lines so far, it stands aside for the rest of it,
+    where it would only add its own cost to the rules'.
     """
     take = verdict.keep if keep is None else keep
     errors = verdict.errors
@@ -195,7 +196,8 @@ _UNPARSED: Any = object()  # what a line orjson refused as bytes holds until _re
 
 
 def _refused(record: object) -> bool:
-    return False  # judging without the screen: every record goes by the rules
+    """The screen of a judgement without one: every record goes by the rules."""
+    return False
 
 
 def _judge_line(
