@@ -27,8 +27,8 @@ from ldjfix.sandbox.judge import (
     is_blank,
     iter_chunked_lines,
     judge_lines,
-    reference_targets,
 )
+from ldjfix.sandbox.rules import reference_targets
 from ldjfix.sandbox.store import SandboxStore
 from ldjfix.sandbox.wsgi import (
     Answer,

@@ -14,8 +14,6 @@ received, bare domain names, name length). Decisions where Gong's behaviour is u
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,26 +22,8 @@ import orjson
 
 from ldjfix.gong import descriptions as say
 from ldjfix.gong.limits import MAX_UPLOAD_BYTES
-from ldjfix.sandbox import formats as fmt
-
-MAX_NAME = 255
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_DOMAIN = re.compile(
-    r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
-
-# (object type, field) -> the object type its value must name
-REFERENCES: dict[tuple[str, str], str] = {
-    ("CONTACT", "accountId"): "ACCOUNT",
-    ("DEAL", "accountId"): "ACCOUNT",
-    ("DEAL", "ownerId"): "BUSINESS_USER",
-    ("DEAL", "stage"): "STAGE",
-    ("LEAD", "convertedToDealId"): "DEAL",
-    ("LEAD", "convertedToContactId"): "CONTACT",
-    ("LEAD", "convertedToAccountId"): "ACCOUNT",
-}
-_MANDATORY: dict[str, tuple[str, ...]] = {"STAGE": ("objectId", "name")}
-_DEFAULT_MANDATORY = ("objectId", "modifiedDate")
+from ldjfix.sandbox.rules import RecordRules
+from ldjfix.sandbox.screen import screen_for
 
 
 class Buffer(Protocol):
@@ -146,6 +126,7 @@ def judge_file(
     object_type: str,
     custom: Mapping[str, Mapping[str, Any]],
     known: Callable[[str, str], bool],
+    screen: bool = True,
 ) -> Judgement:
     """Judge the uploaded file ``data[start:end]`` as Gong would; see the module notes."""
     size = end - start
@@ -155,7 +136,9 @@ def judge_file(
         return general_failure("The file is empty")
     verdict = Judgement()
     lines = iter_physical_lines(data, start, end)
-    return judge_lines(lines, verdict, object_type=object_type, custom=custom, known=known)
+    return judge_lines(
+        lines, verdict, object_type=object_type, custom=custom, known=known, screen=screen
+    )
 
 
 def judge_lines(
@@ -167,17 +150,34 @@ def judge_lines(
     known: Callable[[str, str], bool],
     keep: Keep | None = None,
     listed: int | None = None,
+    screen: bool = True,
 ) -> Judgement:
     """Judge numbered lines into ``verdict``; accepted records go to ``keep`` as they pass.
 
     A line that is not UTF-8 makes the whole file fail: the verdict returned is then a
     :func:`general_failure` and what ``keep`` took must be taken back by the caller.
+    ``screen=False`` judges every record by the rules alone. The screen is only a shortcut
+    (the verdict is the same either way); once it has refused over :data:`_SCREEN_TRIAL`
+    lines and more than half of a file's lines so far, it stands aside for the rest of it,
+    where it would only add its own cost to the rules'.
     """
     take = verdict.keep if keep is None else keep
     errors = verdict.errors
     rules = RecordRules.of(object_type, custom)
+    passes = screen_for(rules) if screen else _refused
+    references, loads, refused = rules.references, orjson.loads, 0
     for number, content in lines:
-        problem, record = _judge_line(content, rules, known)
+        try:
+            record = loads(content)
+        except orjson.JSONDecodeError:
+            record = _UNPARSED
+        if type(record) is dict and passes(record):  # the shortcut: it breaks no rule
+            problem = _dangling(record, references, known) if references else None
+        else:
+            refused += 1
+            if refused > _SCREEN_TRIAL and 2 * refused > number:
+                passes = _refused  # a file the screen mostly refuses: it only costs time here
+            problem, record = _judge_line(content, record, rules, known)
         if problem is _NOT_UTF8:
             return general_failure(f"The file is not valid UTF-8 (line {number})")
         if problem is not None:
@@ -185,21 +185,26 @@ def judge_lines(
             if listed is None or len(errors) < listed:
                 errors.append((number, problem))
             continue
-        assert record is not None
         verdict.success += 1
         take(str(record["objectId"]), content.strip(), record.get("isDeleted") is True)
     return verdict
 
 
 _NOT_UTF8 = "not UTF-8"  # the marker _judge_line returns for a line that is not UTF-8
+_SCREEN_TRIAL = 1024  # lines the screen may refuse before it is judged not worth its cost
+_UNPARSED: Any = object()  # what a line orjson refused as bytes holds until _reparsed reads it
+
+
+def _refused(record: object) -> bool:
+    """The screen of a judgement without one: every record goes by the rules."""
+    return False
 
 
 def _judge_line(
-    content: bytes, rules: RecordRules, known: Callable[[str, str], bool]
-) -> tuple[str | None, dict[str, Any] | None]:
-    try:
-        record = orjson.loads(content)
-    except orjson.JSONDecodeError:
+    content: bytes, record: Any, rules: RecordRules, known: Callable[[str, str], bool]
+) -> tuple[str | None, Any]:
+    """The general path: the first rule the line's ``record`` breaks, and the record."""
+    if record is _UNPARSED:
         problem, record = _reparsed(content)
         if problem is not None:
             return problem, None
@@ -234,127 +239,6 @@ def check_record(
 ) -> str | None:
     """The first rule ``record`` breaks (a Gong-style description), or None."""
     return RecordRules.of(object_type, custom).first_broken(record)
-
-
-Check = Callable[[object], "str | None"]
-
-
-@dataclass(frozen=True)
-class RecordRules:
-    """The rules one object type's records must keep, put in order once per upload.
-
-    :meth:`first_broken` tries them in this order, one description for the first broken:
-    mandatory fields (BUSINESS_USER's ``emailAddress`` unless it is a deletion), ``objectId``,
-    the standard fields of the type, ACCOUNT's domain names, ``name``'s length, the custom
-    fields of the entity schema. ``references`` (field -> the type it names) are checked
-    after all of them, against the objects the sandbox holds.
-    """
-
-    mandatory: tuple[str, ...]
-    live_mandatory: tuple[str, ...]  # mandatory too, unless the record is a deletion
-    standard: tuple[tuple[str, Check], ...]
-    bare_domains: bool
-    custom: tuple[tuple[str, Check], ...]
-    references: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, object_type: str, custom: Mapping[str, Mapping[str, Any]]) -> RecordRules:
-        """The rules of ``object_type`` with the custom fields of its entity schema."""
-        checks = [(name, _custom_check(spec)) for name, spec in custom.items()]
-        return cls(
-            mandatory=_MANDATORY.get(object_type, _DEFAULT_MANDATORY),
-            live_mandatory=("emailAddress",) if object_type == "BUSINESS_USER" else (),
-            standard=_standard_checks(object_type),
-            bare_domains=object_type == "ACCOUNT",
-            custom=tuple((name, check) for name, check in checks if check is not None),
-            references=tuple(reference_targets(object_type, custom).items()),
-        )
-
-    def first_broken(self, record: Mapping[str, Any]) -> str | None:
-        """The description of the first rule ``record`` breaks, or None (references aside)."""
-        get = record.get
-        mandatory = self.mandatory
-        if self.live_mandatory and get("isDeleted") is not True:
-            mandatory += self.live_mandatory
-        for name in mandatory:
-            value = get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                return say.mandatory(name)
-        problem = _object_id(record["objectId"])
-        if problem:
-            return problem
-        for name, check in self.standard:
-            value = get(name)
-            if value is not None and (problem := check(value)):
-                return say.invalid(name, problem)
-        if self.bare_domains and isinstance(domains := get("domains"), list):
-            for entry in domains:
-                if not _DOMAIN.fullmatch(entry):
-                    return say.invalid(
-                        "domains", f"'{entry}' is not a bare domain name like acme.com"
-                    )
-        title = get("name")
-        if isinstance(title, str) and len(title) > MAX_NAME:
-            return say.too_long("name", MAX_NAME)
-        for name, check in self.custom:
-            value = get(name)
-            if value is not None and (problem := check(value)):
-                return say.invalid(name, problem)
-        return None
-
-
-def _object_id(value: object) -> str | None:
-    if not isinstance(value, str):
-        return say.invalid("objectId", "must be a string")
-    if len(value) > 64:
-        return say.too_long("objectId", 64)
-    if not (_ID.fullmatch(value) or fmt.EMAIL.fullmatch(value)):
-        return say.invalid("objectId", "only letters, digits, '-' and '_', or an email address")
-    return None
-
-
-# field -> (the object types it is a standard field of, empty = all; its check)
-_STANDARD: dict[str, tuple[tuple[str, ...], Check]] = {
-    "modifiedDate": ((), fmt.datetime),
-    "createdDate": (("DEAL",), fmt.datetime),
-    "closeDate": (("DEAL",), fmt.date),
-    "status": (("DEAL",), fmt.deal_status),
-    "amount": (("DEAL",), fmt.number),
-    "isDeleted": ((), fmt.boolean),
-    "isActive": (("STAGE",), fmt.boolean),
-    "sortOrder": (("STAGE",), fmt.sort_order),
-    "domains": (("ACCOUNT",), fmt.string_array),
-    "url": ((), fmt.url),
-}
-
-
-@functools.cache
-def _standard_checks(object_type: str) -> tuple[tuple[str, Check], ...]:
-    """The standard fields of ``object_type`` and their checks, in :data:`_STANDARD` order."""
-    return tuple(
-        (name, check)
-        for name, (types, check) in _STANDARD.items()
-        if not types or object_type in types
-    )
-
-
-def _custom_check(spec: Mapping[str, Any]) -> Check | None:
-    """The check of one custom field's values by its schema type (None: any value passes)."""
-    if spec.get("type") == "PICKLIST":
-        allowed = spec.get("orderedValueList") or []
-        hint = f"expected one of {', '.join(map(str, allowed))}"
-        return lambda value: None if value in allowed else hint
-    return fmt.BY_SCHEMA_TYPE.get(str(spec.get("type")))
-
-
-def reference_targets(object_type: str, custom: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The fields of ``object_type`` that name another object, and that object's type."""
-    targets = {f: t for (kind, f), t in REFERENCES.items() if kind == object_type}
-    for name, spec in custom.items():
-        if spec.get("type") == "REFERENCE" and spec.get("referenceTo"):
-            target = str(spec["referenceTo"])
-            targets[name] = "BUSINESS_USER" if target == "USER" else target
-    return targets
 
 
 def _dangling(
