@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Collection, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import atomic_output, link_output, open_input
@@ -64,53 +64,121 @@ def write_upload_sets(
 ) -> dict[str, SetFacts]:
     """Write each shard's records, from the source in one pass, fixed records re-serialised.
 
-    With ``draft``, the same pass also writes the source with those records in place and the
-    ``draft.dropped`` lines left out (what corrected.ldjson will be if nothing changes), so a
-    job whose first round settles everything builds each fixed record once.
+    With ``draft``, the pass writes the source with the fixed records in place and the
+    ``draft.dropped`` lines left out instead (what corrected.ldjson will be if nothing changes),
+    and each set is then a copy of its lines of it (or the draft itself, under a second name),
+    so a job whose first round settles everything builds each fixed record once.
     Returns each set's facts, so the set can be checked against them before it is sent.
     """
+    if draft is not None:  # the draft first, then the sets are copies of its lines
+        lines, plain = _write_draft(source, fixed, draft)
+        return write_sets_from_draft(draft.path, shards, paths, set(draft.dropped), lines, plain)
     names = list(shards)
     # which shard a line goes to, one small int per source line (0: none), not a dict
     top = max((max(lines) for lines in shards.values() if lines), default=0)
-    if draft is not None:
-        top = max(top, max(draft.dropped, default=0))
     owner = array("H", bytes(2 * (top + 1)))
     for index, name in enumerate(names, 1):
         for line in shards[name]:
             owner[line] = index
-    dropped = () if draft is None else draft.dropped
-    for line in dropped:
-        owner[line] = _DROPPED
     with contextlib.ExitStack() as stack:
         sets = _SetsWritten(stack, names, paths)
-        whole = None if draft is None else stack.enter_context(atomic_output(draft.path))
         with open_input(source, what="source file") as stream:
             for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
-                if number == 1 and raw.startswith(BOM):
-                    raw = raw[len(BOM) :]  # not line 1's content, but the file's
-                    if whole is not None:
-                        whole.write(BOM)
-                at = owner[number] if number <= top else 0
-                if at == _DROPPED:
-                    continue
+                if number > top:
+                    break  # the rest of the file is in no set
+                at = owner[number]
                 if not at:
-                    if whole is None and number >= top:
-                        break  # the rest of the file is in no set
-                    if whole is not None:
-                        whole.write(raw)  # a line in no set: copied byte for byte
                     continue
+                if number == 1:
+                    raw = raw.removeprefix(BOM)  # not line 1's content, but the file's
                 content = serialised(fixed, number, raw)
                 if content is None and raw[-1:] == b"\n" and raw[-2:-1] != b"\r":
                     sets.put_line(at - 1, raw)  # the common line: as it is, no copy made
-                    if whole is not None:
-                        whole.write(raw)
                     continue
                 item = make_line(number, raw)
-                content = item.content if content is None else content
-                sets.put(at - 1, content)
-                if whole is not None:
-                    whole.write(content + item.ending)
+                sets.put(at - 1, item.content if content is None else content)
     return sets.facts()
+
+
+def _write_draft(
+    source: SourcePath, fixed: Mapping[int, dict[str, Any]], draft: Draft
+) -> tuple[int, SetFacts | None]:
+    """Write ``draft``: the source byte for byte, fixed records in place, dropped lines left
+    out. Returns its line count, and its facts when it is an upload set as it is."""
+    gone = bytearray(max(draft.dropped, default=0) + 1)
+    for line in draft.dropped:
+        gone[line] = 1
+    keys = list(fixed)
+    changed = bytearray(max(keys, default=0) + 1)  # one byte a line, not a lookup per line
+    for line in keys:
+        changed[line] = 1
+    with atomic_output(draft.path) as stream, open_input(source, what="source file") as lines:
+        out = DraftOut(stream)
+        held = out.held
+        for number, raw in enumerate(lines, 1):  # binary iteration splits on b"\n" only
+            if number == 1 and raw.startswith(BOM):
+                out.write(BOM)  # not line 1's content, but the file's
+                raw = raw[len(BOM) :]
+            if number < len(gone) and gone[number]:
+                continue
+            if number < len(changed) and changed[number]:
+                content = serialised(fixed, number, raw)
+                if content is not None:
+                    raw = content + make_line(number, raw).ending
+            held.append(raw)
+            if len(held) >= _WRITE_AT:
+                out.flush()
+        out.flush()
+    return out.line_count, out.as_upload_set()
+
+
+_WRITE_AT = 1024  # lines held before they are written in one go
+
+
+class DraftOut:
+    """A draft of corrected.ldjson being written, its lines ``held`` and written a batch at a
+    time, noting what it holds: its SHA-256, bytes and lines, and whatever keeps it from being
+    an upload set as it is (a BOM, a ``\\r\\n`` ending, a last line without its ``\\n``)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.held: list[bytes] = []
+        self.digest = hashlib.sha256()
+        self.size = self.lines = 0
+        self.plain = True
+        self.last = b"\n"
+
+    def flush(self) -> None:
+        """Write the lines held."""
+        if self.held:
+            self._put(b"".join(self.held))
+            self.held.clear()
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` (whole lines, or the BOM), after what is held."""
+        self.flush()
+        self._put(data)
+
+    def _put(self, data: bytes) -> None:
+        self.stream.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        self.lines += data.count(b"\n")
+        # a lone \r is in no line's ending; memchr finds one far faster than the pair
+        if data.startswith(BOM) or (b"\r" in data and b"\r\n" in data):
+            self.plain = False
+        self.last = data[-1:] or self.last
+
+    @property
+    def line_count(self) -> int:
+        """The draft's lines (the last one counts without its ``\\n``)."""
+        return self.lines + (self.last != b"\n")
+
+    def as_upload_set(self) -> SetFacts | None:
+        """The draft's facts as an upload set of all its lines, when it is one as it is."""
+        if not self.plain or self.last != b"\n":
+            return None
+        return SetFacts(self.lines, self.size, self.digest.hexdigest())
 
 
 def write_sets_from_draft(
@@ -232,9 +300,6 @@ class Draft:
 
     path: Path
     dropped: Collection[int]
-
-
-_DROPPED = 2**16 - 1  # the owner of a line the draft leaves out (no shard is numbered so high)
 
 
 def read_set_facts(path: Path) -> SetFacts | None:

@@ -9,7 +9,6 @@ never reach Gong; on a resumed job the pass only rebuilds the ledger's record li
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import FixedRecords
 from ldjfix.loop.fixeslog import FixesLog
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement, object_key
-from ldjfix.loop.lineage import SetFacts
+from ldjfix.loop.lineage import DraftOut, SetFacts
 from ldjfix.loop.settling import Decisions, KnownStreak, fix_one, settlement_of
 from ldjfix.validation.findings import ERROR
 from ldjfix.validation.shapes import Known
@@ -214,8 +213,8 @@ def local_round(
     with contextlib.ExitStack() as stack:
         drafted = None if draft is None else stack.enter_context(atomic_output(draft))
         deciding = _Deciding(fixer, checker, decisions, drafted)
-        if drafted is not None and _has_bom(source):
-            deciding.write(BOM)  # not part of line 1's content, but of the file
+        if deciding.out is not None and _has_bom(source):
+            deciding.out.write(BOM)  # not part of line 1's content, but of the file
         found = survey(
             source,
             checker,
@@ -227,7 +226,7 @@ def local_round(
             on_line=deciding.line,
         )
         deciding.flush()
-    found.drafted = deciding.as_upload_set()
+    found.drafted = None if deciding.out is None else deciding.out.as_upload_set()
     notes = local_notes(found.reported, len(decisions.fixed), len(decisions.quarantined))
     return found, store, settlement_of(0, decisions, notes=notes)
 
@@ -250,13 +249,7 @@ class _Deciding:
         self.fixer, self.checker, self.decisions, self.draft = fixer, checker, decisions, draft
         self.known: KnownFix | None = None  # the streak's
         self.streak = KnownStreak()
-        self.drafted: list[bytes] = []  # the draft's next lines, in order
-        # the draft as written: its SHA-256, bytes and lines, and what keeps it from being an
-        # upload set as it is (a BOM, a \r\n ending, a last line without its \n)
-        self.digest = hashlib.sha256()
-        self.size = self.lines = 0
-        self.plain = True
-        self.last = b"\n"
+        self.out = None if draft is None else DraftOut(draft)  # the draft, its lines held
 
     def by_known(self, line: int, record: dict[str, Any]) -> object:
         """Fix ``record`` by the known defect into the streak; CLEAN for a record with no
@@ -302,14 +295,14 @@ class _Deciding:
 
     def line(self, number: int, raw: bytes) -> None:
         """Draft line ``number`` as decided: fixed, copied, or left out when quarantined."""
-        streak = self.streak
+        streak, out = self.streak, self.out
         if streak.lines and streak.lines[-1] == number:  # by_known just took it
-            if self.draft is not None:
-                self.drafted += (streak.contents[-1], _ENDINGS[_ending_length(raw)])
+            if out is not None:
+                out.held += (streak.contents[-1], _ENDINGS[_ending_length(raw)])
             if len(streak.lines) >= _WRITE_AT:
                 self.flush()
             return
-        if self.draft is None:
+        if out is None:
             return
         fixed = self.decisions.fixed  # the general path flushed the streak: its line is last
         if fixed and fixed[-1] == number:
@@ -317,12 +310,11 @@ class _Deciding:
             done, content = (0, b"") if store is None else store.last_set
             if done != number:
                 raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
-            self.drafted.append(content + _ENDINGS[_ending_length(raw)])
+            out.held.append(content + _ENDINGS[_ending_length(raw)])
         elif number not in self.decisions.quarantined:
-            self.drafted.append(raw)
-        if len(self.drafted) >= _WRITE_AT:
-            self.write(b"".join(self.drafted))
-            self.drafted.clear()
+            out.held.append(raw)
+        if len(out.held) >= _WRITE_AT:
+            out.flush()
 
     def flush(self) -> None:
         """Write the streak (and the draft's lines held so far)."""
@@ -330,24 +322,5 @@ class _Deciding:
             assert self.known is not None
             self.decisions.keep_known(self.known, self.streak)
             self.streak = KnownStreak()
-        if self.drafted:
-            self.write(b"".join(self.drafted))
-            self.drafted.clear()
-
-    def write(self, data: bytes) -> None:
-        """Write ``data`` (whole lines, or the BOM) to the draft, noting what it holds."""
-        assert self.draft is not None
-        self.draft.write(data)
-        self.digest.update(data)
-        self.size += len(data)
-        self.lines += data.count(b"\n")
-        # a lone \r is in no line's ending; memchr finds one far faster than the pair
-        if data.startswith(BOM) or (b"\r" in data and b"\r\n" in data):
-            self.plain = False
-        self.last = data[-1:]
-
-    def as_upload_set(self) -> SetFacts | None:
-        """The draft's facts as an upload set of all its lines, when it is one as it is."""
-        if self.draft is None or not self.plain or self.last != b"\n":
-            return None
-        return SetFacts(self.lines, self.size, self.digest.hexdigest())
+        if self.out is not None:
+            self.out.flush()
