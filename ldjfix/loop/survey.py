@@ -118,7 +118,8 @@ def survey(
             numbers.append(number)
             object_id = None if record is None else record.get("objectId")
             keys.append(object_key(object_id if type(object_id) is str else None))
-            sizes.append(min(len(raw) - _ending_length(raw) + 1, 2**32 - 1))
+            size = len(raw) + 1 - (raw[-1:] == b"\n") - (raw[-2:] == b"\r\n")  # its ending: \n
+            sizes.append(size if size < 2**32 else 2**32 - 1)
             if record is not None and origin in record:
                 raise InputProblem(
                     f"{source} line {number} still carries extract bookkeeping ({origin}).",
@@ -298,7 +299,10 @@ class _Deciding:
         streak, out = self.streak, self.out
         if streak.lines and streak.lines[-1] == number:  # by_known just took it
             if out is not None:
-                out.held += (streak.contents[-1], _ENDINGS[_ending_length(raw)])
+                out.held += (
+                    streak.contents[-1],
+                    _ENDINGS[(raw[-1:] == b"\n") + (raw[-2:] == b"\r\n")],
+                )
             if len(streak.lines) >= _WRITE_AT:
                 self.flush()
             return
