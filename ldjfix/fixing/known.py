@@ -79,8 +79,11 @@ class KnownFix:
             new = self.change(old)
         except (CannotApply, ConversionError, ValueError, RecursionError):
             return MISS  # deep records, values the action cannot read: the general path says why
-        if (new == old and type(new) is str and type(old) is str) or same_json(new, old):
-            return MISS  # (two strings, the common case, compared without a call)
+        if type(new) is str and type(old) is str:  # the common case, compared without a call
+            if new == old:
+                return MISS
+        elif same_json(new, old):
+            return MISS
         record[name] = new
         try:
             if not self.by_field:

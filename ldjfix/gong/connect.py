@@ -14,6 +14,7 @@ from ldjfix.gong.client import USER_AGENT, GongClient
 from ldjfix.gong.connection import (
     CREDENTIAL_HINT,
     Connection,
+    SecretAuth,
     basic_auth,
     credentials_from_env,
     normalize_base_url,
@@ -23,6 +24,25 @@ from ldjfix.gong.retry import RetryPolicy
 
 # Gong publishes no processing time; 4 MB a second is a guess that only delays a first poll
 GONG_PROCESSING_RATE = 4_000_000.0
+
+
+def check_connection(
+    conn: Connection, *, env: Mapping[str, str] | None = None
+) -> tuple[str, SecretAuth]:
+    """The base URL and credentials :func:`connect` would use; a usage error (exit 2) when
+    they are missing or wrong. No client is built: a run checks this before any work."""
+    env = os.environ if env is None else env
+    if conn.sandbox:
+        if conn.base_url:
+            raise UsageProblem("Use either --sandbox or --base-url, not both.")
+        # the sandbox wants some credentials, like Gong; any will do unless it says otherwise
+        auth = credentials_from_env(env) or basic_auth("sandbox", "sandbox")
+        return "http://sandbox.localhost", auth
+    base_url = normalize_base_url(conn.base_url)
+    found = credentials_from_env(env)
+    if found is None:
+        raise UsageProblem("No Gong credentials in the environment.", hint=CREDENTIAL_HINT)
+    return base_url, found
 
 
 def connect(
@@ -42,21 +62,9 @@ def connect(
     :func:`ldjfix.jobs.remote.open_client`); everything else (URL checks, credentials,
     headers) stays as in production.
     """
-    env = os.environ if env is None else env
-    if conn.sandbox:
-        if conn.base_url:
-            raise UsageProblem("Use either --sandbox or --base-url, not both.")
-        if transport is None:  # the client never builds the sandbox itself (layering)
-            raise ValueError("a sandbox connection needs the sandbox's transport")
-        base_url = "http://sandbox.localhost"
-        # the sandbox wants some credentials, like Gong; any will do unless it says otherwise
-        auth = credentials_from_env(env) or basic_auth("sandbox", "sandbox")
-    else:
-        base_url = normalize_base_url(conn.base_url)
-        found = credentials_from_env(env)
-        if found is None:
-            raise UsageProblem("No Gong credentials in the environment.", hint=CREDENTIAL_HINT)
-        auth = found
+    base_url, auth = check_connection(conn, env=env)
+    if conn.sandbox and transport is None:  # the client never builds the sandbox (layering)
+        raise ValueError("a sandbox connection needs the sandbox's transport")
     http = httpx.Client(
         base_url=base_url,
         auth=auth,

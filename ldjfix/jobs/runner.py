@@ -21,6 +21,7 @@ import orjson
 from ldjfix.errors import ExitCode, LdjfixError, UsageProblem
 from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong.cancel import Cancelled, CancelToken
+from ldjfix.gong.connect import check_connection
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
 from ldjfix.gong.status import field_named_in
@@ -280,7 +281,7 @@ def run_files(
     reports: dict[BatchJob, JobReport] = {}
     env = os.environ if remote.env is None else remote.env
     crash_hook = crash_hook_from_env(env)
-    open_client(remote.connection, limiter=budget, env=remote.env).close()  # credentials, URL: now
+    check_connection(remote.connection, env=remote.env)  # credentials, URL: now, before any work
 
     def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
         part = prepared[job]
