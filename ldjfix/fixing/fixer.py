@@ -98,8 +98,13 @@ class Fixer(Protocol):
         """Repair a line that holds no JSON object (``content`` its bytes), or quarantine it."""
         ...
 
-    def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
-        """Apply fixes learned so far to a record nobody reported; None when none applies."""
+    def propagate(
+        self, source_line: int, record: dict[str, Any], passed: object = None
+    ) -> Outcome | None:
+        """Apply fixes learned so far to a record nobody reported; None when none applies.
+
+        ``passed``: the local validator that found nothing at all in ``record`` (as it is),
+        when the caller knows; a fixer checking with the same validator need not ask again."""
         ...
 
     def fix_known(
@@ -133,7 +138,9 @@ class QuarantineFixer:
         reason = "; ".join(e.description for e in errors) or "rejected"
         return Outcome(None, (), reason)
 
-    def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
+    def propagate(
+        self, source_line: int, record: dict[str, Any], passed: object = None
+    ) -> Outcome | None:
         """Nothing was learned, so nothing applies."""
         return None
 

@@ -216,9 +216,11 @@ class InteractiveFixer:
 
     # -- records --------------------------------------------------------------------------
 
-    def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
+    def propagate(
+        self, source_line: int, record: dict[str, Any], passed: object = None
+    ) -> Outcome | None:
         """Apply "for all" answers (and learned rules) to a record nobody reported."""
-        outcome = self.rules.propagate(source_line, record) if self.rules else None
+        outcome = self.rules.propagate(source_line, record, passed) if self.rules else None
         if outcome is not None and not outcome.quarantined:
             record = outcome.record or record
         work, fixes = copy.deepcopy(record), list(outcome.fixes if outcome else ())

@@ -68,9 +68,12 @@ def decide_reported(
     return Decision(outcome.record, outcome.fixes, errors=described)
 
 
-def decide_unreported(fixer: Fixer, line: int, record: dict[str, Any]) -> Decision | None:
-    """The policy for a record nobody reported: a changed record, or None (left as it is)."""
-    outcome = fixer.propagate(line, record)
+def decide_unreported(
+    fixer: Fixer, line: int, record: dict[str, Any], passed: object = None
+) -> Decision | None:
+    """The policy for a record nobody reported: a changed record, or None (left as it is).
+    ``passed``: the local validator that found nothing in ``record`` (see Fixer.propagate)."""
+    outcome = fixer.propagate(line, record, passed)
     if outcome is None or outcome.record is None or _same(outcome.record, record):
         return None
     return Decision(outcome.record, outcome.fixes)

@@ -23,7 +23,7 @@ from ldjfix.fixing.rules import Rule, Rules, target_field
 from ldjfix.gong import descriptions
 from ldjfix.gong.descriptions import defect_kind
 from ldjfix.gong.status import LineError
-from ldjfix.validation.shapes import Known
+from ldjfix.validation.shapes import Failure, Known
 from ldjfix.validation.validator import ERROR, Validator
 
 _EMPTY: tuple[Any, ...] = (None, "", [])
@@ -192,7 +192,9 @@ class RulesFixer:
             by_field=validator.decides_by_field(name, shape),
         )
 
-    def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
+    def propagate(
+        self, source_line: int, record: dict[str, Any], passed: object = None
+    ) -> Outcome | None:
         """Fix a record nobody reported if it has a defect a rule already fixed elsewhere.
 
         "The same defect" is one the local validator finds (errors and warnings: a URL in
@@ -201,7 +203,13 @@ class RulesFixer:
         """
         if not self.learned:
             return None
-        known = None if self.validator is None else self.validator.known_shape(record)
+        known: tuple[list[Failure], Known | None] | None
+        if self.validator is None:
+            known = None
+        elif passed is self.validator and self.shortcuts:
+            known = ([], None)  # what known_shape() says of a record that passes
+        else:
+            known = self.validator.known_shape(record)
         if self.shortcuts and known is not None and not known[0]:
             # the common case: no local finding, so only a defect seen by value can be there
             seen = [self._recognise(source_line, record, learned) for learned in self._by_value]

@@ -162,6 +162,10 @@ class Ledger:
         self.fixes_end = 0
         self.version = 0  # counts the settlements that changed a record's content or dropped one
         self.drafted_at: int | None = None  # the version a draft of corrected.ldjson shows
+        # round 0 of this run: 1 for each line whose record, as it is, the local validator
+        # ``passed_by`` found nothing in (a fix clears it); empty when not known (resumed)
+        self.passed = bytearray()
+        self.passed_by: object = None
 
     def add_record(self, line: int, object_id: str | None) -> None:
         """Count ``line`` as a source record, pending until a round settles it."""
@@ -199,10 +203,13 @@ class Ledger:
             fixed_at = self.fixed.entries_at(settlement.fixed, *settlement.fixed_in)
         if fixed_at is None:
             raise InvariantBroken("the fixed records it lists are not in rounds/fixed.jsonl")
+        passed = self.passed
         for line, at in zip(settlement.fixed, fixed_at, strict=True):
             if self.state[line] != PENDING:
                 raise InvariantBroken(f"line {line} fixed while not pending")
             self.fixed.adopt(line, at)
+            if line < len(passed):
+                passed[line] = 0  # its record is another now
         self.version += bool(settlement.fixed or settlement.quarantined)
         self.fix_count += settlement.fix_count
         self.fixes_end = max(self.fixes_end, settlement.fixes_end)

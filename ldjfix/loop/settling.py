@@ -203,14 +203,20 @@ def fix_one(
 
 
 def propagate(
-    fixer: Fixer, records: Iterable[tuple[int, dict[str, Any] | None]], decisions: Decisions
+    fixer: Fixer,
+    records: Iterable[tuple[int, dict[str, Any] | None]],
+    decisions: Decisions,
+    ledger: Ledger | None = None,
 ) -> set[int]:
-    """Offer every unknown record to :meth:`Fixer.propagate`; returns the lines it changed."""
+    """Offer every unknown record to :meth:`Fixer.propagate`; returns the lines it changed.
+    The ``ledger`` says which records the local validator passed as they are."""
     changed: set[int] = set()
+    passed, by = (ledger.passed, ledger.passed_by) if ledger is not None else (b"", None)
     for line, record in records:
         if record is None:
             continue
-        decision = decide_unreported(fixer, line, record)
+        vouched = by if line < len(passed) and passed[line] else None
+        decision = decide_unreported(fixer, line, record, vouched)
         if decision is not None:
             decisions.take(line, decision)
             changed.add(line)
@@ -234,7 +240,7 @@ def settle_round(
     unknown = [n for v in verdicts for n in v.unknown]
     spread: set[int] = set()
     if changed and unknown:
-        spread = propagate(fixer, iter_records(source, unknown, ledger.fixed), decisions)
+        spread = propagate(fixer, iter_records(source, unknown, ledger.fixed), decisions, ledger)
     return round_settlement(round_no, verdicts, decisions, spread)
 
 

@@ -96,7 +96,8 @@ def survey(
     if not validate:
         on_record = None
     # a record with no finding at all needs nothing built for the checker (one compiled check)
-    passes = checker.passes if isinstance(checker, Validator) else None
+    passes = checker.passes if validate and isinstance(checker, Validator) else None
+    passed = bytearray(1)  # per line: the checker passed its record as read (line 0: none)
     loads, decode_error, origin = orjson.loads, orjson.JSONDecodeError, ORIGIN_KEY
     with open_input(source, what="source file") as stream:
         for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
@@ -112,6 +113,7 @@ def survey(
                 record = None
                 parsed = parse_line(make_line(number, raw))  # blank or a defect: says which
                 if parsed.defect is None:
+                    passed.append(False)
                     if on_line is not None:
                         on_line(number, raw)
                     continue  # a blank line: it keeps its number but holds no record
@@ -126,9 +128,12 @@ def survey(
                     hint="Merge the edited records back with `ldjfix merge` first.",
                 )
             done = MISS if on_record is None or record is None else on_record(number, record)
+            clean = False
             if done is not MISS:
                 found.reported += done is not CLEAN
-            elif validate and not (passes is not None and record is not None and passes(record)):
+            elif passes is not None and record is not None and passes(record):
+                clean = True  # no finding at all: nothing to build for the checker
+            elif validate:
                 if record is not None:
                     parsed = Parsed(make_line(number, raw), record, None)
                 errors = _errors(parsed, checker, on_known)
@@ -138,10 +143,13 @@ def survey(
                     found.reported += 1
                     if on_bad is not None:
                         on_bad(number, record, errors, parsed.line.content)
+            passed.append(clean)
             if on_line is not None:
                 on_line(number, raw)
     found.ledger = Ledger(number)
     found.ledger.add_records(numbers, keys, sizes)
+    if validate and checker is not None:
+        found.ledger.passed, found.ledger.passed_by = passed, checker
     return found
 
 

@@ -37,7 +37,9 @@ class _Fixed:
         """Never repairs text."""
         return Outcome(None, (), "no")
 
-    def propagate(self, source_line: int, record: dict[str, Any]) -> Outcome | None:
+    def propagate(
+        self, source_line: int, record: dict[str, Any], passed: object = None
+    ) -> Outcome | None:
         """Same as fix."""
         return self.fix(source_line, record, [])
 

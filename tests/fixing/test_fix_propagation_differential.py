@@ -44,10 +44,10 @@ DATES = [
 class GeneralPath(RulesFixer):
     """The same rules with no plan remembered: every record takes the full path."""
 
-    def propagate(self, source_line: int, record: dict[str, Any]) -> Any:
+    def propagate(self, source_line: int, record: dict[str, Any], passed: object = None) -> Any:
         """Forget every plan first, then propagate as usual."""
         self._plans.clear()
-        return super().propagate(source_line, record)
+        return super().propagate(source_line, record, passed)
 
 
 def _record(rng: random.Random, n: int) -> bytes:

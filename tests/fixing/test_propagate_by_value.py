@@ -85,14 +85,18 @@ def _decided(outcome: Outcome | None) -> bytes:
     "kinds", [("too_long",), ("missing",), ("too_long", "missing", "invalid"), ("invalid",)]
 )
 def test_propagate_by_value_decides_as_the_general_path(kinds: tuple[str, ...]) -> None:
-    """Every record, clean or not, gets the same outcome (record, fixes, reason) both ways."""
+    """Every record, clean or not, gets the same outcome (record, fixes, reason) both ways,
+    whether or not the caller says the validator passed it."""
     fast, slow = _taught(True, kinds), _taught(False, kinds)
     rng = random.Random(",".join(kinds))
     outcomes = []
     for n in range(2, 600):
         record = _record(rng, n)
         before = orjson.dumps(record)
-        decided = _decided(fast.propagate(n, record))
+        validator = fast.validator
+        assert validator is not None
+        vouched = validator if n % 2 and validator.passes(record) else None  # said, or not
+        decided = _decided(fast.propagate(n, record, vouched))
         assert decided == _decided(slow.propagate(n, orjson.loads(before))), record
         assert orjson.dumps(record) == before  # the record offered is never changed
         outcomes.append(decided)
