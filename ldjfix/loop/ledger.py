@@ -10,6 +10,7 @@ rebuilds the same ledger by replaying them. Illegal transitions and a broken inv
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -253,8 +254,17 @@ class Ledger:
         return [n for n in range(1, len(state)) if state[n] == PENDING]
 
     def lines_in(self, state: int) -> Iterable[int]:
-        """Lines in ``state``, in source order."""
-        return (n for n in range(1, len(self.state)) if self.state[n] == state)
+        """Lines in ``state``, in source order (picked in C, not a Python loop per line)."""
+        states = itertools.islice(self.state, 1, None)
+        return itertools.compress(range(1, len(self.state)), map(state.__eq__, states))
+
+    def pending_of(self, lines: Iterable[int]) -> array[int]:
+        """Those of ``lines`` that are records still pending, in their order."""
+        lines = lines if isinstance(lines, Sequence) else list(lines)
+        if lines and not (min(lines) > 0 and max(lines) < len(self.state)):
+            return array("l", filter(self.is_pending, lines))  # a line no record is on
+        states = map(self.state.__getitem__, lines)
+        return array("l", itertools.compress(lines, map(PENDING.__eq__, states)))
 
     def is_pending(self, line: int) -> bool:
         """True when ``line`` is a record still waiting to be settled."""

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 from array import array
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from ldjfix.errors import InputProblem
 from ldjfix.ldjson.sources import Source, SourcePath, check_unchanged
@@ -113,11 +115,12 @@ class Planner:
         parts = []
         for name in self.journal.uploads_of(previous):
             lineage = self.folder.read_lineage(name, self.journal.upload(name).get("lineageSha256"))
-            lines = array("l", (n for n in lineage if ledger.is_pending(n)))
+            lines = ledger.pending_of(lineage)
             for n in lines:
                 placed[n] = 1
             parts.append(Partition(lines, int(expected.get(name, 0))))
-        rest = array("l", (n for n in ledger.lines_in(PENDING) if not placed[n]))
+        pending = list(ledger.lines_in(PENDING))
+        rest = array("l", compress(pending, map(operator.not_, map(placed.__getitem__, pending))))
         parts.append(Partition(rest, 0))
         return [p for p in parts if p.lines]
 
