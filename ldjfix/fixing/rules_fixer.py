@@ -76,7 +76,8 @@ class RulesFixer:
         self._plans: dict[tuple[str, ...], tuple[Step, ...]] = {}  # errors -> rules that fixed them
         self._known: dict[str, bool] = {}  # description -> a rule fixed that defect already
         self._by_value: list[Learned] = []  # learned defects seen by value (dangling, missing,
-        # too long): the only ones a record with no local finding can have
+        # too long): the only ones a record with no local finding can have; and their tests
+        self._probes: list[tuple[str, Callable[[Any], bool]]] = []
 
     def expect(self, errors: Sequence[LineError]) -> None:
         """Nothing to prepare: rules need no counts."""
@@ -212,6 +213,12 @@ class RulesFixer:
             known = self.validator.known_shape(record)
         if self.shortcuts and known is not None and not known[0]:
             # the common case: no local finding, so only a defect seen by value can be there
+            get = record.get
+            for name, seen_in in self._probes:
+                if seen_in(get(name)):
+                    break
+            else:
+                return None  # none of them (what _recognise says, one test a defect)
             seen = [self._recognise(source_line, record, learned) for learned in self._by_value]
             found = [error for error in seen if error is not None]
             return self.fix(source_line, record, list(dict.fromkeys(found))) if found else None
@@ -273,6 +280,7 @@ class RulesFixer:
             self.learned[key] = learned
             if kind in _BY_VALUE:
                 self._by_value.append(learned)
+                self._probes.append((name, _seen_by_value(learned)))
             self._known.clear()
             if self._by_value:
                 self.known = None  # by value, each record is its own case
@@ -323,6 +331,17 @@ class RulesFixer:
         else:
             return None
         return LineError(line, text) if hit else None
+
+
+def _seen_by_value(learned: Learned) -> Callable[[Any], bool]:
+    """Whether a field's value shows ``learned``: :meth:`RulesFixer._recognise`'s test."""
+    if learned.kind == "dangling":
+        target = learned.value
+        return lambda value: target is not None and value == target
+    if learned.kind == "missing":
+        return lambda value: value in _EMPTY
+    limit = learned.limit
+    return lambda value: limit is not None and isinstance(value, str) and len(value) > limit
 
 
 def _would_change(learned: Learned, record: dict[str, Any], now: Callable[[], datetime]) -> bool:
