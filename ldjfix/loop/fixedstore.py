@@ -15,6 +15,7 @@ entries nobody refers to, never a wrong record. ``fixes.jsonl`` grows the same w
 
 from __future__ import annotations
 
+import itertools
 import os
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -191,10 +192,14 @@ class FixedRecords(Mapping[int, Record]):
         """:meth:`upload_size` of each fixed one of ``lines`` into ``sizes`` (one loop over the
         packed arrays, not two calls a line: planning sizes every record of a round)."""
         index, sized_at, size, top = self.index, self._sized_at, self._size, len(self.index)
-        for at, line in enumerate(lines):
-            entry = index[line] if 0 < line < top else 0
-            if entry:
-                sizes[at] = size[line] if sized_at[line] == entry else self.upload_size(line) or 0
+        if lines and min(lines) > 0 and max(lines) < top:  # only the fixed ones, found in C
+            fixed = itertools.compress(range(len(lines)), map(index.__getitem__, lines))
+        else:
+            fixed = (at for at, line in enumerate(lines) if 0 < line < top and index[line])
+        for at in fixed:
+            line = lines[at]
+            entry = index[line]
+            sizes[at] = size[line] if sized_at[line] == entry else self.upload_size(line) or 0
 
     def store_or_none(self) -> FixedRecords:
         """This store (a bare ledger's stand-in answers None)."""
@@ -237,8 +242,7 @@ class FixedRecords(Mapping[int, Record]):
         return type(line) is int and 0 < line < len(self.index) and bool(self.index[line])
 
     def __iter__(self) -> Iterator[int]:
-        index = self.index
-        return (n for n in range(1, len(index)) if index[n])
+        return itertools.compress(range(len(self.index)), self.index)  # index[0] is never set
 
     def __len__(self) -> int:
         return self._count

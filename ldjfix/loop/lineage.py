@@ -23,6 +23,7 @@ from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, make_line, scan
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import serialised
 from ldjfix.loop.ledger import InvariantBroken
+from ldjfix.loop.runs import marks
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +106,7 @@ def _write_draft(
 ) -> tuple[int, SetFacts | None]:
     """Write ``draft``: the source byte for byte, fixed records in place, dropped lines left
     out. Returns its line count, and its facts when it is an upload set as it is."""
-    gone = bytearray(max(draft.dropped, default=0) + 1)
-    for line in draft.dropped:
-        gone[line] = 1
-    keys = list(fixed)
-    changed = bytearray(max(keys, default=0) + 1)  # one byte a line, not a lookup per line
-    for line in keys:
-        changed[line] = 1
+    gone, changed = marks(draft.dropped), marks(fixed)  # a byte a line, not a lookup a line
     with atomic_output(draft.path) as stream, open_input(source, what="source file") as lines:
         out = DraftOut(stream)
         held = out.held

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import operator
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 Runs = list[int | list[int]]
 
@@ -65,6 +65,15 @@ def is_span(value: object) -> bool:
     if not isinstance(value, list) or len(value) != 2:
         return False
     return all(type(n) is int and n >= 0 for n in value) and value[0] <= value[1]
+
+
+def marks(lines: Iterable[int]) -> bytearray:
+    """One byte per line up to the last of ``lines``: 1 for each of them (a lookup in C)."""
+    listed = list(lines)
+    found = bytearray(max(listed, default=0) + 1)
+    for line in listed:
+        found[line] = 1
+    return found
 
 
 def ascending(lines: Sequence[int]) -> bool:

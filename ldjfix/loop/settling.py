@@ -27,6 +27,7 @@ from ldjfix.loop.fixedstore import FixedRecords
 from ldjfix.loop.fixeslog import FixesLog
 from ldjfix.loop.ledger import InvariantBroken, Ledger, Settlement
 from ldjfix.loop.lineage import Verdict, hold_back_later_duplicates
+from ldjfix.loop.runs import ascending, marks
 from ldjfix.validation.groups import NO_VALUE, DefectGroups
 
 
@@ -139,30 +140,29 @@ def iter_records(
     The current content is the fixed record when a fix changed it, else the source line parsed
     (None when it is not a JSON object).
     """
-    wanted = iter(sorted(set(lines)))
+    ordered = lines if isinstance(lines, Sequence) and ascending(lines) else sorted(set(lines))
+    wanted = iter(ordered)
     line = next(wanted, 0)
     if not line:
         return
+    changed = marks(fixed)  # one byte a line, not a lookup in the store per line
+    loads, unreadable = orjson.loads, orjson.JSONDecodeError
     with open_input(source, what="source file") as stream:
         for number, raw in enumerate(stream, 1):  # binary iteration splits on b"\n" only
             if number != line:
                 continue
-            if line in fixed:
+            if line < len(changed) and changed[line]:
                 yield line, fixed[line]
             else:  # JSON allows the line's ending after the object, as white space
-                yield line, _parse(raw.removeprefix(BOM) if number == 1 else raw)
+                try:
+                    record = loads(raw.removeprefix(BOM) if number == 1 else raw)
+                except unreadable:
+                    record = None
+                yield line, record if type(record) is dict else None
             line = next(wanted, 0)
             if not line:
                 return
     raise InvariantBroken(f"line {line} of the source is missing")
-
-
-def _parse(content: bytes) -> dict[str, Any] | None:
-    try:
-        value = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def fix_reported(
