@@ -192,6 +192,7 @@ class FixedRecords(Mapping[int, Record]):
         """:meth:`upload_size` of each fixed one of ``lines`` into ``sizes`` (one loop over the
         packed arrays, not two calls a line: planning sizes every record of a round)."""
         index, sized_at, size, top = self.index, self._sized_at, self._size, len(self.index)
+        fixed: Iterator[int]
         if lines and min(lines) > 0 and max(lines) < top:  # only the fixed ones, found in C
             fixed = itertools.compress(range(len(lines)), map(index.__getitem__, lines))
         else:

@@ -112,7 +112,7 @@ def _write_draft(
         held = out.held
         for number, raw in enumerate(lines, 1):  # binary iteration splits on b"\n" only
             if number == 1 and raw.startswith(BOM):
-                out.write(BOM)  # not line 1's content, but the file's
+                out.write_bom()  # not line 1's content, but the file's
                 raw = raw[len(BOM) :]
             if number < len(gone) and gone[number]:
                 continue
@@ -124,16 +124,17 @@ def _write_draft(
             if len(held) >= _WRITE_AT:
                 out.flush()
         out.flush()
-    return out.line_count, out.as_upload_set()
+    return out.lines, out.as_upload_set()
 
 
 _WRITE_AT = 1024  # lines held before they are written in one go
 
 
 class DraftOut:
-    """A draft of corrected.ldjson being written, its lines ``held`` and written a batch at a
-    time, noting what it holds: its SHA-256, bytes and lines, and whatever keeps it from being
-    an upload set as it is (a BOM, a ``\\r\\n`` ending, a last line without its ``\\n``)."""
+    """A draft of corrected.ldjson being written, its lines ``held`` (each item one line, its
+    ending included) and written a batch at a time, noting what it holds: its SHA-256, bytes
+    and lines, and whatever keeps it from being an upload set as it is (a BOM, a ``\\r\\n``
+    ending, a last line without its ``\\n``)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
@@ -146,28 +147,24 @@ class DraftOut:
     def flush(self) -> None:
         """Write the lines held."""
         if self.held:
+            self.lines += len(self.held)
             self._put(b"".join(self.held))
             self.held.clear()
 
-    def write(self, data: bytes) -> None:
-        """Write ``data`` (whole lines, or the BOM), after what is held."""
+    def write_bom(self) -> None:
+        """Start the draft with a BOM (then it is no upload set as it is)."""
         self.flush()
-        self._put(data)
+        self._put(BOM)
+        self.plain = False
 
     def _put(self, data: bytes) -> None:
         self.stream.write(data)
         self.digest.update(data)
         self.size += len(data)
-        self.lines += data.count(b"\n")
         # a lone \r is in no line's ending; memchr finds one far faster than the pair
-        if data.startswith(BOM) or (b"\r" in data and b"\r\n" in data):
+        if b"\r" in data and b"\r\n" in data:
             self.plain = False
         self.last = data[-1:] or self.last
-
-    @property
-    def line_count(self) -> int:
-        """The draft's lines (the last one counts without its ``\\n``)."""
-        return self.lines + (self.last != b"\n")
 
     def as_upload_set(self) -> SetFacts | None:
         """The draft's facts as an upload set of all its lines, when it is one as it is."""

@@ -223,7 +223,7 @@ def local_round(
         drafted = None if draft is None else stack.enter_context(atomic_output(draft))
         deciding = _Deciding(fixer, checker, decisions, drafted)
         if deciding.out is not None and _has_bom(source):
-            deciding.out.write(BOM)  # not part of line 1's content, but of the file
+            deciding.out.write_bom()  # not part of line 1's content, but of the file
         found = survey(
             source,
             checker,
@@ -307,10 +307,8 @@ class _Deciding:
         streak, out = self.streak, self.out
         if streak.lines and streak.lines[-1] == number:  # by_known just took it
             if out is not None:
-                out.held += (
-                    streak.contents[-1],
-                    _ENDINGS[(raw[-1:] == b"\n") + (raw[-2:] == b"\r\n")],
-                )
+                ending = _ENDINGS[(raw[-1:] == b"\n") + (raw[-2:] == b"\r\n")]
+                out.held.append(streak.contents[-1] + ending)  # one item a line
             if len(streak.lines) >= _WRITE_AT:
                 self.flush()
             return
