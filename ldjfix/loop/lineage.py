@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import hashlib
+import itertools
 from array import array
 from collections.abc import Collection, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,6 @@ from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, make_line, scan
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import serialised
 from ldjfix.loop.ledger import InvariantBroken
-from ldjfix.loop.runs import marks
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,22 +106,35 @@ def _write_draft(
 ) -> tuple[int, SetFacts | None]:
     """Write ``draft``: the source byte for byte, fixed records in place, dropped lines left
     out. Returns its line count, and its facts when it is an upload set as it is."""
-    gone, changed = marks(draft.dropped), marks(fixed)  # a byte a line, not a lookup a line
-    with atomic_output(draft.path) as stream, open_input(source, what="source file") as lines:
+    gone = set(draft.dropped)
+    special = sorted(gone.union(fixed))  # every other line is copied as it is, a batch at a time
+    with atomic_output(draft.path) as stream, open_input(source, what="source file") as file:
         out = DraftOut(stream)
-        held = out.held
-        for number, raw in enumerate(lines, 1):  # binary iteration splits on b"\n" only
-            if number == 1 and raw.startswith(BOM):
-                out.write_bom()  # not line 1's content, but the file's
-                raw = raw[len(BOM) :]
-            if number < len(gone) and gone[number]:
+        first = next(file, b"")
+        if first.startswith(BOM):
+            out.write_bom()  # not line 1's content, but the file's
+            first = first[len(BOM) :]
+        lines = itertools.chain((first,) if first else (), file)  # binary: split on b"\n" only
+        done = 0  # the lines read so far
+        for number in itertools.chain(special, (0,)):  # 0: the rest of the file
+            while done + 1 < number or not number:  # the plain lines before it
+                out.flush()
+                count = _WRITE_AT if not number else min(_WRITE_AT, number - done - 1)
+                out.held.extend(itertools.islice(lines, count))  # read and held in C
+                taken = len(out.held)
+                out.flush()
+                done += taken
+                if taken < count:
+                    return out.lines, out.as_upload_set()  # the end of the file
+            raw = next(lines, None)
+            if raw is None:
+                break
+            done = number
+            if number in gone:
                 continue
-            if number < len(changed) and changed[number]:
-                content = serialised(fixed, number, raw)
-                if content is not None:
-                    raw = content + make_line(number, raw).ending
-            held.append(raw)
-            if len(held) >= _WRITE_AT:
+            content = serialised(fixed, number, raw)
+            out.held.append(raw if content is None else content + make_line(number, raw).ending)
+            if len(out.held) >= _WRITE_AT:
                 out.flush()
         out.flush()
     return out.lines, out.as_upload_set()

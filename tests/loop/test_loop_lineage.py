@@ -144,3 +144,28 @@ def test_loop_failed_status_naming_no_line_accepts_nothing(tmp_path: Path) -> No
     assert (result.outcome, result.exit_code) == ("PENDING", 1)
     assert (result.counts.accepted, result.counts.pending) == (0, 1)
     assert "all 1 records accepted" not in result.message
+
+
+@pytest.mark.parametrize("special", [(), (1,), (1024, 1025, 2049), (2, 2500), (3000,)])
+def test_loop_draft_copies_long_stretches_between_fixed_and_dropped_lines(
+    tmp_path: Path, special: tuple[int, ...]
+) -> None:
+    """Stretches of plain lines longer than a batch, before, between and after the lines the
+    draft changes (every other one dropped, the rest fixed), come out byte for byte."""
+    source = tmp_path / "src.ldjson"
+    lines = [orjson.dumps({"objectId": f"a{n}", "n": n}) + b"\n" for n in range(1, 2501)]
+    source.write_bytes(b"".join(lines))
+    dropped = {n for i, n in enumerate(special) if i % 2}
+    fixed = {n: {"objectId": f"a{n}", "fixed": True} for n in special if n not in dropped}
+    owned = [n for n in range(1, 2501) if n not in dropped]
+    paths = {"s1": tmp_path / "s1.ldjson"}
+    draft = Draft(tmp_path / "draft.ldjson", dropped)
+    facts = write_upload_sets(source, {"s1": owned}, fixed, paths, draft)
+    expected = b"".join(
+        orjson.dumps(fixed[n]) + b"\n" if n in fixed else lines[n - 1]
+        for n in range(1, 2501)
+        if n not in dropped
+    )
+    assert draft.path.read_bytes() == expected
+    assert paths["s1"].read_bytes() == expected
+    assert (facts["s1"].lines, facts["s1"].bytes) == (len(owned), len(expected))
