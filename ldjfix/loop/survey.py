@@ -259,6 +259,7 @@ class _Deciding:
         self.known: KnownFix | None = None  # the streak's
         self.streak = KnownStreak()
         self.out = None if draft is None else DraftOut(draft)  # the draft, its lines held
+        self.fixed, self.quarantined = decisions.fixed, decisions.quarantined  # (looked up a line)
 
     def by_known(self, line: int, record: dict[str, Any]) -> object:
         """Fix ``record`` by the known defect into the streak; CLEAN for a record with no
@@ -314,14 +315,14 @@ class _Deciding:
             return
         if out is None:
             return
-        fixed = self.decisions.fixed  # the general path flushed the streak: its line is last
+        fixed = self.fixed  # the general path flushed the streak: its line is last
         if fixed and fixed[-1] == number:
             store = self.decisions.store
             done, content = (0, b"") if store is None else store.last_set
             if done != number:
                 raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
             out.held.append(content + _ENDINGS[_ending_length(raw)])
-        elif number not in self.decisions.quarantined:
+        elif number not in self.quarantined:
             out.held.append(raw)
         if len(out.held) >= _WRITE_AT:
             out.flush()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -66,6 +66,9 @@ class Validator:
         self._rs_soft = _compile(self.schemas.soft)
         both = {"allOf": [self.schemas.hard, self.schemas.soft]} if self._has_soft else None
         self._screen = _compile(both).is_valid if both else self._rs_hard.is_valid
+        # passes(record): True when it has no finding at all (one compiled check, no findings
+        # built); the compiled check itself, called with no Python call around it
+        self.passes: Callable[[Any], bool] = self._screen
         self._compiled = [(self._rs_hard, ERROR)]
         parts = [(self.schemas.hard, ERROR)]
         if self._has_soft:
@@ -88,10 +91,6 @@ class Validator:
         if self._screen(record):
             return []
         return self.explain_record(line, record)
-
-    def passes(self, record: dict[str, Any]) -> bool:
-        """True when ``record`` has no finding at all (one compiled check, no findings built)."""
-        return bool(self._screen(record))
 
     def known_shape(self, record: dict[str, Any]) -> tuple[list[Failure], Known | None] | None:
         """:meth:`known_failures` and the shape that explained them (None: ``record`` passes)."""
