@@ -11,7 +11,6 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -249,7 +248,7 @@ def round_settlement(
 ) -> Settlement:
     """Turn a round's mapped statuses and the fixer's decisions into its settlement."""
     parts = [v.accepted for v in verdicts if v.accepted]
-    if len(parts) == 1 and all(a < b for a, b in pairwise(parts[0])):
+    if len(parts) == 1 and ascending(parts[0]):
         accepted: tuple[int, ...] = parts[0]  # one upload's lines, in order: no copy
     else:
         accepted = tuple(sorted(n for part in parts for n in part))
@@ -324,7 +323,7 @@ def settlement_of(
 
 def _by_line(lines: array[int], ats: array[int]) -> tuple[array[int], array[int]]:
     """``lines`` sorted, with ``ats`` in the same order (already sorted: no copy made)."""
-    if all(a < b for a, b in pairwise(lines)):
+    if ascending(lines):
         return lines, ats
     order = sorted(range(len(lines)), key=lines.__getitem__)
     return array("q", (lines[i] for i in order)), array("q", (ats[i] for i in order))
