@@ -255,7 +255,7 @@ class _Deciding:
     def __init__(
         self, fixer: Fixer, checker: Checker | None, decisions: Decisions, draft: BinaryIO | None
     ) -> None:
-        self.fixer, self.checker, self.decisions, self.draft = fixer, checker, decisions, draft
+        self.fixer, self.checker, self.decisions = fixer, checker, decisions
         self.known: KnownFix | None = None  # the streak's
         self.streak = KnownStreak()
         self.out = None if draft is None else DraftOut(draft)  # the draft, its lines held
