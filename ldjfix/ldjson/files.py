@@ -25,7 +25,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import signal
 import stat
 import sys
@@ -215,7 +214,7 @@ def link_output(existing: Path, target: Path) -> bool:
     here, and nothing changed. Neither name may be written in place afterwards: every writer
     here replaces a file, so the other name keeps what it held."""
     folder = target.parent if str(target.parent) else Path(".")
-    temp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"  # as remove_stale_temps knows
+    temp = folder / f".{target.name}.{os.urandom(4).hex()}.tmp"  # as remove_stale_temps knows
     try:
         os.link(existing, temp)
     except OSError:
