@@ -208,9 +208,7 @@ def write_sets_from_draft(
     gone = sorted(dropped)
     top = max((max(lines) for lines in shards.values() if lines), default=0)
     if len(names) == 1 and len(shards[names[0]]) == draft_lines:
-        linked = plain is not None and plain.lines == draft_lines
-        if linked and link_output(draft, paths[names[0]]):
-            assert plain is not None
+        if plain is not None and plain.lines == draft_lines and link_output(draft, paths[names[0]]):
             return {names[0]: plain}  # nothing read, copied or hashed again
         whole = _copy_plain(draft, paths[names[0]], draft_lines)  # every draft line goes
         if whole is not None:

@@ -67,11 +67,11 @@ class Planner:
         job_id = self.journal.doc["jobId"]
         paths = {name: self.folder.upload_set(name) for name in names}
         dropped = set(ledger.lines_in(QUARANTINED))
-        if ledger.drafted_at == ledger.version and self.folder.corrected_draft.exists():
-            # the draft is current: each set is a copy of its lines (round 0 wrote it)
+        current = self.folder.corrected_draft
+        if ledger.drafted_at == ledger.version and self.folder.written_unchanged(current):
+            # the draft is current, and as this run wrote it: each set is a copy of its lines
             if isinstance(self.source, Source):
                 check_unchanged(self.source)  # as a read of it would: nothing from a changed file
-            current = self.folder.corrected_draft
             lines = len(ledger.state) - 1 - len(dropped)  # the draft's: all lines but those
             # round 0 noted when the draft is an upload set as it is: a set of all its lines is
             # then the draft under a second name

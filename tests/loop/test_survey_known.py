@@ -249,18 +249,23 @@ def test_round_1_set_of_a_plain_draft_is_the_draft_itself(
     assert entry["records"] == data.count(b"\n") and data.endswith(b"\n")
 
 
-def test_set_edited_in_place_reaches_neither_gong_nor_corrected(tmp_path: Path) -> None:
-    """An upload set edited in place after planning (so the draft, its other name, too) is
-    written again from the source before it is sent, and corrected.ldjson is rebuilt: the
-    edit is in neither, and Gong holds what corrected.ldjson holds."""
+@pytest.mark.parametrize(
+    ("step", "name"), [("plan", "r01-s01.ldjson"), ("survey", CORRECTED_DRAFT)]
+)
+def test_set_or_draft_edited_in_place_reaches_neither_gong_nor_corrected(
+    tmp_path: Path, step: str, name: str
+) -> None:
+    """An upload set edited in place after planning (so the draft, its other name, too), or
+    the draft edited before planning, is not trusted: the set is written again from the source
+    before it is sent, corrected.ldjson is rebuilt, and Gong holds what corrected.ldjson holds."""
     source = tmp_path / "source.ldjson"
     _mostly_millis(source)
     expected = (_run(tmp_path, source, "clean") / "corrected.ldjson").read_bytes()
     job = tmp_path / "edited"
 
-    def edit(step: str) -> None:
-        if step == "plan":
-            upload = job / "rounds" / "r01-s01.ldjson"
+    def edit(at: str) -> None:
+        if at == step:
+            upload = job / "rounds" / name
             with upload.open("r+b") as stream:  # in place: the same file, another byte
                 data = stream.read()
                 at = data.index(b'"name":"') + len(b'"name":"')
