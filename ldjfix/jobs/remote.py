@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from ldjfix.errors import InputProblem, UsageProblem
 from ldjfix.gong.client import GongClient
-from ldjfix.gong.connect import connect
+from ldjfix.gong.connect import check_connection, connect
 from ldjfix.gong.connection import Connection, default_sandbox_dir, is_loopback
 from ldjfix.jobs.settings import COMMAND_LINE, CONFIG_FILE, ENVIRONMENT, Settings
 
@@ -63,6 +63,17 @@ def _check_configured_host(base_url: str, source: Path | None) -> None:
         "loopback, so ldjfix will not send your credentials there. Pass it with --base-url "
         "or GONG_BASE_URL if you mean it."
     )
+
+
+def check_remote(conn: Connection, *, env: Mapping[str, str] | None = None) -> None:
+    """What :func:`open_client` refuses, checked without building a client: the URL and
+    credentials, and for the sandbox in this process the folder it keeps its state in."""
+    env = os.environ if env is None else env
+    check_connection(conn, env=env)
+    if conn.sandbox:
+        from ldjfix.sandbox.app import check_sandbox_dir
+
+        check_sandbox_dir(conn.sandbox_dir or default_sandbox_dir(env))
 
 
 def open_client(

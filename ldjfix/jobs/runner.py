@@ -21,7 +21,6 @@ import orjson
 from ldjfix.errors import ExitCode, LdjfixError, UsageProblem
 from ldjfix.fixing.fixer import Fixer
 from ldjfix.gong.cancel import Cancelled, CancelToken
-from ldjfix.gong.connect import check_connection
 from ldjfix.gong.connection import Connection
 from ldjfix.gong.retry import RetryPolicy
 from ldjfix.gong.status import field_named_in
@@ -272,7 +271,7 @@ def run_files(
     from dataclasses import replace
 
     from ldjfix.jobs.parts import Checks
-    from ldjfix.jobs.remote import open_client
+    from ldjfix.jobs.remote import check_remote, open_client
     from ldjfix.loop.journal import crash_hook_from_env
     from ldjfix.loop.rounds import JobSpec, run_job
 
@@ -281,7 +280,7 @@ def run_files(
     reports: dict[BatchJob, JobReport] = {}
     env = os.environ if remote.env is None else remote.env
     crash_hook = crash_hook_from_env(env)
-    check_connection(remote.connection, env=remote.env)  # credentials, URL: now, before any work
+    check_remote(remote.connection, env=remote.env)  # URL, credentials, sandbox folder: now
 
     def runner(job: BatchJob, shared: CallBudget, sink: EventSink) -> FileResult:
         part = prepared[job]

@@ -289,8 +289,9 @@ def knobs_from_env(env: Mapping[str, str]) -> Knobs:
     return Knobs.from_json(text) if text else Knobs()
 
 
-def in_process_transport(state_dir: Path, *, env: Mapping[str, str]) -> SandboxTransport:
-    """An httpx transport that answers from a sandbox app kept in ``state_dir``."""
+def check_sandbox_dir(state_dir: Path) -> None:
+    """Make ``state_dir`` if missing; a usage error (exit 2) when the sandbox cannot keep its
+    state there."""
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=state_dir):
@@ -300,5 +301,10 @@ def in_process_transport(state_dir: Path, *, env: Mapping[str, str]) -> SandboxT
             f"Cannot use {state_dir} as the sandbox folder: {exc.strerror}.",
             hint="Pick a writable folder with --sandbox-dir or LDJFIX_SANDBOX_DIR.",
         ) from None
+
+
+def in_process_transport(state_dir: Path, *, env: Mapping[str, str]) -> SandboxTransport:
+    """An httpx transport that answers from a sandbox app kept in ``state_dir``."""
+    check_sandbox_dir(state_dir)
     app = SandboxApp(SandboxStore(state_dir), knobs_from_env(env), in_process=True)
     return SandboxTransport(app=app)

@@ -171,3 +171,20 @@ def test_remote_flags_with_both_is_usage(tmp_path: Path) -> None:
     settings = _settings(tmp_path, None, {}, base_url=GONG, sandbox=True)
     with pytest.raises(UsageProblem):
         connection_for(settings)
+
+
+def test_run_of_two_files_refuses_an_unusable_sandbox_folder_before_any_work(
+    tmp_path: Path,
+) -> None:
+    """A batch refuses a --sandbox-dir it cannot use once, up front, as it refuses credentials."""
+    cwd = _sample(tmp_path)
+    shutil.copyfile(cwd / "accounts.ldjson", cwd / "more.ldjson")
+    (cwd / "sandbox").write_text("a file, not a folder\n", encoding="utf-8")
+    args = _run_args()
+    args.insert(args.index("accounts.ldjson") + 1, "more.ldjson")
+    done = _ldjfix(cwd, *args, env={})
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""  # no batch summary: nothing was started
+    assert done.stderr.startswith("Error: Cannot use sandbox as the sandbox folder"), done.stderr
+    assert "started" not in done.stderr
+    assert not list(cwd.glob("*.ldjfix-job"))
