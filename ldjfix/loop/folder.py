@@ -38,6 +38,7 @@ from typing import Any
 from ldjfix.errors import InputProblem, UsageProblem
 from ldjfix.gong.status import Status, parse_status
 from ldjfix.ldjson.files import (
+    copy_output,
     refuse_same_files,
     remove_stale_temps,
     write_bytes_atomic,
@@ -205,6 +206,17 @@ class JobFolder:
         for path in removed:
             path.unlink(missing_ok=True)
         return removed
+
+    def unshare(self, path: Path) -> None:
+        """Give each upload set that is ``path`` under a second name (round 1's set is the
+        draft that became corrected.ldjson) a copy of its own: an edit of one in place (an
+        editor's save, ``>>``) never changes the other, as when they were written apart."""
+        if os.stat(path).st_nlink < 2:
+            return
+        inode = os.stat(path).st_ino
+        for entry in self.rounds.iterdir():
+            if _UPLOAD_SET.fullmatch(entry.name) and entry.stat().st_ino == inode:
+                copy_output(path, entry)
 
     def settlement(self, round_no: int) -> Path:
         """What round ``round_no`` settled (round 0 is local validation)."""

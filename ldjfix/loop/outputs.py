@@ -82,6 +82,8 @@ def write_outputs(source: SourcePath, folder: JobFolder, ledger: Ledger) -> None
         with contextlib.suppress(OSError):  # e.g. rounds/ on another file system: rewrite
             os.replace(draft, corrected)
             taken = True
+        if taken:
+            folder.unshare(corrected)  # a set that was the draft under a second name
     if not taken:
         draft.unlink(missing_ok=True)
         _write_corrected(source, folder, ledger, quarantined, rejected)

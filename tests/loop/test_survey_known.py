@@ -281,3 +281,19 @@ def test_set_or_draft_edited_in_place_reaches_neither_gong_nor_corrected(
     assert result.outcome in ("DONE", "QUARANTINED")
     assert (job / "corrected.ldjson").read_bytes() == expected
     assert_store_matches(tmp_path / "sandbox-edited", job / "corrected.ldjson")
+
+
+def test_finished_job_corrected_and_its_last_set_are_two_files(tmp_path: Path) -> None:
+    """Round 1's set was the draft under a second name; once the draft is corrected.ldjson,
+    the set has a copy of its own: an edit of corrected.ldjson in place leaves the set as it
+    was uploaded (its SHA-256 still the journal's)."""
+    source = tmp_path / "source.ldjson"
+    _mostly_millis(source)
+    job = _run(tmp_path, source, "job")
+    corrected, upload = job / "corrected.ldjson", job / "rounds" / "r01-s01.ldjson"
+    assert upload.read_bytes() == corrected.read_bytes()
+    assert os.stat(upload).st_ino != os.stat(corrected).st_ino
+    with corrected.open("ab") as stream:  # in place, as `>>` or an editor keeping links would
+        stream.write(b'{"objectId":"added by hand"}\n')
+    entry = orjson.loads((job / "journal.json").read_bytes())["uploads"]["r01-s01"]
+    assert hashlib.sha256(upload.read_bytes()).hexdigest() == entry["sha256"]
