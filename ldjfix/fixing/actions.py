@@ -82,6 +82,8 @@ def value_change(rule: Rule) -> Callable[[Any], Any]:
     bound to it (a date-time reformat straight to its converter, the common case)."""
     opts = rule.options
     if rule.action == "reformat_datetime" and opts["to"] != "date":
+        if getattr(opts["timezone"], "key", None) == "UTC" and not opts["day_first"]:
+            return convert.to_gong_datetime  # its own defaults (UTC): no keywords merged a call
         return partial(convert.to_gong_datetime, zone=opts["timezone"], day_first=opts["day_first"])
     return partial(_normalize, rule)
 
