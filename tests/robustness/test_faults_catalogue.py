@@ -128,6 +128,12 @@ ROWS = [
         2,
     ),
     Row(
+        "sandbox folder that is a file, for a batch",
+        "run accounts.ldjson small.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir statefile",
+        "Error: Cannot use statefile as the sandbox folder: File exists. Pick a writable folder with --sandbox-dir or LDJFIX_SANDBOX_DIR.",
+        2,
+    ),
+    Row(
         "source inside --job-dir under an output's name",
         "run export/corrected.ldjson -t ACCOUNT --integration-id 1 --sandbox --sandbox-dir state --job-dir export",
         "Error: the source export/corrected.ldjson is a file the job writes in its folder export; the job would overwrite it. Move the source out of the job folder, or pass another --job-dir.",
@@ -612,6 +618,7 @@ def _prepare(folder: Path, sandbox: RunningSandbox) -> None:
     changing.write_bytes(changing.read_bytes() + b'{"objectId":"c2"}\n')
     small = folder / "small.ldjson"
     small.write_bytes(b'{"objectId":"s1","modifiedDate":"2024-01-01T00:00:00Z","name":"S"}\n')
+    (folder / "statefile").write_bytes(b"not a folder\n")  # where a sandbox folder belongs
     done = runner.invoke(
         cli,
         ["run", str(small), "-t", "ACCOUNT", "--integration-id", "1", "--sandbox",
