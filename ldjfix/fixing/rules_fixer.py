@@ -9,6 +9,7 @@ before the next upload.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ class Learned:
     description: str
     value: Any
     limit: int | None = None  # a string over this many characters has it (too_long only)
+    # for a defect seen by value (dangling, missing, too long): whether a field's value shows it
+    seen_in: Callable[[Any], bool] | None = None
 
 
 def _utc_now() -> datetime:
@@ -218,7 +221,7 @@ class RulesFixer:
                 if seen_in(get(name)):
                     break
             else:
-                return None  # none of them (what _recognise says, one test a defect)
+                return None  # none of them shows (each one test, as _recognise makes it)
             seen = [self._recognise(source_line, record, learned) for learned in self._by_value]
             found = [error for error in seen if error is not None]
             return self.fix(source_line, record, list(dict.fromkeys(found))) if found else None
@@ -277,10 +280,12 @@ class RulesFixer:
         if key not in self.learned:
             limit = _LIMIT.search(error.description) if kind == "too_long" else None
             learned = Learned(rule, name, kind, error.description, old, limit and int(limit[1]))
-            self.learned[key] = learned
             if kind in _BY_VALUE:
+                seen_in = _seen_by_value(learned)
+                learned = dataclasses.replace(learned, seen_in=seen_in)
                 self._by_value.append(learned)
-                self._probes.append((name, _seen_by_value(learned)))
+                self._probes.append((name, seen_in))
+            self.learned[key] = learned
             self._known.clear()
             if self._by_value:
                 self.known = None  # by value, each record is its own case
@@ -315,26 +320,23 @@ class RulesFixer:
     def _recognise(self, line: int, record: dict[str, Any], learned: Learned) -> LineError | None:
         """The learned defect as an error of ``record``, when its value shows it."""
         value = record.get(learned.field)
-        if learned.kind == "dangling":
-            if learned.value is None or value != learned.value:
+        if learned.seen_in is not None:  # dangling, missing, too long: the value shows it
+            if not learned.seen_in(value):
                 return None
-            return LineError(line, descriptions.dangling(learned.field, str(value)))
-        if learned.kind == "missing":
-            hit, text = value in _EMPTY, descriptions.mandatory(learned.field)
-        elif learned.kind == "too_long":
-            limit = learned.limit
-            hit = limit is not None and isinstance(value, str) and len(value) > limit
-            text = learned.description
-        elif self.validator is None and learned.rule.action in _NORMALIZERS:
-            # Without local rules, a normaliser that would change the value is the best sign.
-            hit, text = _would_change(learned, record, self.now), learned.description
-        else:
-            return None
-        return LineError(line, text) if hit else None
+            if learned.kind == "dangling":
+                return LineError(line, descriptions.dangling(learned.field, str(value)))
+            if learned.kind == "missing":
+                return LineError(line, descriptions.mandatory(learned.field))
+            return LineError(line, learned.description)
+        # without local rules, a normaliser that would change the value is the best sign
+        normalises = self.validator is None and learned.rule.action in _NORMALIZERS
+        if normalises and _would_change(learned, record, self.now):
+            return LineError(line, learned.description)
+        return None
 
 
 def _seen_by_value(learned: Learned) -> Callable[[Any], bool]:
-    """Whether a field's value shows ``learned``: :meth:`RulesFixer._recognise`'s test."""
+    """Whether a field's value shows ``learned`` (a defect seen by value), compiled once."""
     if learned.kind == "dangling":
         target = learned.value
         return lambda value: target is not None and value == target
