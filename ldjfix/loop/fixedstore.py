@@ -27,6 +27,7 @@ import orjson
 from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import IO_BUFFER, Source, check_unchanged
+from ldjfix.loop.runs import ascending
 
 Record = dict[str, Any]
 
@@ -170,6 +171,20 @@ class FixedRecords(Mapping[int, Record]):
             self._count += 1
         self.index[line] = at + 1
 
+    def adopt_all(self, lines: Sequence[int], ats: Sequence[int]) -> None:
+        """:meth:`adopt` for each of ``lines`` and ``ats``; a stretch of consecutive lines in
+        order (a round that fixed every record) by one slice."""
+        count = len(lines)
+        if count and lines[-1] - lines[0] == count - 1 and ascending(lines) and len(ats) == count:
+            first, end = lines[0], lines[-1] + 1
+            if end > len(self.index):
+                self._grow(end - 1)
+            self._count += self.index[first:end].count(0)
+            self.index[first:end] = array("q", map((1).__add__, ats))
+            return
+        for line, at in zip(lines, ats, strict=True):
+            self.adopt(line, at)
+
     def _grow(self, line: int) -> None:
         """Room for ``line`` (the survey that fills ``offsets`` may still be running)."""
         size = len(self.index)
@@ -194,7 +209,11 @@ class FixedRecords(Mapping[int, Record]):
         index, sized_at, size, top = self.index, self._sized_at, self._size, len(self.index)
         fixed: Iterator[int]
         if lines and min(lines) > 0 and max(lines) < top:  # only the fixed ones, found in C
-            fixed = itertools.compress(range(len(lines)), map(index.__getitem__, lines))
+            entries = array("q", map(index.__getitem__, lines))
+            if all(entries) and entries == array("q", map(sized_at.__getitem__, lines)):
+                sizes[:] = array("I", map(size.__getitem__, lines))  # all sized when stored
+                return
+            fixed = itertools.compress(range(len(lines)), entries)
         else:
             fixed = (at for at, line in enumerate(lines) if 0 < line < top and index[line])
         for at in fixed:

@@ -113,6 +113,10 @@ class Unstored(Mapping[int, dict[str, Any]]):
         """Line ``line`` is fixed (its record at ``at`` of a store nobody attached)."""
         self.at[line] = at
 
+    def adopt_all(self, lines: Sequence[int], ats: Sequence[int]) -> None:
+        """:meth:`adopt` for each of ``lines`` and ``ats``."""
+        self.at.update(zip(lines, ats, strict=True))
+
     def __getitem__(self, line: int) -> dict[str, Any]:
         raise KeyError(line)
 
@@ -216,13 +220,20 @@ class Ledger:
             fixed_at = self.fixed.entries_at(settlement.fixed, *settlement.fixed_in)
         if fixed_at is None:
             raise InvariantBroken("the fixed records it lists are not in rounds/fixed.jsonl")
-        passed = self.passed
-        for line, at in zip(settlement.fixed, fixed_at, strict=True):
-            if self.state[line] != PENDING:
-                raise InvariantBroken(f"line {line} fixed while not pending")
-            self.fixed.adopt(line, at)
-            if line < len(passed):
-                passed[line] = 0  # its record is another now
+        fixed, passed, count = settlement.fixed, self.passed, len(settlement.fixed)
+        if len(fixed_at) != count:
+            raise InvariantBroken("the fixed records and their entries do not pair up")
+        first, end = (fixed[0], fixed[-1] + 1) if count else (0, 0)
+        stretch = count and end - first == count and ascending(fixed) and end <= len(self.state)
+        if stretch and first > 0 and self.state.count(PENDING, first, end) == count:
+            passed[first : min(end, len(passed))] = bytes(max(0, min(end, len(passed)) - first))
+        else:  # line by line, to say which line is wrong
+            for line in fixed:
+                if not 0 < line < len(self.state) or self.state[line] != PENDING:
+                    raise InvariantBroken(f"line {line} fixed while not pending")
+                if line < len(passed):
+                    passed[line] = 0  # its record is another now
+        self.fixed.adopt_all(fixed, fixed_at)
         self.version += bool(settlement.fixed or settlement.quarantined)
         self.fix_count += settlement.fix_count
         self.fixes_end = max(self.fixes_end, settlement.fixes_end)

@@ -83,10 +83,11 @@ def test_loop_fixedstore_sizes_and_finds_what_it_stored(tmp_path: Path) -> None:
         )
     assert store.upload_size(2) is None
     every = [4, 2, 1, 3, 99]  # unfixed lines (2, and 99 past the store) keep the given size
-    for sized in (store, again):
-        sizes = array("I", [7] * len(every))
-        sized.upload_sizes(every, sizes)
-        assert list(sizes) == [sized.upload_size(n) or 7 for n in every]
+    for lines in (every, [4, 1, 3]):  # and every one fixed (the store sized each when put)
+        for sized in (store, again):
+            sizes = array("I", [7] * len(lines))
+            sized.upload_sizes(lines, sizes)
+            assert list(sizes) == [sized.upload_size(n) or 7 for n in lines]
     assert store.entries_at([1, 3], start, store.end) is None  # the stretch names line 4 too
     assert store.entries_at([1, 3, 4], start + 1, store.end) is None  # not where entries start
     assert store.entries_at([1, 3, 4], 10**30, 10**30 + 1) is None  # a damaged settlement's span

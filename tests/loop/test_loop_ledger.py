@@ -82,3 +82,30 @@ def test_loop_ledger_object_keys_equal_for_equal_ids() -> None:
     assert object_key("a") == object_key("a") != 0
     assert object_key(None) == 0
     assert _ledger().keys[1] == _ledger().keys[6]
+
+
+@pytest.mark.parametrize("fixed", [(2, 3, 4, 5), (2, 4, 5), (5, 4, 3, 2)])
+def test_ledger_fixed_lines_adopted_as_a_stretch_or_line_by_line_alike(
+    fixed: tuple[int, ...],
+) -> None:
+    """A round that fixed a stretch of lines in order is applied by slices; any other order
+    line by line: the same lines fixed, their entries, and the passed marks cleared."""
+    ledger = Ledger(6)
+    ledger.add_records([1, 2, 3, 4, 5, 6], [0] * 6)
+    ledger.passed = bytearray([0, 1, 1, 1, 1, 1, 1])
+    ats = [10 * n for n in fixed]
+    ledger.apply(Settlement(1, fixed=fixed, fixed_at=ats))
+    assert sorted(ledger.fixed) == sorted(fixed)
+    assert [ledger.passed[n] for n in range(1, 7)] == [0 if n in fixed else 1 for n in range(1, 7)]
+
+
+def test_ledger_fixed_stretch_with_a_line_not_pending_names_it() -> None:
+    """One line of a stretch already settled: the error names it, nothing is adopted."""
+    ledger = Ledger(5)
+    ledger.add_records([1, 2, 3, 4, 5], [0] * 5)
+    ledger.apply(Settlement(1, accepted=(3,)))
+    with pytest.raises(InvariantBroken, match="line 3 fixed while not pending"):
+        ledger.apply(Settlement(2, fixed=(2, 3, 4), fixed_at=(0, 1, 2)))
+    assert list(ledger.fixed) == []
+    with pytest.raises(InvariantBroken, match="do not pair up"):
+        ledger.apply(Settlement(2, fixed=(4, 5), fixed_at=(0,)))
