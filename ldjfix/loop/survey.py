@@ -52,7 +52,8 @@ OnKnown = Callable[[int, "dict[str, Any]", str, "Known | None"], bool]
 # a record, before the validator sees it: CLEAN (no defect), MISS (ask the validator), or
 # anything else when it was settled there and then (fixed by the fixer's known defect)
 OnRecord = Callable[[int, "dict[str, Any]"], object]
-OnLine = Callable[[int, bytes], None]  # a line decided: its number, its bytes with the ending
+# a line decided: its number, its bytes with the ending, and the ending's length (2: \r\n)
+OnLine = Callable[[int, bytes, int], None]
 
 
 @dataclass(slots=True)
@@ -105,6 +106,7 @@ def survey(
             at += len(raw)
             if number == 1 and bom:
                 raw = raw[bom:]
+            ending = (raw[-1:] == b"\n") + (raw[-2:] == b"\r\n")  # 2 for \r\n, 1 for \n, 0: none
             try:  # a record is the common line: one parse, no Line or Parsed object built
                 record = loads(raw)  # (JSON allows the ending after it, as white space)
             except decode_error:
@@ -115,12 +117,12 @@ def survey(
                 if parsed.defect is None:
                     passed.append(False)
                     if on_line is not None:
-                        on_line(number, raw)
+                        on_line(number, raw, ending)
                     continue  # a blank line: it keeps its number but holds no record
             numbers.append(number)
             object_id = None if record is None else record.get("objectId")
             keys.append(object_key(object_id if type(object_id) is str else None))
-            size = len(raw) + 1 - (raw[-1:] == b"\n") - (raw[-2:] == b"\r\n")  # its ending: \n
+            size = len(raw) + 1 - ending  # in an upload set its ending is \n
             sizes.append(size if size < 2**32 else 2**32 - 1)
             if record is not None and origin in record:
                 raise InputProblem(
@@ -145,7 +147,7 @@ def survey(
                         on_bad(number, record, errors, parsed.line.content)
             passed.append(clean)
             if on_line is not None:
-                on_line(number, raw)
+                on_line(number, raw, ending)
     found.ledger = Ledger(number)
     found.ledger.add_records(numbers, keys, sizes)
     if validate and checker is not None:
@@ -154,13 +156,6 @@ def survey(
 
 
 _ENDINGS = (b"", b"\n", b"\r\n")  # by their length
-
-
-def _ending_length(raw: bytes) -> int:
-    """Bytes of ``raw``'s line ending: 2 for ``\\r\\n``, 1 for ``\\n``, 0 for none."""
-    if raw[-1:] != b"\n":
-        return 0
-    return 2 if raw[-2:-1] == b"\r" else 1
 
 
 def _has_bom(source: SourcePath) -> bool:
@@ -303,13 +298,12 @@ class _Deciding:
         texts = {line: text} if record is None else None
         fix_one(self.fixer, line, record, errors, self.decisions, texts, record)
 
-    def line(self, number: int, raw: bytes) -> None:
+    def line(self, number: int, raw: bytes, ending: int) -> None:
         """Draft line ``number`` as decided: fixed, copied, or left out when quarantined."""
         streak, out = self.streak, self.out
         if streak.lines and streak.lines[-1] == number:  # by_known just took it
             if out is not None:
-                ending = _ENDINGS[(raw[-1:] == b"\n") + (raw[-2:] == b"\r\n")]
-                out.held.append(streak.contents[-1] + ending)  # one item a line
+                out.held.append(streak.contents[-1] + _ENDINGS[ending])  # one item a line
             if len(streak.lines) >= _WRITE_AT:
                 self.flush()
             return
@@ -321,7 +315,7 @@ class _Deciding:
             done, content = (0, b"") if store is None else store.last_set
             if done != number:
                 raise InvariantBroken(f"line {number} was fixed, but not last put in the store")
-            out.held.append(content + _ENDINGS[_ending_length(raw)])
+            out.held.append(content + _ENDINGS[ending])
         elif number not in self.quarantined:
             out.held.append(raw)
         if len(out.held) >= _WRITE_AT:
