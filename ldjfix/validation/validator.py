@@ -65,10 +65,11 @@ class Validator:
         self._has_soft = len(self.schemas.soft) > 1
         self._rs_soft = _compile(self.schemas.soft)
         both = {"allOf": [self.schemas.hard, self.schemas.soft]} if self._has_soft else None
-        self._screen = _compile(both).is_valid if both else self._rs_hard.is_valid
         # passes(record): True when it has no finding at all (one compiled check, no findings
         # built); the compiled check itself, called with no Python call around it
-        self.passes: Callable[[Any], bool] = self._screen
+        self.passes: Callable[[Any], bool] = (
+            _compile(both).is_valid if both else self._rs_hard.is_valid
+        )
         self._compiled = [(self._rs_hard, ERROR)]
         parts = [(self.schemas.hard, ERROR)]
         if self._has_soft:
@@ -88,13 +89,13 @@ class Validator:
 
     def check_record(self, line: int, record: dict[str, Any]) -> list[Finding]:
         """Every finding for one record on ``line``."""
-        if self._screen(record):
+        if self.passes(record):
             return []
         return self.explain_record(line, record)
 
     def known_shape(self, record: dict[str, Any]) -> tuple[list[Failure], Known | None] | None:
         """:meth:`known_failures` and the shape that explained them (None: ``record`` passes)."""
-        if self._screen(record):
+        if self.passes(record):
             return [], None
         try:
             found = self._shapes.explain(record)
@@ -188,7 +189,7 @@ class Validator:
         mark was already set (a repeat, or a rare clash in the table) goes to ``names``.
         ``bom``: the stream starts at line 1 of a file, where a UTF-8 BOM is not content.
         """
-        loads, screen, mark = orjson.loads, self._screen, tally.mark
+        loads, screen, mark = orjson.loads, self.passes, tally.mark
         bits, room = tally.bits, tally.room(1)
         shapes = self._shapes
         marks, mask = bytearray(_MARK_SLOTS), _MARK_SLOTS - 1
