@@ -27,7 +27,7 @@ import orjson
 from ldjfix.ldjson.lines import BOM
 from ldjfix.ldjson.serial import dump_json
 from ldjfix.ldjson.sources import IO_BUFFER, Source, check_unchanged
-from ldjfix.loop.runs import ascending
+from ldjfix.loop.runs import stretch
 
 Record = dict[str, Any]
 
@@ -175,7 +175,7 @@ class FixedRecords(Mapping[int, Record]):
         """:meth:`adopt` for each of ``lines`` and ``ats``; a stretch of consecutive lines in
         order (a round that fixed every record) by one slice."""
         count = len(lines)
-        if count and lines[-1] - lines[0] == count - 1 and ascending(lines) and len(ats) == count:
+        if stretch(lines) and len(ats) == count:
             first, end = lines[0], lines[-1] + 1
             if end > len(self.index):
                 self._grow(end - 1)

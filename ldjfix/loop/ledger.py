@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ldjfix.loop.fixedstore import FixedRecords
-from ldjfix.loop.runs import ascending, pack, unpack
+from ldjfix.loop.runs import pack, stretch, unpack
 from ldjfix.loop.shapes import SettlementDoc
 
 NOT_A_RECORD = 0
@@ -188,7 +188,7 @@ class Ledger:
         ``sizes[i]`` is the bytes the record takes in an upload set as it stands in the source.
         """
         count = len(lines)
-        if count and lines[-1] - lines[0] == count - 1 and ascending(lines) and len(keys) == count:
+        if stretch(lines) and len(keys) == count:
             # every line of a stretch, in order (the common file): by slices, in C
             first, end = lines[0], lines[-1] + 1
             if self.state.count(NOT_A_RECORD, first, end) != count:
@@ -224,8 +224,8 @@ class Ledger:
         if len(fixed_at) != count:
             raise InvariantBroken("the fixed records and their entries do not pair up")
         first, end = (fixed[0], fixed[-1] + 1) if count else (0, 0)
-        stretch = count and end - first == count and ascending(fixed) and end <= len(self.state)
-        if stretch and first > 0 and self.state.count(PENDING, first, end) == count:
+        in_file = count and first > 0 and end <= len(self.state)
+        if in_file and stretch(fixed) and self.state.count(PENDING, first, end) == count:
             passed[first : min(end, len(passed))] = bytes(max(0, min(end, len(passed)) - first))
         else:  # line by line, to say which line is wrong
             for line in fixed:

@@ -19,7 +19,7 @@ Runs = list[int | list[int]]
 def pack(lines: Sequence[int]) -> Runs:
     """``lines`` (ascending or not) with each stretch of 3 or more consecutive lines as a pair."""
     count = len(lines)
-    if count > 2 and lines[-1] - lines[0] == count - 1 and ascending(lines):
+    if count > 2 and stretch(lines):
         return [[lines[0], lines[-1]]]  # the common case: every line of a file or a set
     packed: Runs = []
     start = 0
@@ -74,6 +74,11 @@ def marks(lines: Iterable[int]) -> bytearray:
     for line in listed:
         found[line] = 1
     return found
+
+
+def stretch(lines: Sequence[int]) -> bool:
+    """True when ``lines`` is every line from its first to its last, in order (none empty)."""
+    return bool(lines) and lines[-1] - lines[0] == len(lines) - 1 and ascending(lines)
 
 
 def ascending(lines: Sequence[int]) -> bool:

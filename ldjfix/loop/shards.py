@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ldjfix.loop.runs import ascending
+from ldjfix.loop.runs import ascending, stretch
 
 GONG_LISTED = 20
 # Expect 8 failures per shard, not 20: failures land by chance, and a shard holding more
@@ -99,7 +99,7 @@ def plan_shards(
 
 def _scatter(values: array[int], lines: Sequence[int], taken: Sequence[int]) -> None:
     """``values[lines[i]] = taken[i]`` for each i: a slice when the lines are consecutive."""
-    if lines and lines[-1] - lines[0] == len(lines) - 1 and ascending(lines):
+    if stretch(lines):
         values[lines[0] : lines[-1] + 1] = array("I", taken)  # every line of a file, in order
         return
     for line, value in zip(lines, taken, strict=True):
