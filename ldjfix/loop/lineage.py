@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from ldjfix.gong.status import LineError, Status
 from ldjfix.ldjson.files import atomic_output, link_output, open_input
-from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, make_line, scan
+from ldjfix.ldjson.lines import BOM, CHUNK_SIZE, Line, Shape, has_crlf, make_line, scan
 from ldjfix.ldjson.sources import SourcePath
 from ldjfix.loop.fixedstore import serialised
 from ldjfix.loop.ledger import InvariantBroken
@@ -174,8 +174,7 @@ class DraftOut:
         self.stream.write(data)
         self.digest.update(data)
         self.size += len(data)
-        # a lone \r is in no line's ending; memchr finds one far faster than the pair
-        if b"\r" in data and b"\r\n" in data:
+        if has_crlf(data):  # (held lines are whole: no \r\n is split between two writes)
             self.plain = False
         self.last = data[-1:] or self.last
 
@@ -275,10 +274,7 @@ def _copy_plain(draft: Path, path: Path, lines: int) -> SetFacts | None:
                 stream.seek(0)
             chunk = b""
             while block := stream.read(CHUNK_SIZE):
-                # a lone \r is in no line's ending; memchr finds one at memory speed, while a
-                # search for the pair is four times slower (and there is rarely any \r at all)
-                crlf = b"\r" in block and b"\r\n" in block
-                if crlf or (block[:1] == b"\n" and chunk.endswith(b"\r")):
+                if has_crlf(block) or (block[:1] == b"\n" and chunk.endswith(b"\r")):
                     raise _NotPlain
                 chunk = block
                 out.write(chunk)
