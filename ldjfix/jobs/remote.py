@@ -73,7 +73,7 @@ def check_remote(conn: Connection, *, env: Mapping[str, str] | None = None) -> N
     if conn.sandbox:
         from ldjfix.sandbox.app import check_sandbox_dir
 
-        check_sandbox_dir(conn.sandbox_dir or default_sandbox_dir(env))
+        check_sandbox_dir(_sandbox_state(conn, env))
 
 
 def open_client(
@@ -90,6 +90,10 @@ def open_client(
     if conn.sandbox and options.get("transport") is None:
         from ldjfix.sandbox.app import in_process_transport
 
-        state = conn.sandbox_dir or default_sandbox_dir(env)
-        options["transport"] = in_process_transport(state, env=env)
+        options["transport"] = in_process_transport(_sandbox_state(conn, env), env=env)
     return connect(conn, env=env, **options)
+
+
+def _sandbox_state(conn: Connection, env: Mapping[str, str]) -> Path:
+    """The folder the in-process sandbox keeps its state in."""
+    return conn.sandbox_dir or default_sandbox_dir(env)
